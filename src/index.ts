@@ -1,0 +1,2 @@
+// Public entry point of the `fjord` package.
+export { ProtocolError } from './protocol/primitives/protocol-error.js';
