@@ -1,0 +1,191 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync, openSync, closeSync, writeFileSync, rmSync } from 'node:fs';
+import net from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, test } from 'node:test';
+import { Connection, CloseConnectionError, type FrameHandler } from '../../src/server/connection.js';
+import { createFileRegionSender, type FileTransferMode } from '../../src/server/file-transfer.js';
+
+const quietLog = { warn: () => {} };
+
+async function withServer(
+  handler: FrameHandler,
+  run: (client: net.Socket, received: () => Buffer, closed: Promise<void>) => Promise<void>,
+  options: { maxRequestBytes?: number; maxInFlightRequests?: number; mode?: FileTransferMode } = {},
+): Promise<void> {
+  const warnings: string[] = [];
+  const server = net.createServer((socket) => {
+    new Connection(1, socket, handler, {
+      maxRequestBytes: options.maxRequestBytes ?? 1 << 20,
+      maxInFlightRequests: options.maxInFlightRequests ?? 100,
+      maxBufferedResponseBytes: 1 << 20,
+      fileSender: createFileRegionSender(options.mode ?? 'read'),
+      log: { warn: (m) => warnings.push(m) },
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const port = (server.address() as net.AddressInfo).port;
+  const client = net.connect(port, '127.0.0.1');
+  const chunks: Buffer[] = [];
+  client.on('data', (d) => chunks.push(d));
+  const closed = new Promise<void>((resolve) => client.on('close', () => resolve()));
+  client.on('error', () => {});
+  await new Promise<void>((resolve) => client.on('connect', resolve));
+  try {
+    await run(client, () => Buffer.concat(chunks), closed);
+  } finally {
+    client.destroy();
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+  }
+}
+
+function frame(payload: Buffer): Buffer {
+  const size = Buffer.alloc(4);
+  size.writeInt32BE(payload.length);
+  return Buffer.concat([size, payload]);
+}
+
+async function until(predicate: () => boolean): Promise<void> {
+  for (let i = 0; i < 500 && !predicate(); i++) await new Promise((r) => setTimeout(r, 5));
+  assert.ok(predicate(), 'condition not reached in time');
+}
+
+test('responses leave in request order even when handlers complete out of order', async () => {
+  // Request i echoes its payload after a delay that decreases with i, so completion order is reversed.
+  const handler: FrameHandler = async (payload) => {
+    const n = payload.readUInt32BE(0);
+    await new Promise((r) => setTimeout(r, (20 - n) * 2));
+    return [frame(payload)];
+  };
+  await withServer(handler, async (client, received) => {
+    for (let i = 0; i < 20; i++) {
+      const p = Buffer.alloc(4);
+      p.writeUInt32BE(i);
+      client.write(frame(p));
+    }
+    await until(() => received().length === 20 * 8);
+    const data = received();
+    assert.deepEqual(
+      Array.from({ length: 20 }, (_, i) => data.readUInt32BE(i * 8 + 4)),
+      Array.from({ length: 20 }, (_, i) => i),
+    );
+  });
+});
+
+test('a frame split into single bytes and frames coalesced in one write are both parsed', async () => {
+  const seen: string[] = [];
+  const handler: FrameHandler = (payload) => {
+    seen.push(payload.toString());
+    return payload.toString() === 'silent' ? null : [frame(payload)];
+  };
+  await withServer(handler, async (client, received) => {
+    const first = frame(Buffer.from('hello'));
+    for (const byte of first) {
+      client.write(Buffer.of(byte));
+      await new Promise((r) => setImmediate(r));
+    }
+    client.write(
+      Buffer.concat([frame(Buffer.from('silent')), frame(Buffer.from('a')), frame(Buffer.from(''))]),
+    );
+    await until(() => seen.length === 4);
+    await until(() => received().length === 9 + 5 + 4);
+    assert.deepEqual(seen, ['hello', 'silent', 'a', '']);
+    assert.deepEqual(received(), Buffer.concat([first, frame(Buffer.from('a')), frame(Buffer.from(''))]));
+  });
+});
+
+test('an oversized or negative size prefix closes only that connection', async () => {
+  const handler: FrameHandler = (payload) => [frame(payload)];
+  for (const size of [0x7fffffff, 2049, -1]) {
+    await withServer(
+      handler,
+      async (client, _received, closed) => {
+        const prefix = Buffer.alloc(4);
+        prefix.writeInt32BE(size);
+        client.write(prefix);
+        await closed;
+      },
+      { maxRequestBytes: 2048 },
+    );
+  }
+});
+
+test('a handler that throws CloseConnectionError closes the connection without answering', async () => {
+  const handler: FrameHandler = () => {
+    throw new CloseConnectionError('malformed');
+  };
+  await withServer(handler, async (client, received, closed) => {
+    client.write(frame(Buffer.from('x')));
+    await closed;
+    assert.equal(received().length, 0);
+  });
+});
+
+test('reading pauses at the in-flight limit and resumes as requests complete', async () => {
+  let started = 0;
+  const gates: (() => void)[] = [];
+  const handler: FrameHandler = (payload) => {
+    started++;
+    return new Promise((resolve) => gates.push(() => resolve([frame(payload)])));
+  };
+  await withServer(
+    handler,
+    async (client, received) => {
+      for (let i = 0; i < 10; i++) client.write(frame(Buffer.from([i])));
+      await until(() => started === 3);
+      await new Promise((r) => setTimeout(r, 50));
+      assert.equal(started, 3, 'no more than maxInFlightRequests handlers run at once');
+      while (started < 10 || gates.length > 0) {
+        gates.shift()?.();
+        await new Promise((r) => setTimeout(r, 2));
+      }
+      await until(() => received().length === 10 * 5);
+      assert.deepEqual(
+        Array.from({ length: 10 }, (_, i) => received()[i * 5 + 4]),
+        Array.from({ length: 10 }, (_, i) => i),
+      );
+    },
+    { maxInFlightRequests: 3 },
+  );
+});
+
+const dir = mkdtempSync(join(tmpdir(), 'fjord-conn-'));
+after(() => rmSync(dir, { recursive: true, force: true }));
+
+for (const mode of ['read', 'mmap', 'sendfile'] as const) {
+  test(`file regions are sent between buffers in order (${mode})`, async () => {
+    const content = Buffer.alloc(3 << 20);
+    for (let i = 0; i < content.length; i++) content[i] = (i * 7 + (i >> 12)) & 0xff;
+    const path = join(dir, `segment-${mode}.log`);
+    writeFileSync(path, content);
+    const fd = openSync(path, 'r');
+    let released = 0;
+    const position = 12345;
+    const length = content.length - position - 999;
+    const handler: FrameHandler = () => [
+      Buffer.from('head'),
+      { fd, position, length, release: () => released++ },
+      Buffer.from('tail'),
+    ];
+    await withServer(
+      handler,
+      async (client, received) => {
+        client.write(frame(Buffer.from('fetch')));
+        client.write(frame(Buffer.from('fetch')));
+        await until(() => received().length === 2 * (8 + length));
+        const one = Buffer.concat([
+          Buffer.from('head'),
+          content.subarray(position, position + length),
+          Buffer.from('tail'),
+        ]);
+        assert.ok(received().equals(Buffer.concat([one, one])));
+        assert.equal(released, 2);
+      },
+      { mode },
+    );
+    closeSync(fd);
+  });
+}
+
+void quietLog;
