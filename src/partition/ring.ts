@@ -723,18 +723,17 @@ export class PortRing implements Ring {
 
   #sleep(what: 'credit' | 'readable', timeoutMs: number): Promise<void> {
     return new Promise<void>((resolve) => {
-      const timer = Number.isFinite(timeoutMs) ? setTimeout(wake, timeoutMs) : undefined;
-      timer?.unref();
+      let timer: NodeJS.Timeout | undefined;
+      const wake = (): void => {
+        if (timer !== undefined) clearTimeout(timer);
+        if (what === 'credit') this.#onCredit = null;
+        else this.#onReadable = null;
+        this.#port.unref();
+        resolve();
+      };
+      if (Number.isFinite(timeoutMs)) timer = setTimeout(wake, timeoutMs);
       // While a waiter is pending the port is referenced, so an awaited wait keeps the thread alive.
       this.#port.ref();
-      const self = this;
-      function wake(): void {
-        if (timer !== undefined) clearTimeout(timer);
-        if (what === 'credit') self.#onCredit = null;
-        else self.#onReadable = null;
-        self.#port.unref();
-        resolve();
-      }
       if (what === 'credit') this.#onCredit = wake;
       else this.#onReadable = wake;
     });
