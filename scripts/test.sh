@@ -25,7 +25,7 @@ if [ -d ../shared/kafka-protocol ] && [ -f src/protocol/codegen/main.ts ]; then
 fi
 
 echo "== unit tests (native addon)"
-node scripts/run-tests.mjs unit
+FJORD_REQUIRE_NATIVE=1 node scripts/run-tests.mjs unit
 echo "== unit tests (FJORD_NO_NATIVE=1, pure TypeScript fallbacks)"
 FJORD_NO_NATIVE=1 node scripts/run-tests.mjs unit
 if [ -d dist/test/integration ]; then
