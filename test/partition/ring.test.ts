@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
 import {
+  atomicsDisabled,
   createRing,
   DATA_OFFSET,
   kMagic,
@@ -295,8 +296,17 @@ describe('ring (sab) layout', () => {
 
 describe('ring (port) fallback', () => {
   it('FJORD_DISABLE_ATOMICS=1 selects it, and it cannot block', () => {
-    const { local } = createRing(64, 'port');
+    assert.equal(atomicsDisabled({ FJORD_DISABLE_ATOMICS: '1' }), true);
+    assert.equal(atomicsDisabled({}), false);
+    const saved = process.env.FJORD_DISABLE_ATOMICS;
+    process.env.FJORD_DISABLE_ATOMICS = '1';
+    const { local, handle, transferList } = createRing(64);
+    if (saved === undefined) delete process.env.FJORD_DISABLE_ATOMICS;
+    else process.env.FJORD_DISABLE_ATOMICS = saved;
     assert.ok(local instanceof PortRing);
+    assert.equal(handle.kind, 'port');
+    assert.equal(transferList.length, 1);
+    assert.ok(createRing(64, 'sab').local instanceof RingBuffer);
     assert.equal(local.canBlock, false);
     assert.throws(() => local.waitReadableSync(), /cannot block/);
   });
