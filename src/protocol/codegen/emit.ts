@@ -41,6 +41,24 @@ function parseBigInt(text: string): bigint {
   return negative ? -value : value;
 }
 
+/** The default of a scalar field as a TypeScript literal, or undefined for bytes, records, arrays, structs. */
+export function scalarDefault(field: FieldModel): string | undefined {
+  const t = field.type;
+  if (t.kind !== 'primitive' || t.name === 'bytes' || t.name === 'records') return undefined;
+  if (t.name === 'uuid') return `'AAAAAAAAAAAAAAAAAAAAAA'`;
+  const e = new MessageEmitter({
+    name: '',
+    kind: 'data',
+    apiKey: null,
+    valid: { min: 0, max: 0 },
+    flexible: null,
+    root: { name: '', fields: [] },
+    structs: new Map(),
+  });
+  const expr = e.defaultExpr(field);
+  return t.name === 'string' && expr !== 'null' ? `'${JSON.parse(expr) as string}'` : expr;
+}
+
 export function defaultIsNull(field: FieldModel): boolean {
   return field.default === 'null' || field.default === null;
 }
@@ -280,9 +298,8 @@ class MessageEmitter {
     if (flexCond !== 'false') {
       this.usesTagged = true;
       const body: string[] = [];
-      body.push(`let unknown: TaggedField[] | undefined;`);
       body.push(`const count = r.unsignedVarint();`);
-      body.push(`for (let i = 0; i < count; i++) {`);
+      body.push(`for (let k = 0; k < count; k++) {`);
       body.push(`  const tag = r.unsignedVarint();`);
       body.push(`  const outer = r.pushLimit(r.unsignedVarint());`);
       let first = true;
@@ -299,16 +316,17 @@ class MessageEmitter {
       else body.push(`  } else ${unknownRead}`);
       body.push(`  r.popLimit(outer);`);
       body.push(`}`);
-      body.push(`if (unknown !== undefined) m._unknownTaggedFields = unknown;`);
-      lines.push(`  const m: ${s.name} = {`);
-      for (const p of props) lines.push(`    ${p},`);
-      lines.push(`  };`);
+      lines.push(`  let unknown: TaggedField[] | undefined;`);
       if (flexCond === 'true') lines.push(...body.map((l) => `  ${l}`));
       else {
         lines.push(`  if (flex) {`);
         lines.push(...body.map((l) => `    ${l}`));
         lines.push(`  }`);
       }
+      lines.push(`  const m: ${s.name} = {`);
+      for (const p of props) lines.push(`    ${p},`);
+      lines.push(`  };`);
+      lines.push(`  if (unknown !== undefined) m._unknownTaggedFields = unknown;`);
       lines.push(`  return m;`);
     } else {
       lines.push(`  return {`);

@@ -8,7 +8,7 @@ import { mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { COMMON_SOURCE } from './common-template.js';
-import { HEADER, emitFile, kebabCase } from './emit.js';
+import { HEADER, emitFile, kebabCase, scalarDefault } from './emit.js';
 import { loadSpecs, type MessageModel, type Range } from './spec.js';
 
 function hasRecords(msg: MessageModel): boolean {
@@ -54,6 +54,8 @@ function schemaSource(models: MessageModel[]): string {
     '  readonly tag: number | null;',
     '  readonly ignorable: boolean;',
     '  readonly defaultNull: boolean;',
+    '  /** Default of a scalar field (numbers, bigint, boolean, string, uuid); undefined for other types. */',
+    '  readonly default?: number | bigint | boolean | string | null;',
     '}',
     '',
     'export interface SchemaMessage {',
@@ -75,8 +77,9 @@ function schemaSource(models: MessageModel[]): string {
       lines.push(`      ${s.name}: [`);
       for (const f of s.fields) {
         const defaultNull = f.default === 'null';
+        const scalar = scalarDefault(f);
         lines.push(
-          `        { prop: '${f.prop}', type: '${typeName(f.type)}', versions: ${range(f.versions)}, nullable: ${range(f.nullable)}, tagged: ${range(f.tagged)}, tag: ${f.tag ?? 'null'}, ignorable: ${f.ignorable}, defaultNull: ${defaultNull} },`,
+          `        { prop: '${f.prop}', type: '${typeName(f.type)}', versions: ${range(f.versions)}, nullable: ${range(f.nullable)}, tagged: ${range(f.tagged)}, tag: ${f.tag ?? 'null'}, ignorable: ${f.ignorable}, defaultNull: ${defaultNull}${scalar === undefined ? '' : `, default: ${scalar}`} },`,
         );
       }
       lines.push(`      ],`);

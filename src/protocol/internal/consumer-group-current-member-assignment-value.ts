@@ -38,6 +38,14 @@ export function readConsumerGroupCurrentMemberAssignmentValue(r: Reader, version
     for (let i = 0; i < n; i++) a.push(readConsumerGroupCurrentMemberAssignmentValueTopicPartitions(r, version));
     f_partitionsPendingRevocation = a;
   }
+  let unknown: TaggedField[] | undefined;
+  const count = r.unsignedVarint();
+  for (let k = 0; k < count; k++) {
+    const tag = r.unsignedVarint();
+    const outer = r.pushLimit(r.unsignedVarint());
+    (unknown ??= []).push({ tag, data: r.raw(r.remaining) });
+    r.popLimit(outer);
+  }
   const m: ConsumerGroupCurrentMemberAssignmentValue = {
     memberEpoch: f_memberEpoch,
     previousMemberEpoch: f_previousMemberEpoch,
@@ -45,14 +53,6 @@ export function readConsumerGroupCurrentMemberAssignmentValue(r: Reader, version
     assignedPartitions: f_assignedPartitions,
     partitionsPendingRevocation: f_partitionsPendingRevocation,
   };
-  let unknown: TaggedField[] | undefined;
-  const count = r.unsignedVarint();
-  for (let i = 0; i < count; i++) {
-    const tag = r.unsignedVarint();
-    const outer = r.pushLimit(r.unsignedVarint());
-    (unknown ??= []).push({ tag, data: r.raw(r.remaining) });
-    r.popLimit(outer);
-  }
   if (unknown !== undefined) m._unknownTaggedFields = unknown;
   return m;
 }
@@ -84,18 +84,18 @@ export function readConsumerGroupCurrentMemberAssignmentValueTopicPartitions(r: 
     for (let i = 0; i < n; i++) a.push(r.int32());
     f_partitions = a;
   }
-  const m: ConsumerGroupCurrentMemberAssignmentValueTopicPartitions = {
-    topicId: f_topicId,
-    partitions: f_partitions,
-  };
   let unknown: TaggedField[] | undefined;
   const count = r.unsignedVarint();
-  for (let i = 0; i < count; i++) {
+  for (let k = 0; k < count; k++) {
     const tag = r.unsignedVarint();
     const outer = r.pushLimit(r.unsignedVarint());
     (unknown ??= []).push({ tag, data: r.raw(r.remaining) });
     r.popLimit(outer);
   }
+  const m: ConsumerGroupCurrentMemberAssignmentValueTopicPartitions = {
+    topicId: f_topicId,
+    partitions: f_partitions,
+  };
   if (unknown !== undefined) m._unknownTaggedFields = unknown;
   return m;
 }

@@ -46,6 +46,16 @@ export function readConsumerGroupMemberMetadataValue(r: Reader, version: number)
   const f_rebalanceTimeoutMs: number = r.int32();
   const f_serverAssignor: string | null = r.nullableString(true);
   let f_classicMemberMetadata: ConsumerGroupMemberMetadataValueClassicMemberMetadata | null | undefined;
+  let unknown: TaggedField[] | undefined;
+  const count = r.unsignedVarint();
+  for (let k = 0; k < count; k++) {
+    const tag = r.unsignedVarint();
+    const outer = r.pushLimit(r.unsignedVarint());
+    if (tag === 0) {
+      f_classicMemberMetadata = (r.int8() < 0 ? null : readConsumerGroupMemberMetadataValueClassicMemberMetadata(r, version));
+    } else (unknown ??= []).push({ tag, data: r.raw(r.remaining) });
+    r.popLimit(outer);
+  }
   const m: ConsumerGroupMemberMetadataValue = {
     instanceId: f_instanceId,
     rackId: f_rackId,
@@ -57,16 +67,6 @@ export function readConsumerGroupMemberMetadataValue(r: Reader, version: number)
     serverAssignor: f_serverAssignor,
     classicMemberMetadata: f_classicMemberMetadata === undefined ? null : f_classicMemberMetadata,
   };
-  let unknown: TaggedField[] | undefined;
-  const count = r.unsignedVarint();
-  for (let i = 0; i < count; i++) {
-    const tag = r.unsignedVarint();
-    const outer = r.pushLimit(r.unsignedVarint());
-    if (tag === 0) {
-      f_classicMemberMetadata = (r.int8() < 0 ? null : readConsumerGroupMemberMetadataValueClassicMemberMetadata(r, version));
-    } else (unknown ??= []).push({ tag, data: r.raw(r.remaining) });
-    r.popLimit(outer);
-  }
   if (unknown !== undefined) m._unknownTaggedFields = unknown;
   return m;
 }
@@ -106,18 +106,18 @@ export function readConsumerGroupMemberMetadataValueClassicMemberMetadata(r: Rea
     for (let i = 0; i < n; i++) a.push(readConsumerGroupMemberMetadataValueClassicProtocol(r, version));
     f_supportedProtocols = a;
   }
-  const m: ConsumerGroupMemberMetadataValueClassicMemberMetadata = {
-    sessionTimeoutMs: f_sessionTimeoutMs,
-    supportedProtocols: f_supportedProtocols,
-  };
   let unknown: TaggedField[] | undefined;
   const count = r.unsignedVarint();
-  for (let i = 0; i < count; i++) {
+  for (let k = 0; k < count; k++) {
     const tag = r.unsignedVarint();
     const outer = r.pushLimit(r.unsignedVarint());
     (unknown ??= []).push({ tag, data: r.raw(r.remaining) });
     r.popLimit(outer);
   }
+  const m: ConsumerGroupMemberMetadataValueClassicMemberMetadata = {
+    sessionTimeoutMs: f_sessionTimeoutMs,
+    supportedProtocols: f_supportedProtocols,
+  };
   if (unknown !== undefined) m._unknownTaggedFields = unknown;
   return m;
 }
@@ -136,18 +136,18 @@ export function writeConsumerGroupMemberMetadataValueClassicMemberMetadata(w: Wr
 export function readConsumerGroupMemberMetadataValueClassicProtocol(r: Reader, _version: number): ConsumerGroupMemberMetadataValueClassicProtocol {
   const f_name: string = r.string(true);
   const f_metadata: Buffer = r.bytes(true);
-  const m: ConsumerGroupMemberMetadataValueClassicProtocol = {
-    name: f_name,
-    metadata: f_metadata,
-  };
   let unknown: TaggedField[] | undefined;
   const count = r.unsignedVarint();
-  for (let i = 0; i < count; i++) {
+  for (let k = 0; k < count; k++) {
     const tag = r.unsignedVarint();
     const outer = r.pushLimit(r.unsignedVarint());
     (unknown ??= []).push({ tag, data: r.raw(r.remaining) });
     r.popLimit(outer);
   }
+  const m: ConsumerGroupMemberMetadataValueClassicProtocol = {
+    name: f_name,
+    metadata: f_metadata,
+  };
   if (unknown !== undefined) m._unknownTaggedFields = unknown;
   return m;
 }

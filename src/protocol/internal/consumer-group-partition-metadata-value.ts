@@ -32,17 +32,17 @@ export function readConsumerGroupPartitionMetadataValue(r: Reader, version: numb
     for (let i = 0; i < n; i++) a.push(readConsumerGroupPartitionMetadataValueTopicMetadata(r, version));
     f_topics = a;
   }
-  const m: ConsumerGroupPartitionMetadataValue = {
-    topics: f_topics,
-  };
   let unknown: TaggedField[] | undefined;
   const count = r.unsignedVarint();
-  for (let i = 0; i < count; i++) {
+  for (let k = 0; k < count; k++) {
     const tag = r.unsignedVarint();
     const outer = r.pushLimit(r.unsignedVarint());
     (unknown ??= []).push({ tag, data: r.raw(r.remaining) });
     r.popLimit(outer);
   }
+  const m: ConsumerGroupPartitionMetadataValue = {
+    topics: f_topics,
+  };
   if (unknown !== undefined) m._unknownTaggedFields = unknown;
   return m;
 }
@@ -68,20 +68,20 @@ export function readConsumerGroupPartitionMetadataValueTopicMetadata(r: Reader, 
     for (let i = 0; i < n; i++) a.push(readConsumerGroupPartitionMetadataValuePartitionMetadata(r, version));
     f_partitionMetadata = a;
   }
+  let unknown: TaggedField[] | undefined;
+  const count = r.unsignedVarint();
+  for (let k = 0; k < count; k++) {
+    const tag = r.unsignedVarint();
+    const outer = r.pushLimit(r.unsignedVarint());
+    (unknown ??= []).push({ tag, data: r.raw(r.remaining) });
+    r.popLimit(outer);
+  }
   const m: ConsumerGroupPartitionMetadataValueTopicMetadata = {
     topicId: f_topicId,
     topicName: f_topicName,
     numPartitions: f_numPartitions,
     partitionMetadata: f_partitionMetadata,
   };
-  let unknown: TaggedField[] | undefined;
-  const count = r.unsignedVarint();
-  for (let i = 0; i < count; i++) {
-    const tag = r.unsignedVarint();
-    const outer = r.pushLimit(r.unsignedVarint());
-    (unknown ??= []).push({ tag, data: r.raw(r.remaining) });
-    r.popLimit(outer);
-  }
   if (unknown !== undefined) m._unknownTaggedFields = unknown;
   return m;
 }
@@ -108,18 +108,18 @@ export function readConsumerGroupPartitionMetadataValuePartitionMetadata(r: Read
     for (let i = 0; i < n; i++) a.push(r.string(true));
     f_racks = a;
   }
-  const m: ConsumerGroupPartitionMetadataValuePartitionMetadata = {
-    partition: f_partition,
-    racks: f_racks,
-  };
   let unknown: TaggedField[] | undefined;
   const count = r.unsignedVarint();
-  for (let i = 0; i < count; i++) {
+  for (let k = 0; k < count; k++) {
     const tag = r.unsignedVarint();
     const outer = r.pushLimit(r.unsignedVarint());
     (unknown ??= []).push({ tag, data: r.raw(r.remaining) });
     r.popLimit(outer);
   }
+  const m: ConsumerGroupPartitionMetadataValuePartitionMetadata = {
+    partition: f_partition,
+    racks: f_racks,
+  };
   if (unknown !== undefined) m._unknownTaggedFields = unknown;
   return m;
 }

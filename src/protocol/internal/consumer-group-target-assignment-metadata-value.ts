@@ -12,17 +12,17 @@ export interface ConsumerGroupTargetAssignmentMetadataValue {
 
 export function readConsumerGroupTargetAssignmentMetadataValue(r: Reader, _version: number): ConsumerGroupTargetAssignmentMetadataValue {
   const f_assignmentEpoch: number = r.int32();
-  const m: ConsumerGroupTargetAssignmentMetadataValue = {
-    assignmentEpoch: f_assignmentEpoch,
-  };
   let unknown: TaggedField[] | undefined;
   const count = r.unsignedVarint();
-  for (let i = 0; i < count; i++) {
+  for (let k = 0; k < count; k++) {
     const tag = r.unsignedVarint();
     const outer = r.pushLimit(r.unsignedVarint());
     (unknown ??= []).push({ tag, data: r.raw(r.remaining) });
     r.popLimit(outer);
   }
+  const m: ConsumerGroupTargetAssignmentMetadataValue = {
+    assignmentEpoch: f_assignmentEpoch,
+  };
   if (unknown !== undefined) m._unknownTaggedFields = unknown;
   return m;
 }

@@ -44,6 +44,16 @@ export function readGroupMetadataValue(r: Reader, version: number): GroupMetadat
     for (let i = 0; i < n; i++) a.push(readGroupMetadataValueMemberMetadata(r, version));
     f_members = a;
   }
+  let unknown: TaggedField[] | undefined;
+  if (flex) {
+    const count = r.unsignedVarint();
+    for (let k = 0; k < count; k++) {
+      const tag = r.unsignedVarint();
+      const outer = r.pushLimit(r.unsignedVarint());
+      (unknown ??= []).push({ tag, data: r.raw(r.remaining) });
+      r.popLimit(outer);
+    }
+  }
   const m: GroupMetadataValue = {
     protocolType: f_protocolType,
     generation: f_generation,
@@ -52,17 +62,7 @@ export function readGroupMetadataValue(r: Reader, version: number): GroupMetadat
     currentStateTimestamp: f_currentStateTimestamp,
     members: f_members,
   };
-  if (flex) {
-    let unknown: TaggedField[] | undefined;
-    const count = r.unsignedVarint();
-    for (let i = 0; i < count; i++) {
-      const tag = r.unsignedVarint();
-      const outer = r.pushLimit(r.unsignedVarint());
-      (unknown ??= []).push({ tag, data: r.raw(r.remaining) });
-      r.popLimit(outer);
-    }
-    if (unknown !== undefined) m._unknownTaggedFields = unknown;
-  }
+  if (unknown !== undefined) m._unknownTaggedFields = unknown;
   return m;
 }
 
@@ -102,6 +102,16 @@ export function readGroupMetadataValueMemberMetadata(r: Reader, version: number)
   const f_sessionTimeout: number = r.int32();
   const f_subscription: Buffer = r.bytes(flex);
   const f_assignment: Buffer = r.bytes(flex);
+  let unknown: TaggedField[] | undefined;
+  if (flex) {
+    const count = r.unsignedVarint();
+    for (let k = 0; k < count; k++) {
+      const tag = r.unsignedVarint();
+      const outer = r.pushLimit(r.unsignedVarint());
+      (unknown ??= []).push({ tag, data: r.raw(r.remaining) });
+      r.popLimit(outer);
+    }
+  }
   const m: GroupMetadataValueMemberMetadata = {
     memberId: f_memberId,
     groupInstanceId: f_groupInstanceId,
@@ -112,17 +122,7 @@ export function readGroupMetadataValueMemberMetadata(r: Reader, version: number)
     subscription: f_subscription,
     assignment: f_assignment,
   };
-  if (flex) {
-    let unknown: TaggedField[] | undefined;
-    const count = r.unsignedVarint();
-    for (let i = 0; i < count; i++) {
-      const tag = r.unsignedVarint();
-      const outer = r.pushLimit(r.unsignedVarint());
-      (unknown ??= []).push({ tag, data: r.raw(r.remaining) });
-      r.popLimit(outer);
-    }
-    if (unknown !== undefined) m._unknownTaggedFields = unknown;
-  }
+  if (unknown !== undefined) m._unknownTaggedFields = unknown;
   return m;
 }
 

@@ -27,6 +27,16 @@ export function readOffsetCommitValue(r: Reader, version: number): OffsetCommitV
   if (version >= 1 && version <= 1) {
     f_expireTimestamp = r.int64();
   } else f_expireTimestamp = -1n;
+  let unknown: TaggedField[] | undefined;
+  if (flex) {
+    const count = r.unsignedVarint();
+    for (let k = 0; k < count; k++) {
+      const tag = r.unsignedVarint();
+      const outer = r.pushLimit(r.unsignedVarint());
+      (unknown ??= []).push({ tag, data: r.raw(r.remaining) });
+      r.popLimit(outer);
+    }
+  }
   const m: OffsetCommitValue = {
     offset: f_offset,
     leaderEpoch: f_leaderEpoch,
@@ -34,17 +44,7 @@ export function readOffsetCommitValue(r: Reader, version: number): OffsetCommitV
     commitTimestamp: f_commitTimestamp,
     expireTimestamp: f_expireTimestamp,
   };
-  if (flex) {
-    let unknown: TaggedField[] | undefined;
-    const count = r.unsignedVarint();
-    for (let i = 0; i < count; i++) {
-      const tag = r.unsignedVarint();
-      const outer = r.pushLimit(r.unsignedVarint());
-      (unknown ??= []).push({ tag, data: r.raw(r.remaining) });
-      r.popLimit(outer);
-    }
-    if (unknown !== undefined) m._unknownTaggedFields = unknown;
-  }
+  if (unknown !== undefined) m._unknownTaggedFields = unknown;
   return m;
 }
 

@@ -11,6 +11,8 @@ export interface SchemaField {
   readonly tag: number | null;
   readonly ignorable: boolean;
   readonly defaultNull: boolean;
+  /** Default of a scalar field (numbers, bigint, boolean, string, uuid); undefined for other types. */
+  readonly default?: number | bigint | boolean | string | null;
 }
 
 export interface SchemaMessage {
@@ -27,8 +29,8 @@ export const schemas: Readonly<Record<string, SchemaMessage>> = {
     flexible: null,
     structs: {
       ConsumerGroupCurrentMemberAssignmentKey: [
-        { prop: 'groupId', type: 'string', versions: [8, 8], nullable: null, tagged: null, tag: null, ignorable: false, defaultNull: false },
-        { prop: 'memberId', type: 'string', versions: [8, 8], nullable: null, tagged: null, tag: null, ignorable: false, defaultNull: false },
+        { prop: 'groupId', type: 'string', versions: [8, 8], nullable: null, tagged: null, tag: null, ignorable: false, defaultNull: false, default: '' },
+        { prop: 'memberId', type: 'string', versions: [8, 8], nullable: null, tagged: null, tag: null, ignorable: false, defaultNull: false, default: '' },
       ],
     },
   },
@@ -38,14 +40,14 @@ export const schemas: Readonly<Record<string, SchemaMessage>> = {
     flexible: [0, 32767],
     structs: {
       ConsumerGroupCurrentMemberAssignmentValue: [
-        { prop: 'memberEpoch', type: 'int32', versions: [0, 32767], nullable: null, tagged: null, tag: null, ignorable: false, defaultNull: false },
-        { prop: 'previousMemberEpoch', type: 'int32', versions: [0, 32767], nullable: null, tagged: null, tag: null, ignorable: false, defaultNull: false },
-        { prop: 'state', type: 'int8', versions: [0, 32767], nullable: null, tagged: null, tag: null, ignorable: false, defaultNull: false },
+        { prop: 'memberEpoch', type: 'int32', versions: [0, 32767], nullable: null, tagged: null, tag: null, ignorable: false, defaultNull: false, default: 0 },
+        { prop: 'previousMemberEpoch', type: 'int32', versions: [0, 32767], nullable: null, tagged: null, tag: null, ignorable: false, defaultNull: false, default: 0 },
+        { prop: 'state', type: 'int8', versions: [0, 32767], nullable: null, tagged: null, tag: null, ignorable: false, defaultNull: false, default: 0 },
         { prop: 'assignedPartitions', type: '[]ConsumerGroupCurrentMemberAssignmentValueTopicPartitions', versions: [0, 32767], nullable: null, tagged: null, tag: null, ignorable: false, defaultNull: false },
         { prop: 'partitionsPendingRevocation', type: '[]ConsumerGroupCurrentMemberAssignmentValueTopicPartitions', versions: [0, 32767], nullable: null, tagged: null, tag: null, ignorable: false, defaultNull: false },
       ],
       ConsumerGroupCurrentMemberAssignmentValueTopicPartitions: [
-        { prop: 'topicId', type: 'uuid', versions: [0, 32767], nullable: null, tagged: null, tag: null, ignorable: false, defaultNull: false },
+        { prop: 'topicId', type: 'uuid', versions: [0, 32767], nullable: null, tagged: null, tag: null, ignorable: false, defaultNull: false, default: 'AAAAAAAAAAAAAAAAAAAAAA' },
         { prop: 'partitions', type: '[]int32', versions: [0, 32767], nullable: null, tagged: null, tag: null, ignorable: false, defaultNull: false },
       ],
     },
@@ -56,8 +58,8 @@ export const schemas: Readonly<Record<string, SchemaMessage>> = {
     flexible: null,
     structs: {
       ConsumerGroupMemberMetadataKey: [
-        { prop: 'groupId', type: 'string', versions: [5, 5], nullable: null, tagged: null, tag: null, ignorable: false, defaultNull: false },
-        { prop: 'memberId', type: 'string', versions: [5, 5], nullable: null, tagged: null, tag: null, ignorable: false, defaultNull: false },
+        { prop: 'groupId', type: 'string', versions: [5, 5], nullable: null, tagged: null, tag: null, ignorable: false, defaultNull: false, default: '' },
+        { prop: 'memberId', type: 'string', versions: [5, 5], nullable: null, tagged: null, tag: null, ignorable: false, defaultNull: false, default: '' },
       ],
     },
   },
@@ -67,22 +69,22 @@ export const schemas: Readonly<Record<string, SchemaMessage>> = {
     flexible: [0, 32767],
     structs: {
       ConsumerGroupMemberMetadataValue: [
-        { prop: 'instanceId', type: 'string', versions: [0, 32767], nullable: [0, 32767], tagged: null, tag: null, ignorable: false, defaultNull: false },
-        { prop: 'rackId', type: 'string', versions: [0, 32767], nullable: [0, 32767], tagged: null, tag: null, ignorable: false, defaultNull: false },
-        { prop: 'clientId', type: 'string', versions: [0, 32767], nullable: null, tagged: null, tag: null, ignorable: false, defaultNull: false },
-        { prop: 'clientHost', type: 'string', versions: [0, 32767], nullable: null, tagged: null, tag: null, ignorable: false, defaultNull: false },
+        { prop: 'instanceId', type: 'string', versions: [0, 32767], nullable: [0, 32767], tagged: null, tag: null, ignorable: false, defaultNull: false, default: '' },
+        { prop: 'rackId', type: 'string', versions: [0, 32767], nullable: [0, 32767], tagged: null, tag: null, ignorable: false, defaultNull: false, default: '' },
+        { prop: 'clientId', type: 'string', versions: [0, 32767], nullable: null, tagged: null, tag: null, ignorable: false, defaultNull: false, default: '' },
+        { prop: 'clientHost', type: 'string', versions: [0, 32767], nullable: null, tagged: null, tag: null, ignorable: false, defaultNull: false, default: '' },
         { prop: 'subscribedTopicNames', type: '[]string', versions: [0, 32767], nullable: null, tagged: null, tag: null, ignorable: false, defaultNull: false },
-        { prop: 'subscribedTopicRegex', type: 'string', versions: [0, 32767], nullable: [0, 32767], tagged: null, tag: null, ignorable: false, defaultNull: false },
-        { prop: 'rebalanceTimeoutMs', type: 'int32', versions: [0, 32767], nullable: null, tagged: null, tag: null, ignorable: false, defaultNull: false },
-        { prop: 'serverAssignor', type: 'string', versions: [0, 32767], nullable: [0, 32767], tagged: null, tag: null, ignorable: false, defaultNull: false },
+        { prop: 'subscribedTopicRegex', type: 'string', versions: [0, 32767], nullable: [0, 32767], tagged: null, tag: null, ignorable: false, defaultNull: false, default: '' },
+        { prop: 'rebalanceTimeoutMs', type: 'int32', versions: [0, 32767], nullable: null, tagged: null, tag: null, ignorable: false, defaultNull: false, default: -1 },
+        { prop: 'serverAssignor', type: 'string', versions: [0, 32767], nullable: [0, 32767], tagged: null, tag: null, ignorable: false, defaultNull: false, default: '' },
         { prop: 'classicMemberMetadata', type: 'ConsumerGroupMemberMetadataValueClassicMemberMetadata', versions: [0, 32767], nullable: [0, 32767], tagged: [0, 32767], tag: 0, ignorable: false, defaultNull: false },
       ],
       ConsumerGroupMemberMetadataValueClassicMemberMetadata: [
-        { prop: 'sessionTimeoutMs', type: 'int32', versions: [0, 32767], nullable: null, tagged: null, tag: null, ignorable: false, defaultNull: false },
+        { prop: 'sessionTimeoutMs', type: 'int32', versions: [0, 32767], nullable: null, tagged: null, tag: null, ignorable: false, defaultNull: false, default: 0 },
         { prop: 'supportedProtocols', type: '[]ConsumerGroupMemberMetadataValueClassicProtocol', versions: [0, 32767], nullable: null, tagged: null, tag: null, ignorable: false, defaultNull: false },
       ],
       ConsumerGroupMemberMetadataValueClassicProtocol: [
-        { prop: 'name', type: 'string', versions: [0, 32767], nullable: null, tagged: null, tag: null, ignorable: false, defaultNull: false },
+        { prop: 'name', type: 'string', versions: [0, 32767], nullable: null, tagged: null, tag: null, ignorable: false, defaultNull: false, default: '' },
         { prop: 'metadata', type: 'bytes', versions: [0, 32767], nullable: null, tagged: null, tag: null, ignorable: false, defaultNull: false },
       ],
     },
@@ -93,7 +95,7 @@ export const schemas: Readonly<Record<string, SchemaMessage>> = {
     flexible: null,
     structs: {
       ConsumerGroupMetadataKey: [
-        { prop: 'groupId', type: 'string', versions: [3, 3], nullable: null, tagged: null, tag: null, ignorable: false, defaultNull: false },
+        { prop: 'groupId', type: 'string', versions: [3, 3], nullable: null, tagged: null, tag: null, ignorable: false, defaultNull: false, default: '' },
       ],
     },
   },
@@ -103,7 +105,7 @@ export const schemas: Readonly<Record<string, SchemaMessage>> = {
     flexible: [0, 32767],
     structs: {
       ConsumerGroupMetadataValue: [
-        { prop: 'epoch', type: 'int32', versions: [0, 32767], nullable: null, tagged: null, tag: null, ignorable: false, defaultNull: false },
+        { prop: 'epoch', type: 'int32', versions: [0, 32767], nullable: null, tagged: null, tag: null, ignorable: false, defaultNull: false, default: 0 },
       ],
     },
   },
@@ -113,7 +115,7 @@ export const schemas: Readonly<Record<string, SchemaMessage>> = {
     flexible: null,
     structs: {
       ConsumerGroupPartitionMetadataKey: [
-        { prop: 'groupId', type: 'string', versions: [4, 4], nullable: null, tagged: null, tag: null, ignorable: false, defaultNull: false },
+        { prop: 'groupId', type: 'string', versions: [4, 4], nullable: null, tagged: null, tag: null, ignorable: false, defaultNull: false, default: '' },
       ],
     },
   },
@@ -126,13 +128,13 @@ export const schemas: Readonly<Record<string, SchemaMessage>> = {
         { prop: 'topics', type: '[]ConsumerGroupPartitionMetadataValueTopicMetadata', versions: [0, 32767], nullable: null, tagged: null, tag: null, ignorable: false, defaultNull: false },
       ],
       ConsumerGroupPartitionMetadataValueTopicMetadata: [
-        { prop: 'topicId', type: 'uuid', versions: [0, 32767], nullable: null, tagged: null, tag: null, ignorable: false, defaultNull: false },
-        { prop: 'topicName', type: 'string', versions: [0, 32767], nullable: null, tagged: null, tag: null, ignorable: false, defaultNull: false },
-        { prop: 'numPartitions', type: 'int32', versions: [0, 32767], nullable: null, tagged: null, tag: null, ignorable: false, defaultNull: false },
+        { prop: 'topicId', type: 'uuid', versions: [0, 32767], nullable: null, tagged: null, tag: null, ignorable: false, defaultNull: false, default: 'AAAAAAAAAAAAAAAAAAAAAA' },
+        { prop: 'topicName', type: 'string', versions: [0, 32767], nullable: null, tagged: null, tag: null, ignorable: false, defaultNull: false, default: '' },
+        { prop: 'numPartitions', type: 'int32', versions: [0, 32767], nullable: null, tagged: null, tag: null, ignorable: false, defaultNull: false, default: 0 },
         { prop: 'partitionMetadata', type: '[]ConsumerGroupPartitionMetadataValuePartitionMetadata', versions: [0, 32767], nullable: null, tagged: null, tag: null, ignorable: false, defaultNull: false },
       ],
       ConsumerGroupPartitionMetadataValuePartitionMetadata: [
-        { prop: 'partition', type: 'int32', versions: [0, 32767], nullable: null, tagged: null, tag: null, ignorable: false, defaultNull: false },
+        { prop: 'partition', type: 'int32', versions: [0, 32767], nullable: null, tagged: null, tag: null, ignorable: false, defaultNull: false, default: 0 },
         { prop: 'racks', type: '[]string', versions: [0, 32767], nullable: null, tagged: null, tag: null, ignorable: false, defaultNull: false },
       ],
     },
@@ -143,8 +145,8 @@ export const schemas: Readonly<Record<string, SchemaMessage>> = {
     flexible: null,
     structs: {
       ConsumerGroupTargetAssignmentMemberKey: [
-        { prop: 'groupId', type: 'string', versions: [7, 7], nullable: null, tagged: null, tag: null, ignorable: false, defaultNull: false },
-        { prop: 'memberId', type: 'string', versions: [7, 7], nullable: null, tagged: null, tag: null, ignorable: false, defaultNull: false },
+        { prop: 'groupId', type: 'string', versions: [7, 7], nullable: null, tagged: null, tag: null, ignorable: false, defaultNull: false, default: '' },
+        { prop: 'memberId', type: 'string', versions: [7, 7], nullable: null, tagged: null, tag: null, ignorable: false, defaultNull: false, default: '' },
       ],
     },
   },
@@ -157,7 +159,7 @@ export const schemas: Readonly<Record<string, SchemaMessage>> = {
         { prop: 'topicPartitions', type: '[]ConsumerGroupTargetAssignmentMemberValueTopicPartition', versions: [0, 32767], nullable: null, tagged: null, tag: null, ignorable: false, defaultNull: false },
       ],
       ConsumerGroupTargetAssignmentMemberValueTopicPartition: [
-        { prop: 'topicId', type: 'uuid', versions: [0, 32767], nullable: null, tagged: null, tag: null, ignorable: false, defaultNull: false },
+        { prop: 'topicId', type: 'uuid', versions: [0, 32767], nullable: null, tagged: null, tag: null, ignorable: false, defaultNull: false, default: 'AAAAAAAAAAAAAAAAAAAAAA' },
         { prop: 'partitions', type: '[]int32', versions: [0, 32767], nullable: null, tagged: null, tag: null, ignorable: false, defaultNull: false },
       ],
     },
@@ -168,7 +170,7 @@ export const schemas: Readonly<Record<string, SchemaMessage>> = {
     flexible: null,
     structs: {
       ConsumerGroupTargetAssignmentMetadataKey: [
-        { prop: 'groupId', type: 'string', versions: [6, 6], nullable: null, tagged: null, tag: null, ignorable: false, defaultNull: false },
+        { prop: 'groupId', type: 'string', versions: [6, 6], nullable: null, tagged: null, tag: null, ignorable: false, defaultNull: false, default: '' },
       ],
     },
   },
@@ -178,7 +180,7 @@ export const schemas: Readonly<Record<string, SchemaMessage>> = {
     flexible: [0, 32767],
     structs: {
       ConsumerGroupTargetAssignmentMetadataValue: [
-        { prop: 'assignmentEpoch', type: 'int32', versions: [0, 32767], nullable: null, tagged: null, tag: null, ignorable: false, defaultNull: false },
+        { prop: 'assignmentEpoch', type: 'int32', versions: [0, 32767], nullable: null, tagged: null, tag: null, ignorable: false, defaultNull: false, default: 0 },
       ],
     },
   },
@@ -188,7 +190,7 @@ export const schemas: Readonly<Record<string, SchemaMessage>> = {
     flexible: null,
     structs: {
       GroupMetadataKey: [
-        { prop: 'group', type: 'string', versions: [2, 2], nullable: null, tagged: null, tag: null, ignorable: false, defaultNull: false },
+        { prop: 'group', type: 'string', versions: [2, 2], nullable: null, tagged: null, tag: null, ignorable: false, defaultNull: false, default: '' },
       ],
     },
   },
@@ -198,20 +200,20 @@ export const schemas: Readonly<Record<string, SchemaMessage>> = {
     flexible: [4, 32767],
     structs: {
       GroupMetadataValue: [
-        { prop: 'protocolType', type: 'string', versions: [0, 32767], nullable: null, tagged: null, tag: null, ignorable: false, defaultNull: false },
-        { prop: 'generation', type: 'int32', versions: [0, 32767], nullable: null, tagged: null, tag: null, ignorable: false, defaultNull: false },
-        { prop: 'protocol', type: 'string', versions: [0, 32767], nullable: [0, 32767], tagged: null, tag: null, ignorable: false, defaultNull: false },
-        { prop: 'leader', type: 'string', versions: [0, 32767], nullable: [0, 32767], tagged: null, tag: null, ignorable: false, defaultNull: false },
-        { prop: 'currentStateTimestamp', type: 'int64', versions: [2, 32767], nullable: null, tagged: null, tag: null, ignorable: true, defaultNull: false },
+        { prop: 'protocolType', type: 'string', versions: [0, 32767], nullable: null, tagged: null, tag: null, ignorable: false, defaultNull: false, default: '' },
+        { prop: 'generation', type: 'int32', versions: [0, 32767], nullable: null, tagged: null, tag: null, ignorable: false, defaultNull: false, default: 0 },
+        { prop: 'protocol', type: 'string', versions: [0, 32767], nullable: [0, 32767], tagged: null, tag: null, ignorable: false, defaultNull: false, default: '' },
+        { prop: 'leader', type: 'string', versions: [0, 32767], nullable: [0, 32767], tagged: null, tag: null, ignorable: false, defaultNull: false, default: '' },
+        { prop: 'currentStateTimestamp', type: 'int64', versions: [2, 32767], nullable: null, tagged: null, tag: null, ignorable: true, defaultNull: false, default: -1n },
         { prop: 'members', type: '[]GroupMetadataValueMemberMetadata', versions: [0, 32767], nullable: null, tagged: null, tag: null, ignorable: false, defaultNull: false },
       ],
       GroupMetadataValueMemberMetadata: [
-        { prop: 'memberId', type: 'string', versions: [0, 32767], nullable: null, tagged: null, tag: null, ignorable: false, defaultNull: false },
-        { prop: 'groupInstanceId', type: 'string', versions: [3, 32767], nullable: [3, 32767], tagged: null, tag: null, ignorable: true, defaultNull: true },
-        { prop: 'clientId', type: 'string', versions: [0, 32767], nullable: null, tagged: null, tag: null, ignorable: false, defaultNull: false },
-        { prop: 'clientHost', type: 'string', versions: [0, 32767], nullable: null, tagged: null, tag: null, ignorable: false, defaultNull: false },
-        { prop: 'rebalanceTimeout', type: 'int32', versions: [1, 32767], nullable: null, tagged: null, tag: null, ignorable: true, defaultNull: false },
-        { prop: 'sessionTimeout', type: 'int32', versions: [0, 32767], nullable: null, tagged: null, tag: null, ignorable: false, defaultNull: false },
+        { prop: 'memberId', type: 'string', versions: [0, 32767], nullable: null, tagged: null, tag: null, ignorable: false, defaultNull: false, default: '' },
+        { prop: 'groupInstanceId', type: 'string', versions: [3, 32767], nullable: [3, 32767], tagged: null, tag: null, ignorable: true, defaultNull: true, default: null },
+        { prop: 'clientId', type: 'string', versions: [0, 32767], nullable: null, tagged: null, tag: null, ignorable: false, defaultNull: false, default: '' },
+        { prop: 'clientHost', type: 'string', versions: [0, 32767], nullable: null, tagged: null, tag: null, ignorable: false, defaultNull: false, default: '' },
+        { prop: 'rebalanceTimeout', type: 'int32', versions: [1, 32767], nullable: null, tagged: null, tag: null, ignorable: true, defaultNull: false, default: -1 },
+        { prop: 'sessionTimeout', type: 'int32', versions: [0, 32767], nullable: null, tagged: null, tag: null, ignorable: false, defaultNull: false, default: 0 },
         { prop: 'subscription', type: 'bytes', versions: [0, 32767], nullable: null, tagged: null, tag: null, ignorable: false, defaultNull: false },
         { prop: 'assignment', type: 'bytes', versions: [0, 32767], nullable: null, tagged: null, tag: null, ignorable: false, defaultNull: false },
       ],
@@ -223,9 +225,9 @@ export const schemas: Readonly<Record<string, SchemaMessage>> = {
     flexible: null,
     structs: {
       OffsetCommitKey: [
-        { prop: 'group', type: 'string', versions: [0, 1], nullable: null, tagged: null, tag: null, ignorable: false, defaultNull: false },
-        { prop: 'topic', type: 'string', versions: [0, 1], nullable: null, tagged: null, tag: null, ignorable: false, defaultNull: false },
-        { prop: 'partition', type: 'int32', versions: [0, 1], nullable: null, tagged: null, tag: null, ignorable: false, defaultNull: false },
+        { prop: 'group', type: 'string', versions: [0, 1], nullable: null, tagged: null, tag: null, ignorable: false, defaultNull: false, default: '' },
+        { prop: 'topic', type: 'string', versions: [0, 1], nullable: null, tagged: null, tag: null, ignorable: false, defaultNull: false, default: '' },
+        { prop: 'partition', type: 'int32', versions: [0, 1], nullable: null, tagged: null, tag: null, ignorable: false, defaultNull: false, default: 0 },
       ],
     },
   },
@@ -235,11 +237,11 @@ export const schemas: Readonly<Record<string, SchemaMessage>> = {
     flexible: [4, 32767],
     structs: {
       OffsetCommitValue: [
-        { prop: 'offset', type: 'int64', versions: [0, 32767], nullable: null, tagged: null, tag: null, ignorable: false, defaultNull: false },
-        { prop: 'leaderEpoch', type: 'int32', versions: [3, 32767], nullable: null, tagged: null, tag: null, ignorable: true, defaultNull: false },
-        { prop: 'metadata', type: 'string', versions: [0, 32767], nullable: null, tagged: null, tag: null, ignorable: false, defaultNull: false },
-        { prop: 'commitTimestamp', type: 'int64', versions: [0, 32767], nullable: null, tagged: null, tag: null, ignorable: false, defaultNull: false },
-        { prop: 'expireTimestamp', type: 'int64', versions: [1, 1], nullable: null, tagged: null, tag: null, ignorable: true, defaultNull: false },
+        { prop: 'offset', type: 'int64', versions: [0, 32767], nullable: null, tagged: null, tag: null, ignorable: false, defaultNull: false, default: 0n },
+        { prop: 'leaderEpoch', type: 'int32', versions: [3, 32767], nullable: null, tagged: null, tag: null, ignorable: true, defaultNull: false, default: -1 },
+        { prop: 'metadata', type: 'string', versions: [0, 32767], nullable: null, tagged: null, tag: null, ignorable: false, defaultNull: false, default: '' },
+        { prop: 'commitTimestamp', type: 'int64', versions: [0, 32767], nullable: null, tagged: null, tag: null, ignorable: false, defaultNull: false, default: 0n },
+        { prop: 'expireTimestamp', type: 'int64', versions: [1, 1], nullable: null, tagged: null, tag: null, ignorable: true, defaultNull: false, default: -1n },
       ],
     },
   },
@@ -249,8 +251,8 @@ export const schemas: Readonly<Record<string, SchemaMessage>> = {
     flexible: null,
     structs: {
       ShareGroupCurrentMemberAssignmentKey: [
-        { prop: 'groupId', type: 'string', versions: [14, 14], nullable: null, tagged: null, tag: null, ignorable: false, defaultNull: false },
-        { prop: 'memberId', type: 'string', versions: [14, 14], nullable: null, tagged: null, tag: null, ignorable: false, defaultNull: false },
+        { prop: 'groupId', type: 'string', versions: [14, 14], nullable: null, tagged: null, tag: null, ignorable: false, defaultNull: false, default: '' },
+        { prop: 'memberId', type: 'string', versions: [14, 14], nullable: null, tagged: null, tag: null, ignorable: false, defaultNull: false, default: '' },
       ],
     },
   },
@@ -260,13 +262,13 @@ export const schemas: Readonly<Record<string, SchemaMessage>> = {
     flexible: [0, 32767],
     structs: {
       ShareGroupCurrentMemberAssignmentValue: [
-        { prop: 'memberEpoch', type: 'int32', versions: [0, 32767], nullable: null, tagged: null, tag: null, ignorable: false, defaultNull: false },
-        { prop: 'previousMemberEpoch', type: 'int32', versions: [0, 32767], nullable: null, tagged: null, tag: null, ignorable: false, defaultNull: false },
-        { prop: 'state', type: 'int8', versions: [0, 32767], nullable: null, tagged: null, tag: null, ignorable: false, defaultNull: false },
+        { prop: 'memberEpoch', type: 'int32', versions: [0, 32767], nullable: null, tagged: null, tag: null, ignorable: false, defaultNull: false, default: 0 },
+        { prop: 'previousMemberEpoch', type: 'int32', versions: [0, 32767], nullable: null, tagged: null, tag: null, ignorable: false, defaultNull: false, default: 0 },
+        { prop: 'state', type: 'int8', versions: [0, 32767], nullable: null, tagged: null, tag: null, ignorable: false, defaultNull: false, default: 0 },
         { prop: 'assignedPartitions', type: '[]ShareGroupCurrentMemberAssignmentValueTopicPartitions', versions: [0, 32767], nullable: null, tagged: null, tag: null, ignorable: false, defaultNull: false },
       ],
       ShareGroupCurrentMemberAssignmentValueTopicPartitions: [
-        { prop: 'topicId', type: 'uuid', versions: [0, 32767], nullable: null, tagged: null, tag: null, ignorable: false, defaultNull: false },
+        { prop: 'topicId', type: 'uuid', versions: [0, 32767], nullable: null, tagged: null, tag: null, ignorable: false, defaultNull: false, default: 'AAAAAAAAAAAAAAAAAAAAAA' },
         { prop: 'partitions', type: '[]int32', versions: [0, 32767], nullable: null, tagged: null, tag: null, ignorable: false, defaultNull: false },
       ],
     },
@@ -277,8 +279,8 @@ export const schemas: Readonly<Record<string, SchemaMessage>> = {
     flexible: null,
     structs: {
       ShareGroupMemberMetadataKey: [
-        { prop: 'groupId', type: 'string', versions: [10, 10], nullable: null, tagged: null, tag: null, ignorable: false, defaultNull: false },
-        { prop: 'memberId', type: 'string', versions: [10, 10], nullable: null, tagged: null, tag: null, ignorable: false, defaultNull: false },
+        { prop: 'groupId', type: 'string', versions: [10, 10], nullable: null, tagged: null, tag: null, ignorable: false, defaultNull: false, default: '' },
+        { prop: 'memberId', type: 'string', versions: [10, 10], nullable: null, tagged: null, tag: null, ignorable: false, defaultNull: false, default: '' },
       ],
     },
   },
@@ -288,9 +290,9 @@ export const schemas: Readonly<Record<string, SchemaMessage>> = {
     flexible: [0, 32767],
     structs: {
       ShareGroupMemberMetadataValue: [
-        { prop: 'rackId', type: 'string', versions: [0, 32767], nullable: [0, 32767], tagged: null, tag: null, ignorable: false, defaultNull: false },
-        { prop: 'clientId', type: 'string', versions: [0, 32767], nullable: null, tagged: null, tag: null, ignorable: false, defaultNull: false },
-        { prop: 'clientHost', type: 'string', versions: [0, 32767], nullable: null, tagged: null, tag: null, ignorable: false, defaultNull: false },
+        { prop: 'rackId', type: 'string', versions: [0, 32767], nullable: [0, 32767], tagged: null, tag: null, ignorable: false, defaultNull: false, default: '' },
+        { prop: 'clientId', type: 'string', versions: [0, 32767], nullable: null, tagged: null, tag: null, ignorable: false, defaultNull: false, default: '' },
+        { prop: 'clientHost', type: 'string', versions: [0, 32767], nullable: null, tagged: null, tag: null, ignorable: false, defaultNull: false, default: '' },
         { prop: 'subscribedTopicNames', type: '[]string', versions: [0, 32767], nullable: null, tagged: null, tag: null, ignorable: false, defaultNull: false },
       ],
     },
@@ -301,7 +303,7 @@ export const schemas: Readonly<Record<string, SchemaMessage>> = {
     flexible: null,
     structs: {
       ShareGroupMetadataKey: [
-        { prop: 'groupId', type: 'string', versions: [11, 11], nullable: null, tagged: null, tag: null, ignorable: false, defaultNull: false },
+        { prop: 'groupId', type: 'string', versions: [11, 11], nullable: null, tagged: null, tag: null, ignorable: false, defaultNull: false, default: '' },
       ],
     },
   },
@@ -311,7 +313,7 @@ export const schemas: Readonly<Record<string, SchemaMessage>> = {
     flexible: [0, 32767],
     structs: {
       ShareGroupMetadataValue: [
-        { prop: 'epoch', type: 'int32', versions: [0, 32767], nullable: null, tagged: null, tag: null, ignorable: false, defaultNull: false },
+        { prop: 'epoch', type: 'int32', versions: [0, 32767], nullable: null, tagged: null, tag: null, ignorable: false, defaultNull: false, default: 0 },
       ],
     },
   },
@@ -321,7 +323,7 @@ export const schemas: Readonly<Record<string, SchemaMessage>> = {
     flexible: null,
     structs: {
       ShareGroupPartitionMetadataKey: [
-        { prop: 'groupId', type: 'string', versions: [9, 9], nullable: null, tagged: null, tag: null, ignorable: false, defaultNull: false },
+        { prop: 'groupId', type: 'string', versions: [9, 9], nullable: null, tagged: null, tag: null, ignorable: false, defaultNull: false, default: '' },
       ],
     },
   },
@@ -334,13 +336,13 @@ export const schemas: Readonly<Record<string, SchemaMessage>> = {
         { prop: 'topics', type: '[]ShareGroupPartitionMetadataValueTopicMetadata', versions: [0, 32767], nullable: null, tagged: null, tag: null, ignorable: false, defaultNull: false },
       ],
       ShareGroupPartitionMetadataValueTopicMetadata: [
-        { prop: 'topicId', type: 'uuid', versions: [0, 32767], nullable: null, tagged: null, tag: null, ignorable: false, defaultNull: false },
-        { prop: 'topicName', type: 'string', versions: [0, 32767], nullable: null, tagged: null, tag: null, ignorable: false, defaultNull: false },
-        { prop: 'numPartitions', type: 'int32', versions: [0, 32767], nullable: null, tagged: null, tag: null, ignorable: false, defaultNull: false },
+        { prop: 'topicId', type: 'uuid', versions: [0, 32767], nullable: null, tagged: null, tag: null, ignorable: false, defaultNull: false, default: 'AAAAAAAAAAAAAAAAAAAAAA' },
+        { prop: 'topicName', type: 'string', versions: [0, 32767], nullable: null, tagged: null, tag: null, ignorable: false, defaultNull: false, default: '' },
+        { prop: 'numPartitions', type: 'int32', versions: [0, 32767], nullable: null, tagged: null, tag: null, ignorable: false, defaultNull: false, default: 0 },
         { prop: 'partitionMetadata', type: '[]ShareGroupPartitionMetadataValuePartitionMetadata', versions: [0, 32767], nullable: null, tagged: null, tag: null, ignorable: false, defaultNull: false },
       ],
       ShareGroupPartitionMetadataValuePartitionMetadata: [
-        { prop: 'partition', type: 'int32', versions: [0, 32767], nullable: null, tagged: null, tag: null, ignorable: false, defaultNull: false },
+        { prop: 'partition', type: 'int32', versions: [0, 32767], nullable: null, tagged: null, tag: null, ignorable: false, defaultNull: false, default: 0 },
         { prop: 'racks', type: '[]string', versions: [0, 32767], nullable: null, tagged: null, tag: null, ignorable: false, defaultNull: false },
       ],
     },
@@ -351,7 +353,7 @@ export const schemas: Readonly<Record<string, SchemaMessage>> = {
     flexible: null,
     structs: {
       ShareGroupStatePartitionMetadataKey: [
-        { prop: 'groupId', type: 'string', versions: [15, 15], nullable: null, tagged: null, tag: null, ignorable: false, defaultNull: false },
+        { prop: 'groupId', type: 'string', versions: [15, 15], nullable: null, tagged: null, tag: null, ignorable: false, defaultNull: false, default: '' },
       ],
     },
   },
@@ -365,13 +367,13 @@ export const schemas: Readonly<Record<string, SchemaMessage>> = {
         { prop: 'deletingTopics', type: '[]ShareGroupStatePartitionMetadataValueTopicInfo', versions: [0, 32767], nullable: null, tagged: null, tag: null, ignorable: false, defaultNull: false },
       ],
       ShareGroupStatePartitionMetadataValueTopicPartitionsInfo: [
-        { prop: 'topicId', type: 'uuid', versions: [0, 32767], nullable: null, tagged: null, tag: null, ignorable: false, defaultNull: false },
-        { prop: 'topicName', type: 'string', versions: [0, 32767], nullable: null, tagged: null, tag: null, ignorable: false, defaultNull: false },
+        { prop: 'topicId', type: 'uuid', versions: [0, 32767], nullable: null, tagged: null, tag: null, ignorable: false, defaultNull: false, default: 'AAAAAAAAAAAAAAAAAAAAAA' },
+        { prop: 'topicName', type: 'string', versions: [0, 32767], nullable: null, tagged: null, tag: null, ignorable: false, defaultNull: false, default: '' },
         { prop: 'partitions', type: '[]int32', versions: [0, 32767], nullable: null, tagged: null, tag: null, ignorable: false, defaultNull: false },
       ],
       ShareGroupStatePartitionMetadataValueTopicInfo: [
-        { prop: 'topicId', type: 'uuid', versions: [0, 32767], nullable: null, tagged: null, tag: null, ignorable: false, defaultNull: false },
-        { prop: 'topicName', type: 'string', versions: [0, 32767], nullable: null, tagged: null, tag: null, ignorable: false, defaultNull: false },
+        { prop: 'topicId', type: 'uuid', versions: [0, 32767], nullable: null, tagged: null, tag: null, ignorable: false, defaultNull: false, default: 'AAAAAAAAAAAAAAAAAAAAAA' },
+        { prop: 'topicName', type: 'string', versions: [0, 32767], nullable: null, tagged: null, tag: null, ignorable: false, defaultNull: false, default: '' },
       ],
     },
   },
@@ -381,8 +383,8 @@ export const schemas: Readonly<Record<string, SchemaMessage>> = {
     flexible: null,
     structs: {
       ShareGroupTargetAssignmentMemberKey: [
-        { prop: 'groupId', type: 'string', versions: [13, 13], nullable: null, tagged: null, tag: null, ignorable: false, defaultNull: false },
-        { prop: 'memberId', type: 'string', versions: [13, 13], nullable: null, tagged: null, tag: null, ignorable: false, defaultNull: false },
+        { prop: 'groupId', type: 'string', versions: [13, 13], nullable: null, tagged: null, tag: null, ignorable: false, defaultNull: false, default: '' },
+        { prop: 'memberId', type: 'string', versions: [13, 13], nullable: null, tagged: null, tag: null, ignorable: false, defaultNull: false, default: '' },
       ],
     },
   },
@@ -395,7 +397,7 @@ export const schemas: Readonly<Record<string, SchemaMessage>> = {
         { prop: 'topicPartitions', type: '[]ShareGroupTargetAssignmentMemberValueTopicPartition', versions: [0, 32767], nullable: null, tagged: null, tag: null, ignorable: false, defaultNull: false },
       ],
       ShareGroupTargetAssignmentMemberValueTopicPartition: [
-        { prop: 'topicId', type: 'uuid', versions: [0, 32767], nullable: null, tagged: null, tag: null, ignorable: false, defaultNull: false },
+        { prop: 'topicId', type: 'uuid', versions: [0, 32767], nullable: null, tagged: null, tag: null, ignorable: false, defaultNull: false, default: 'AAAAAAAAAAAAAAAAAAAAAA' },
         { prop: 'partitions', type: '[]int32', versions: [0, 32767], nullable: null, tagged: null, tag: null, ignorable: false, defaultNull: false },
       ],
     },
@@ -406,7 +408,7 @@ export const schemas: Readonly<Record<string, SchemaMessage>> = {
     flexible: null,
     structs: {
       ShareGroupTargetAssignmentMetadataKey: [
-        { prop: 'groupId', type: 'string', versions: [12, 12], nullable: null, tagged: null, tag: null, ignorable: false, defaultNull: false },
+        { prop: 'groupId', type: 'string', versions: [12, 12], nullable: null, tagged: null, tag: null, ignorable: false, defaultNull: false, default: '' },
       ],
     },
   },
@@ -416,7 +418,7 @@ export const schemas: Readonly<Record<string, SchemaMessage>> = {
     flexible: [0, 32767],
     structs: {
       ShareGroupTargetAssignmentMetadataValue: [
-        { prop: 'assignmentEpoch', type: 'int32', versions: [0, 32767], nullable: null, tagged: null, tag: null, ignorable: false, defaultNull: false },
+        { prop: 'assignmentEpoch', type: 'int32', versions: [0, 32767], nullable: null, tagged: null, tag: null, ignorable: false, defaultNull: false, default: 0 },
       ],
     },
   },
@@ -426,7 +428,7 @@ export const schemas: Readonly<Record<string, SchemaMessage>> = {
     flexible: null,
     structs: {
       TransactionLogKey: [
-        { prop: 'transactionalId', type: 'string', versions: [0, 0], nullable: null, tagged: null, tag: null, ignorable: false, defaultNull: false },
+        { prop: 'transactionalId', type: 'string', versions: [0, 0], nullable: null, tagged: null, tag: null, ignorable: false, defaultNull: false, default: '' },
       ],
     },
   },
@@ -436,19 +438,19 @@ export const schemas: Readonly<Record<string, SchemaMessage>> = {
     flexible: [1, 32767],
     structs: {
       TransactionLogValue: [
-        { prop: 'producerId', type: 'int64', versions: [0, 32767], nullable: null, tagged: null, tag: null, ignorable: false, defaultNull: false },
-        { prop: 'previousProducerId', type: 'int64', versions: [1, 32767], nullable: null, tagged: [1, 32767], tag: 0, ignorable: false, defaultNull: false },
-        { prop: 'nextProducerId', type: 'int64', versions: [1, 32767], nullable: null, tagged: [1, 32767], tag: 1, ignorable: false, defaultNull: false },
-        { prop: 'producerEpoch', type: 'int16', versions: [0, 32767], nullable: null, tagged: null, tag: null, ignorable: false, defaultNull: false },
-        { prop: 'transactionTimeoutMs', type: 'int32', versions: [0, 32767], nullable: null, tagged: null, tag: null, ignorable: false, defaultNull: false },
-        { prop: 'transactionStatus', type: 'int8', versions: [0, 32767], nullable: null, tagged: null, tag: null, ignorable: false, defaultNull: false },
+        { prop: 'producerId', type: 'int64', versions: [0, 32767], nullable: null, tagged: null, tag: null, ignorable: false, defaultNull: false, default: 0n },
+        { prop: 'previousProducerId', type: 'int64', versions: [1, 32767], nullable: null, tagged: [1, 32767], tag: 0, ignorable: false, defaultNull: false, default: -1n },
+        { prop: 'nextProducerId', type: 'int64', versions: [1, 32767], nullable: null, tagged: [1, 32767], tag: 1, ignorable: false, defaultNull: false, default: -1n },
+        { prop: 'producerEpoch', type: 'int16', versions: [0, 32767], nullable: null, tagged: null, tag: null, ignorable: false, defaultNull: false, default: 0 },
+        { prop: 'transactionTimeoutMs', type: 'int32', versions: [0, 32767], nullable: null, tagged: null, tag: null, ignorable: false, defaultNull: false, default: 0 },
+        { prop: 'transactionStatus', type: 'int8', versions: [0, 32767], nullable: null, tagged: null, tag: null, ignorable: false, defaultNull: false, default: 0 },
         { prop: 'transactionPartitions', type: '[]TransactionLogValuePartitionsSchema', versions: [0, 32767], nullable: [0, 32767], tagged: null, tag: null, ignorable: false, defaultNull: false },
-        { prop: 'transactionLastUpdateTimestampMs', type: 'int64', versions: [0, 32767], nullable: null, tagged: null, tag: null, ignorable: false, defaultNull: false },
-        { prop: 'transactionStartTimestampMs', type: 'int64', versions: [0, 32767], nullable: null, tagged: null, tag: null, ignorable: false, defaultNull: false },
-        { prop: 'clientTransactionVersion', type: 'int16', versions: [1, 32767], nullable: null, tagged: [1, 32767], tag: 2, ignorable: false, defaultNull: false },
+        { prop: 'transactionLastUpdateTimestampMs', type: 'int64', versions: [0, 32767], nullable: null, tagged: null, tag: null, ignorable: false, defaultNull: false, default: 0n },
+        { prop: 'transactionStartTimestampMs', type: 'int64', versions: [0, 32767], nullable: null, tagged: null, tag: null, ignorable: false, defaultNull: false, default: 0n },
+        { prop: 'clientTransactionVersion', type: 'int16', versions: [1, 32767], nullable: null, tagged: [1, 32767], tag: 2, ignorable: false, defaultNull: false, default: 0 },
       ],
       TransactionLogValuePartitionsSchema: [
-        { prop: 'topic', type: 'string', versions: [0, 32767], nullable: null, tagged: null, tag: null, ignorable: false, defaultNull: false },
+        { prop: 'topic', type: 'string', versions: [0, 32767], nullable: null, tagged: null, tag: null, ignorable: false, defaultNull: false, default: '' },
         { prop: 'partitionIds', type: '[]int32', versions: [0, 32767], nullable: null, tagged: null, tag: null, ignorable: false, defaultNull: false },
       ],
     },

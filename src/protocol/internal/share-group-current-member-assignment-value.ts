@@ -30,20 +30,20 @@ export function readShareGroupCurrentMemberAssignmentValue(r: Reader, version: n
     for (let i = 0; i < n; i++) a.push(readShareGroupCurrentMemberAssignmentValueTopicPartitions(r, version));
     f_assignedPartitions = a;
   }
+  let unknown: TaggedField[] | undefined;
+  const count = r.unsignedVarint();
+  for (let k = 0; k < count; k++) {
+    const tag = r.unsignedVarint();
+    const outer = r.pushLimit(r.unsignedVarint());
+    (unknown ??= []).push({ tag, data: r.raw(r.remaining) });
+    r.popLimit(outer);
+  }
   const m: ShareGroupCurrentMemberAssignmentValue = {
     memberEpoch: f_memberEpoch,
     previousMemberEpoch: f_previousMemberEpoch,
     state: f_state,
     assignedPartitions: f_assignedPartitions,
   };
-  let unknown: TaggedField[] | undefined;
-  const count = r.unsignedVarint();
-  for (let i = 0; i < count; i++) {
-    const tag = r.unsignedVarint();
-    const outer = r.pushLimit(r.unsignedVarint());
-    (unknown ??= []).push({ tag, data: r.raw(r.remaining) });
-    r.popLimit(outer);
-  }
   if (unknown !== undefined) m._unknownTaggedFields = unknown;
   return m;
 }
@@ -70,18 +70,18 @@ export function readShareGroupCurrentMemberAssignmentValueTopicPartitions(r: Rea
     for (let i = 0; i < n; i++) a.push(r.int32());
     f_partitions = a;
   }
-  const m: ShareGroupCurrentMemberAssignmentValueTopicPartitions = {
-    topicId: f_topicId,
-    partitions: f_partitions,
-  };
   let unknown: TaggedField[] | undefined;
   const count = r.unsignedVarint();
-  for (let i = 0; i < count; i++) {
+  for (let k = 0; k < count; k++) {
     const tag = r.unsignedVarint();
     const outer = r.pushLimit(r.unsignedVarint());
     (unknown ??= []).push({ tag, data: r.raw(r.remaining) });
     r.popLimit(outer);
   }
+  const m: ShareGroupCurrentMemberAssignmentValueTopicPartitions = {
+    topicId: f_topicId,
+    partitions: f_partitions,
+  };
   if (unknown !== undefined) m._unknownTaggedFields = unknown;
   return m;
 }

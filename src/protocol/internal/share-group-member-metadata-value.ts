@@ -24,20 +24,20 @@ export function readShareGroupMemberMetadataValue(r: Reader, _version: number): 
     for (let i = 0; i < n; i++) a.push(r.string(true));
     f_subscribedTopicNames = a;
   }
+  let unknown: TaggedField[] | undefined;
+  const count = r.unsignedVarint();
+  for (let k = 0; k < count; k++) {
+    const tag = r.unsignedVarint();
+    const outer = r.pushLimit(r.unsignedVarint());
+    (unknown ??= []).push({ tag, data: r.raw(r.remaining) });
+    r.popLimit(outer);
+  }
   const m: ShareGroupMemberMetadataValue = {
     rackId: f_rackId,
     clientId: f_clientId,
     clientHost: f_clientHost,
     subscribedTopicNames: f_subscribedTopicNames,
   };
-  let unknown: TaggedField[] | undefined;
-  const count = r.unsignedVarint();
-  for (let i = 0; i < count; i++) {
-    const tag = r.unsignedVarint();
-    const outer = r.pushLimit(r.unsignedVarint());
-    (unknown ??= []).push({ tag, data: r.raw(r.remaining) });
-    r.popLimit(outer);
-  }
   if (unknown !== undefined) m._unknownTaggedFields = unknown;
   return m;
 }

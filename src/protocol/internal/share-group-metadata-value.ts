@@ -12,17 +12,17 @@ export interface ShareGroupMetadataValue {
 
 export function readShareGroupMetadataValue(r: Reader, _version: number): ShareGroupMetadataValue {
   const f_epoch: number = r.int32();
-  const m: ShareGroupMetadataValue = {
-    epoch: f_epoch,
-  };
   let unknown: TaggedField[] | undefined;
   const count = r.unsignedVarint();
-  for (let i = 0; i < count; i++) {
+  for (let k = 0; k < count; k++) {
     const tag = r.unsignedVarint();
     const outer = r.pushLimit(r.unsignedVarint());
     (unknown ??= []).push({ tag, data: r.raw(r.remaining) });
     r.popLimit(outer);
   }
+  const m: ShareGroupMetadataValue = {
+    epoch: f_epoch,
+  };
   if (unknown !== undefined) m._unknownTaggedFields = unknown;
   return m;
 }

@@ -32,17 +32,17 @@ export function readShareGroupPartitionMetadataValue(r: Reader, version: number)
     for (let i = 0; i < n; i++) a.push(readShareGroupPartitionMetadataValueTopicMetadata(r, version));
     f_topics = a;
   }
-  const m: ShareGroupPartitionMetadataValue = {
-    topics: f_topics,
-  };
   let unknown: TaggedField[] | undefined;
   const count = r.unsignedVarint();
-  for (let i = 0; i < count; i++) {
+  for (let k = 0; k < count; k++) {
     const tag = r.unsignedVarint();
     const outer = r.pushLimit(r.unsignedVarint());
     (unknown ??= []).push({ tag, data: r.raw(r.remaining) });
     r.popLimit(outer);
   }
+  const m: ShareGroupPartitionMetadataValue = {
+    topics: f_topics,
+  };
   if (unknown !== undefined) m._unknownTaggedFields = unknown;
   return m;
 }
@@ -68,20 +68,20 @@ export function readShareGroupPartitionMetadataValueTopicMetadata(r: Reader, ver
     for (let i = 0; i < n; i++) a.push(readShareGroupPartitionMetadataValuePartitionMetadata(r, version));
     f_partitionMetadata = a;
   }
+  let unknown: TaggedField[] | undefined;
+  const count = r.unsignedVarint();
+  for (let k = 0; k < count; k++) {
+    const tag = r.unsignedVarint();
+    const outer = r.pushLimit(r.unsignedVarint());
+    (unknown ??= []).push({ tag, data: r.raw(r.remaining) });
+    r.popLimit(outer);
+  }
   const m: ShareGroupPartitionMetadataValueTopicMetadata = {
     topicId: f_topicId,
     topicName: f_topicName,
     numPartitions: f_numPartitions,
     partitionMetadata: f_partitionMetadata,
   };
-  let unknown: TaggedField[] | undefined;
-  const count = r.unsignedVarint();
-  for (let i = 0; i < count; i++) {
-    const tag = r.unsignedVarint();
-    const outer = r.pushLimit(r.unsignedVarint());
-    (unknown ??= []).push({ tag, data: r.raw(r.remaining) });
-    r.popLimit(outer);
-  }
   if (unknown !== undefined) m._unknownTaggedFields = unknown;
   return m;
 }
@@ -108,18 +108,18 @@ export function readShareGroupPartitionMetadataValuePartitionMetadata(r: Reader,
     for (let i = 0; i < n; i++) a.push(r.string(true));
     f_racks = a;
   }
-  const m: ShareGroupPartitionMetadataValuePartitionMetadata = {
-    partition: f_partition,
-    racks: f_racks,
-  };
   let unknown: TaggedField[] | undefined;
   const count = r.unsignedVarint();
-  for (let i = 0; i < count; i++) {
+  for (let k = 0; k < count; k++) {
     const tag = r.unsignedVarint();
     const outer = r.pushLimit(r.unsignedVarint());
     (unknown ??= []).push({ tag, data: r.raw(r.remaining) });
     r.popLimit(outer);
   }
+  const m: ShareGroupPartitionMetadataValuePartitionMetadata = {
+    partition: f_partition,
+    racks: f_racks,
+  };
   if (unknown !== undefined) m._unknownTaggedFields = unknown;
   return m;
 }

@@ -39,18 +39,18 @@ export function readShareGroupStatePartitionMetadataValue(r: Reader, version: nu
     for (let i = 0; i < n; i++) a.push(readShareGroupStatePartitionMetadataValueTopicInfo(r, version));
     f_deletingTopics = a;
   }
-  const m: ShareGroupStatePartitionMetadataValue = {
-    initializedTopics: f_initializedTopics,
-    deletingTopics: f_deletingTopics,
-  };
   let unknown: TaggedField[] | undefined;
   const count = r.unsignedVarint();
-  for (let i = 0; i < count; i++) {
+  for (let k = 0; k < count; k++) {
     const tag = r.unsignedVarint();
     const outer = r.pushLimit(r.unsignedVarint());
     (unknown ??= []).push({ tag, data: r.raw(r.remaining) });
     r.popLimit(outer);
   }
+  const m: ShareGroupStatePartitionMetadataValue = {
+    initializedTopics: f_initializedTopics,
+    deletingTopics: f_deletingTopics,
+  };
   if (unknown !== undefined) m._unknownTaggedFields = unknown;
   return m;
 }
@@ -80,19 +80,19 @@ export function readShareGroupStatePartitionMetadataValueTopicPartitionsInfo(r: 
     for (let i = 0; i < n; i++) a.push(r.int32());
     f_partitions = a;
   }
-  const m: ShareGroupStatePartitionMetadataValueTopicPartitionsInfo = {
-    topicId: f_topicId,
-    topicName: f_topicName,
-    partitions: f_partitions,
-  };
   let unknown: TaggedField[] | undefined;
   const count = r.unsignedVarint();
-  for (let i = 0; i < count; i++) {
+  for (let k = 0; k < count; k++) {
     const tag = r.unsignedVarint();
     const outer = r.pushLimit(r.unsignedVarint());
     (unknown ??= []).push({ tag, data: r.raw(r.remaining) });
     r.popLimit(outer);
   }
+  const m: ShareGroupStatePartitionMetadataValueTopicPartitionsInfo = {
+    topicId: f_topicId,
+    topicName: f_topicName,
+    partitions: f_partitions,
+  };
   if (unknown !== undefined) m._unknownTaggedFields = unknown;
   return m;
 }
@@ -112,18 +112,18 @@ export function writeShareGroupStatePartitionMetadataValueTopicPartitionsInfo(w:
 export function readShareGroupStatePartitionMetadataValueTopicInfo(r: Reader, _version: number): ShareGroupStatePartitionMetadataValueTopicInfo {
   const f_topicId: string = r.uuid();
   const f_topicName: string = r.string(true);
-  const m: ShareGroupStatePartitionMetadataValueTopicInfo = {
-    topicId: f_topicId,
-    topicName: f_topicName,
-  };
   let unknown: TaggedField[] | undefined;
   const count = r.unsignedVarint();
-  for (let i = 0; i < count; i++) {
+  for (let k = 0; k < count; k++) {
     const tag = r.unsignedVarint();
     const outer = r.pushLimit(r.unsignedVarint());
     (unknown ??= []).push({ tag, data: r.raw(r.remaining) });
     r.popLimit(outer);
   }
+  const m: ShareGroupStatePartitionMetadataValueTopicInfo = {
+    topicId: f_topicId,
+    topicName: f_topicName,
+  };
   if (unknown !== undefined) m._unknownTaggedFields = unknown;
   return m;
 }

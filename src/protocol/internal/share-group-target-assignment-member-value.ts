@@ -24,17 +24,17 @@ export function readShareGroupTargetAssignmentMemberValue(r: Reader, version: nu
     for (let i = 0; i < n; i++) a.push(readShareGroupTargetAssignmentMemberValueTopicPartition(r, version));
     f_topicPartitions = a;
   }
-  const m: ShareGroupTargetAssignmentMemberValue = {
-    topicPartitions: f_topicPartitions,
-  };
   let unknown: TaggedField[] | undefined;
   const count = r.unsignedVarint();
-  for (let i = 0; i < count; i++) {
+  for (let k = 0; k < count; k++) {
     const tag = r.unsignedVarint();
     const outer = r.pushLimit(r.unsignedVarint());
     (unknown ??= []).push({ tag, data: r.raw(r.remaining) });
     r.popLimit(outer);
   }
+  const m: ShareGroupTargetAssignmentMemberValue = {
+    topicPartitions: f_topicPartitions,
+  };
   if (unknown !== undefined) m._unknownTaggedFields = unknown;
   return m;
 }
@@ -58,18 +58,18 @@ export function readShareGroupTargetAssignmentMemberValueTopicPartition(r: Reade
     for (let i = 0; i < n; i++) a.push(r.int32());
     f_partitions = a;
   }
-  const m: ShareGroupTargetAssignmentMemberValueTopicPartition = {
-    topicId: f_topicId,
-    partitions: f_partitions,
-  };
   let unknown: TaggedField[] | undefined;
   const count = r.unsignedVarint();
-  for (let i = 0; i < count; i++) {
+  for (let k = 0; k < count; k++) {
     const tag = r.unsignedVarint();
     const outer = r.pushLimit(r.unsignedVarint());
     (unknown ??= []).push({ tag, data: r.raw(r.remaining) });
     r.popLimit(outer);
   }
+  const m: ShareGroupTargetAssignmentMemberValueTopicPartition = {
+    topicId: f_topicId,
+    partitions: f_partitions,
+  };
   if (unknown !== undefined) m._unknownTaggedFields = unknown;
   return m;
 }

@@ -12,17 +12,17 @@ export interface ShareGroupTargetAssignmentMetadataValue {
 
 export function readShareGroupTargetAssignmentMetadataValue(r: Reader, _version: number): ShareGroupTargetAssignmentMetadataValue {
   const f_assignmentEpoch: number = r.int32();
-  const m: ShareGroupTargetAssignmentMetadataValue = {
-    assignmentEpoch: f_assignmentEpoch,
-  };
   let unknown: TaggedField[] | undefined;
   const count = r.unsignedVarint();
-  for (let i = 0; i < count; i++) {
+  for (let k = 0; k < count; k++) {
     const tag = r.unsignedVarint();
     const outer = r.pushLimit(r.unsignedVarint());
     (unknown ??= []).push({ tag, data: r.raw(r.remaining) });
     r.popLimit(outer);
   }
+  const m: ShareGroupTargetAssignmentMetadataValue = {
+    assignmentEpoch: f_assignmentEpoch,
+  };
   if (unknown !== undefined) m._unknownTaggedFields = unknown;
   return m;
 }

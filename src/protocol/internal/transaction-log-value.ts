@@ -46,6 +46,22 @@ export function readTransactionLogValue(r: Reader, version: number): Transaction
   const f_transactionLastUpdateTimestampMs: bigint = r.int64();
   const f_transactionStartTimestampMs: bigint = r.int64();
   let f_clientTransactionVersion: number | undefined;
+  let unknown: TaggedField[] | undefined;
+  if (flex) {
+    const count = r.unsignedVarint();
+    for (let k = 0; k < count; k++) {
+      const tag = r.unsignedVarint();
+      const outer = r.pushLimit(r.unsignedVarint());
+      if (tag === 0) {
+        f_previousProducerId = r.int64();
+      } else if (tag === 1) {
+        f_nextProducerId = r.int64();
+      } else if (tag === 2) {
+        f_clientTransactionVersion = r.int16();
+      } else (unknown ??= []).push({ tag, data: r.raw(r.remaining) });
+      r.popLimit(outer);
+    }
+  }
   const m: TransactionLogValue = {
     producerId: f_producerId,
     previousProducerId: f_previousProducerId === undefined ? -1n : f_previousProducerId,
@@ -58,23 +74,7 @@ export function readTransactionLogValue(r: Reader, version: number): Transaction
     transactionStartTimestampMs: f_transactionStartTimestampMs,
     clientTransactionVersion: f_clientTransactionVersion === undefined ? 0 : f_clientTransactionVersion,
   };
-  if (flex) {
-    let unknown: TaggedField[] | undefined;
-    const count = r.unsignedVarint();
-    for (let i = 0; i < count; i++) {
-      const tag = r.unsignedVarint();
-      const outer = r.pushLimit(r.unsignedVarint());
-      if (tag === 0) {
-        f_previousProducerId = r.int64();
-      } else if (tag === 1) {
-        f_nextProducerId = r.int64();
-      } else if (tag === 2) {
-        f_clientTransactionVersion = r.int16();
-      } else (unknown ??= []).push({ tag, data: r.raw(r.remaining) });
-      r.popLimit(outer);
-    }
-    if (unknown !== undefined) m._unknownTaggedFields = unknown;
-  }
+  if (unknown !== undefined) m._unknownTaggedFields = unknown;
   return m;
 }
 
@@ -128,21 +128,21 @@ export function readTransactionLogValuePartitionsSchema(r: Reader, version: numb
     for (let i = 0; i < n; i++) a.push(r.int32());
     f_partitionIds = a;
   }
-  const m: TransactionLogValuePartitionsSchema = {
-    topic: f_topic,
-    partitionIds: f_partitionIds,
-  };
+  let unknown: TaggedField[] | undefined;
   if (flex) {
-    let unknown: TaggedField[] | undefined;
     const count = r.unsignedVarint();
-    for (let i = 0; i < count; i++) {
+    for (let k = 0; k < count; k++) {
       const tag = r.unsignedVarint();
       const outer = r.pushLimit(r.unsignedVarint());
       (unknown ??= []).push({ tag, data: r.raw(r.remaining) });
       r.popLimit(outer);
     }
-    if (unknown !== undefined) m._unknownTaggedFields = unknown;
   }
+  const m: TransactionLogValuePartitionsSchema = {
+    topic: f_topic,
+    partitionIds: f_partitionIds,
+  };
+  if (unknown !== undefined) m._unknownTaggedFields = unknown;
   return m;
 }
 

@@ -61,6 +61,16 @@ export function readAddPartitionsToTxnRequest(r: Reader, version: number): AddPa
       f_v3AndBelowTopics = a;
     }
   } else f_v3AndBelowTopics = [];
+  let unknown: TaggedField[] | undefined;
+  if (flex) {
+    const count = r.unsignedVarint();
+    for (let k = 0; k < count; k++) {
+      const tag = r.unsignedVarint();
+      const outer = r.pushLimit(r.unsignedVarint());
+      (unknown ??= []).push({ tag, data: r.raw(r.remaining) });
+      r.popLimit(outer);
+    }
+  }
   const m: AddPartitionsToTxnRequest = {
     transactions: f_transactions,
     v3AndBelowTransactionalId: f_v3AndBelowTransactionalId,
@@ -68,17 +78,7 @@ export function readAddPartitionsToTxnRequest(r: Reader, version: number): AddPa
     v3AndBelowProducerEpoch: f_v3AndBelowProducerEpoch,
     v3AndBelowTopics: f_v3AndBelowTopics,
   };
-  if (flex) {
-    let unknown: TaggedField[] | undefined;
-    const count = r.unsignedVarint();
-    for (let i = 0; i < count; i++) {
-      const tag = r.unsignedVarint();
-      const outer = r.pushLimit(r.unsignedVarint());
-      (unknown ??= []).push({ tag, data: r.raw(r.remaining) });
-      r.popLimit(outer);
-    }
-    if (unknown !== undefined) m._unknownTaggedFields = unknown;
-  }
+  if (unknown !== undefined) m._unknownTaggedFields = unknown;
   return m;
 }
 
@@ -123,21 +123,21 @@ export function readAddPartitionsToTxnRequestAddPartitionsToTxnTopic(r: Reader, 
     for (let i = 0; i < n; i++) a.push(r.int32());
     f_partitions = a;
   }
-  const m: AddPartitionsToTxnRequestAddPartitionsToTxnTopic = {
-    name: f_name,
-    partitions: f_partitions,
-  };
+  let unknown: TaggedField[] | undefined;
   if (flex) {
-    let unknown: TaggedField[] | undefined;
     const count = r.unsignedVarint();
-    for (let i = 0; i < count; i++) {
+    for (let k = 0; k < count; k++) {
       const tag = r.unsignedVarint();
       const outer = r.pushLimit(r.unsignedVarint());
       (unknown ??= []).push({ tag, data: r.raw(r.remaining) });
       r.popLimit(outer);
     }
-    if (unknown !== undefined) m._unknownTaggedFields = unknown;
   }
+  const m: AddPartitionsToTxnRequestAddPartitionsToTxnTopic = {
+    name: f_name,
+    partitions: f_partitions,
+  };
+  if (unknown !== undefined) m._unknownTaggedFields = unknown;
   return m;
 }
 
@@ -182,6 +182,16 @@ export function readAddPartitionsToTxnRequestAddPartitionsToTxnTransaction(r: Re
       f_topics = a;
     }
   } else f_topics = [];
+  let unknown: TaggedField[] | undefined;
+  if (flex) {
+    const count = r.unsignedVarint();
+    for (let k = 0; k < count; k++) {
+      const tag = r.unsignedVarint();
+      const outer = r.pushLimit(r.unsignedVarint());
+      (unknown ??= []).push({ tag, data: r.raw(r.remaining) });
+      r.popLimit(outer);
+    }
+  }
   const m: AddPartitionsToTxnRequestAddPartitionsToTxnTransaction = {
     transactionalId: f_transactionalId,
     producerId: f_producerId,
@@ -189,17 +199,7 @@ export function readAddPartitionsToTxnRequestAddPartitionsToTxnTransaction(r: Re
     verifyOnly: f_verifyOnly,
     topics: f_topics,
   };
-  if (flex) {
-    let unknown: TaggedField[] | undefined;
-    const count = r.unsignedVarint();
-    for (let i = 0; i < count; i++) {
-      const tag = r.unsignedVarint();
-      const outer = r.pushLimit(r.unsignedVarint());
-      (unknown ??= []).push({ tag, data: r.raw(r.remaining) });
-      r.popLimit(outer);
-    }
-    if (unknown !== undefined) m._unknownTaggedFields = unknown;
-  }
+  if (unknown !== undefined) m._unknownTaggedFields = unknown;
   return m;
 }
 
@@ -281,23 +281,23 @@ export function readAddPartitionsToTxnResponse(r: Reader, version: number): AddP
       f_resultsByTopicV3AndBelow = a;
     }
   } else f_resultsByTopicV3AndBelow = [];
+  let unknown: TaggedField[] | undefined;
+  if (flex) {
+    const count = r.unsignedVarint();
+    for (let k = 0; k < count; k++) {
+      const tag = r.unsignedVarint();
+      const outer = r.pushLimit(r.unsignedVarint());
+      (unknown ??= []).push({ tag, data: r.raw(r.remaining) });
+      r.popLimit(outer);
+    }
+  }
   const m: AddPartitionsToTxnResponse = {
     throttleTimeMs: f_throttleTimeMs,
     errorCode: f_errorCode,
     resultsByTransaction: f_resultsByTransaction,
     resultsByTopicV3AndBelow: f_resultsByTopicV3AndBelow,
   };
-  if (flex) {
-    let unknown: TaggedField[] | undefined;
-    const count = r.unsignedVarint();
-    for (let i = 0; i < count; i++) {
-      const tag = r.unsignedVarint();
-      const outer = r.pushLimit(r.unsignedVarint());
-      (unknown ??= []).push({ tag, data: r.raw(r.remaining) });
-      r.popLimit(outer);
-    }
-    if (unknown !== undefined) m._unknownTaggedFields = unknown;
-  }
+  if (unknown !== undefined) m._unknownTaggedFields = unknown;
   return m;
 }
 
@@ -337,21 +337,21 @@ export function readAddPartitionsToTxnResponseAddPartitionsToTxnTopicResult(r: R
     for (let i = 0; i < n; i++) a.push(readAddPartitionsToTxnResponseAddPartitionsToTxnPartitionResult(r, version));
     f_resultsByPartition = a;
   }
-  const m: AddPartitionsToTxnResponseAddPartitionsToTxnTopicResult = {
-    name: f_name,
-    resultsByPartition: f_resultsByPartition,
-  };
+  let unknown: TaggedField[] | undefined;
   if (flex) {
-    let unknown: TaggedField[] | undefined;
     const count = r.unsignedVarint();
-    for (let i = 0; i < count; i++) {
+    for (let k = 0; k < count; k++) {
       const tag = r.unsignedVarint();
       const outer = r.pushLimit(r.unsignedVarint());
       (unknown ??= []).push({ tag, data: r.raw(r.remaining) });
       r.popLimit(outer);
     }
-    if (unknown !== undefined) m._unknownTaggedFields = unknown;
   }
+  const m: AddPartitionsToTxnResponseAddPartitionsToTxnTopicResult = {
+    name: f_name,
+    resultsByPartition: f_resultsByPartition,
+  };
+  if (unknown !== undefined) m._unknownTaggedFields = unknown;
   return m;
 }
 
@@ -373,21 +373,21 @@ export function readAddPartitionsToTxnResponseAddPartitionsToTxnPartitionResult(
   const flex = version >= 3;
   const f_partitionIndex: number = r.int32();
   const f_partitionErrorCode: number = r.int16();
-  const m: AddPartitionsToTxnResponseAddPartitionsToTxnPartitionResult = {
-    partitionIndex: f_partitionIndex,
-    partitionErrorCode: f_partitionErrorCode,
-  };
+  let unknown: TaggedField[] | undefined;
   if (flex) {
-    let unknown: TaggedField[] | undefined;
     const count = r.unsignedVarint();
-    for (let i = 0; i < count; i++) {
+    for (let k = 0; k < count; k++) {
       const tag = r.unsignedVarint();
       const outer = r.pushLimit(r.unsignedVarint());
       (unknown ??= []).push({ tag, data: r.raw(r.remaining) });
       r.popLimit(outer);
     }
-    if (unknown !== undefined) m._unknownTaggedFields = unknown;
   }
+  const m: AddPartitionsToTxnResponseAddPartitionsToTxnPartitionResult = {
+    partitionIndex: f_partitionIndex,
+    partitionErrorCode: f_partitionErrorCode,
+  };
+  if (unknown !== undefined) m._unknownTaggedFields = unknown;
   return m;
 }
 
@@ -416,21 +416,21 @@ export function readAddPartitionsToTxnResponseAddPartitionsToTxnResult(r: Reader
       f_topicResults = a;
     }
   } else f_topicResults = [];
-  const m: AddPartitionsToTxnResponseAddPartitionsToTxnResult = {
-    transactionalId: f_transactionalId,
-    topicResults: f_topicResults,
-  };
+  let unknown: TaggedField[] | undefined;
   if (flex) {
-    let unknown: TaggedField[] | undefined;
     const count = r.unsignedVarint();
-    for (let i = 0; i < count; i++) {
+    for (let k = 0; k < count; k++) {
       const tag = r.unsignedVarint();
       const outer = r.pushLimit(r.unsignedVarint());
       (unknown ??= []).push({ tag, data: r.raw(r.remaining) });
       r.popLimit(outer);
     }
-    if (unknown !== undefined) m._unknownTaggedFields = unknown;
   }
+  const m: AddPartitionsToTxnResponseAddPartitionsToTxnResult = {
+    transactionalId: f_transactionalId,
+    topicResults: f_topicResults,
+  };
+  if (unknown !== undefined) m._unknownTaggedFields = unknown;
   return m;
 }
 

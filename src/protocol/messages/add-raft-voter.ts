@@ -33,6 +33,14 @@ export function readAddRaftVoterRequest(r: Reader, version: number): AddRaftVote
     for (let i = 0; i < n; i++) a.push(readAddRaftVoterRequestListener(r, version));
     f_listeners = a;
   }
+  let unknown: TaggedField[] | undefined;
+  const count = r.unsignedVarint();
+  for (let k = 0; k < count; k++) {
+    const tag = r.unsignedVarint();
+    const outer = r.pushLimit(r.unsignedVarint());
+    (unknown ??= []).push({ tag, data: r.raw(r.remaining) });
+    r.popLimit(outer);
+  }
   const m: AddRaftVoterRequest = {
     clusterId: f_clusterId,
     timeoutMs: f_timeoutMs,
@@ -40,14 +48,6 @@ export function readAddRaftVoterRequest(r: Reader, version: number): AddRaftVote
     voterDirectoryId: f_voterDirectoryId,
     listeners: f_listeners,
   };
-  let unknown: TaggedField[] | undefined;
-  const count = r.unsignedVarint();
-  for (let i = 0; i < count; i++) {
-    const tag = r.unsignedVarint();
-    const outer = r.pushLimit(r.unsignedVarint());
-    (unknown ??= []).push({ tag, data: r.raw(r.remaining) });
-    r.popLimit(outer);
-  }
   if (unknown !== undefined) m._unknownTaggedFields = unknown;
   return m;
 }
@@ -70,19 +70,19 @@ export function readAddRaftVoterRequestListener(r: Reader, _version: number): Ad
   const f_name: string = r.string(true);
   const f_host: string = r.string(true);
   const f_port: number = r.uint16();
-  const m: AddRaftVoterRequestListener = {
-    name: f_name,
-    host: f_host,
-    port: f_port,
-  };
   let unknown: TaggedField[] | undefined;
   const count = r.unsignedVarint();
-  for (let i = 0; i < count; i++) {
+  for (let k = 0; k < count; k++) {
     const tag = r.unsignedVarint();
     const outer = r.pushLimit(r.unsignedVarint());
     (unknown ??= []).push({ tag, data: r.raw(r.remaining) });
     r.popLimit(outer);
   }
+  const m: AddRaftVoterRequestListener = {
+    name: f_name,
+    host: f_host,
+    port: f_port,
+  };
   if (unknown !== undefined) m._unknownTaggedFields = unknown;
   return m;
 }
@@ -106,19 +106,19 @@ export function readAddRaftVoterResponse(r: Reader, _version: number): AddRaftVo
   const f_throttleTimeMs: number = r.int32();
   const f_errorCode: number = r.int16();
   const f_errorMessage: string | null = r.nullableString(true);
-  const m: AddRaftVoterResponse = {
-    throttleTimeMs: f_throttleTimeMs,
-    errorCode: f_errorCode,
-    errorMessage: f_errorMessage,
-  };
   let unknown: TaggedField[] | undefined;
   const count = r.unsignedVarint();
-  for (let i = 0; i < count; i++) {
+  for (let k = 0; k < count; k++) {
     const tag = r.unsignedVarint();
     const outer = r.pushLimit(r.unsignedVarint());
     (unknown ??= []).push({ tag, data: r.raw(r.remaining) });
     r.popLimit(outer);
   }
+  const m: AddRaftVoterResponse = {
+    throttleTimeMs: f_throttleTimeMs,
+    errorCode: f_errorCode,
+    errorMessage: f_errorMessage,
+  };
   if (unknown !== undefined) m._unknownTaggedFields = unknown;
   return m;
 }

@@ -14,18 +14,18 @@ export interface AllocateProducerIdsRequest {
 export function readAllocateProducerIdsRequest(r: Reader, _version: number): AllocateProducerIdsRequest {
   const f_brokerId: number = r.int32();
   const f_brokerEpoch: bigint = r.int64();
-  const m: AllocateProducerIdsRequest = {
-    brokerId: f_brokerId,
-    brokerEpoch: f_brokerEpoch,
-  };
   let unknown: TaggedField[] | undefined;
   const count = r.unsignedVarint();
-  for (let i = 0; i < count; i++) {
+  for (let k = 0; k < count; k++) {
     const tag = r.unsignedVarint();
     const outer = r.pushLimit(r.unsignedVarint());
     (unknown ??= []).push({ tag, data: r.raw(r.remaining) });
     r.popLimit(outer);
   }
+  const m: AllocateProducerIdsRequest = {
+    brokerId: f_brokerId,
+    brokerEpoch: f_brokerEpoch,
+  };
   if (unknown !== undefined) m._unknownTaggedFields = unknown;
   return m;
 }
@@ -50,20 +50,20 @@ export function readAllocateProducerIdsResponse(r: Reader, _version: number): Al
   const f_errorCode: number = r.int16();
   const f_producerIdStart: bigint = r.int64();
   const f_producerIdLen: number = r.int32();
+  let unknown: TaggedField[] | undefined;
+  const count = r.unsignedVarint();
+  for (let k = 0; k < count; k++) {
+    const tag = r.unsignedVarint();
+    const outer = r.pushLimit(r.unsignedVarint());
+    (unknown ??= []).push({ tag, data: r.raw(r.remaining) });
+    r.popLimit(outer);
+  }
   const m: AllocateProducerIdsResponse = {
     throttleTimeMs: f_throttleTimeMs,
     errorCode: f_errorCode,
     producerIdStart: f_producerIdStart,
     producerIdLen: f_producerIdLen,
   };
-  let unknown: TaggedField[] | undefined;
-  const count = r.unsignedVarint();
-  for (let i = 0; i < count; i++) {
-    const tag = r.unsignedVarint();
-    const outer = r.pushLimit(r.unsignedVarint());
-    (unknown ??= []).push({ tag, data: r.raw(r.remaining) });
-    r.popLimit(outer);
-  }
   if (unknown !== undefined) m._unknownTaggedFields = unknown;
   return m;
 }

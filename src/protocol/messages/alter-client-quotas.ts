@@ -40,21 +40,21 @@ export function readAlterClientQuotasRequest(r: Reader, version: number): AlterC
     f_entries = a;
   }
   const f_validateOnly: boolean = r.bool();
-  const m: AlterClientQuotasRequest = {
-    entries: f_entries,
-    validateOnly: f_validateOnly,
-  };
+  let unknown: TaggedField[] | undefined;
   if (flex) {
-    let unknown: TaggedField[] | undefined;
     const count = r.unsignedVarint();
-    for (let i = 0; i < count; i++) {
+    for (let k = 0; k < count; k++) {
       const tag = r.unsignedVarint();
       const outer = r.pushLimit(r.unsignedVarint());
       (unknown ??= []).push({ tag, data: r.raw(r.remaining) });
       r.popLimit(outer);
     }
-    if (unknown !== undefined) m._unknownTaggedFields = unknown;
   }
+  const m: AlterClientQuotasRequest = {
+    entries: f_entries,
+    validateOnly: f_validateOnly,
+  };
+  if (unknown !== undefined) m._unknownTaggedFields = unknown;
   return m;
 }
 
@@ -88,21 +88,21 @@ export function readAlterClientQuotasRequestEntryData(r: Reader, version: number
     for (let i = 0; i < n; i++) a.push(readAlterClientQuotasRequestOpData(r, version));
     f_ops = a;
   }
-  const m: AlterClientQuotasRequestEntryData = {
-    entity: f_entity,
-    ops: f_ops,
-  };
+  let unknown: TaggedField[] | undefined;
   if (flex) {
-    let unknown: TaggedField[] | undefined;
     const count = r.unsignedVarint();
-    for (let i = 0; i < count; i++) {
+    for (let k = 0; k < count; k++) {
       const tag = r.unsignedVarint();
       const outer = r.pushLimit(r.unsignedVarint());
       (unknown ??= []).push({ tag, data: r.raw(r.remaining) });
       r.popLimit(outer);
     }
-    if (unknown !== undefined) m._unknownTaggedFields = unknown;
   }
+  const m: AlterClientQuotasRequestEntryData = {
+    entity: f_entity,
+    ops: f_ops,
+  };
+  if (unknown !== undefined) m._unknownTaggedFields = unknown;
   return m;
 }
 
@@ -128,21 +128,21 @@ export function readAlterClientQuotasRequestEntityData(r: Reader, version: numbe
   const flex = version >= 1;
   const f_entityType: string = r.string(flex);
   const f_entityName: string | null = r.nullableString(flex);
-  const m: AlterClientQuotasRequestEntityData = {
-    entityType: f_entityType,
-    entityName: f_entityName,
-  };
+  let unknown: TaggedField[] | undefined;
   if (flex) {
-    let unknown: TaggedField[] | undefined;
     const count = r.unsignedVarint();
-    for (let i = 0; i < count; i++) {
+    for (let k = 0; k < count; k++) {
       const tag = r.unsignedVarint();
       const outer = r.pushLimit(r.unsignedVarint());
       (unknown ??= []).push({ tag, data: r.raw(r.remaining) });
       r.popLimit(outer);
     }
-    if (unknown !== undefined) m._unknownTaggedFields = unknown;
   }
+  const m: AlterClientQuotasRequestEntityData = {
+    entityType: f_entityType,
+    entityName: f_entityName,
+  };
+  if (unknown !== undefined) m._unknownTaggedFields = unknown;
   return m;
 }
 
@@ -161,22 +161,22 @@ export function readAlterClientQuotasRequestOpData(r: Reader, version: number): 
   const f_key: string = r.string(flex);
   const f_value: number = r.float64();
   const f_remove: boolean = r.bool();
-  const m: AlterClientQuotasRequestOpData = {
-    key: f_key,
-    value: f_value,
-    remove: f_remove,
-  };
+  let unknown: TaggedField[] | undefined;
   if (flex) {
-    let unknown: TaggedField[] | undefined;
     const count = r.unsignedVarint();
-    for (let i = 0; i < count; i++) {
+    for (let k = 0; k < count; k++) {
       const tag = r.unsignedVarint();
       const outer = r.pushLimit(r.unsignedVarint());
       (unknown ??= []).push({ tag, data: r.raw(r.remaining) });
       r.popLimit(outer);
     }
-    if (unknown !== undefined) m._unknownTaggedFields = unknown;
   }
+  const m: AlterClientQuotasRequestOpData = {
+    key: f_key,
+    value: f_value,
+    remove: f_remove,
+  };
+  if (unknown !== undefined) m._unknownTaggedFields = unknown;
   return m;
 }
 
@@ -220,21 +220,21 @@ export function readAlterClientQuotasResponse(r: Reader, version: number): Alter
     for (let i = 0; i < n; i++) a.push(readAlterClientQuotasResponseEntryData(r, version));
     f_entries = a;
   }
-  const m: AlterClientQuotasResponse = {
-    throttleTimeMs: f_throttleTimeMs,
-    entries: f_entries,
-  };
+  let unknown: TaggedField[] | undefined;
   if (flex) {
-    let unknown: TaggedField[] | undefined;
     const count = r.unsignedVarint();
-    for (let i = 0; i < count; i++) {
+    for (let k = 0; k < count; k++) {
       const tag = r.unsignedVarint();
       const outer = r.pushLimit(r.unsignedVarint());
       (unknown ??= []).push({ tag, data: r.raw(r.remaining) });
       r.popLimit(outer);
     }
-    if (unknown !== undefined) m._unknownTaggedFields = unknown;
   }
+  const m: AlterClientQuotasResponse = {
+    throttleTimeMs: f_throttleTimeMs,
+    entries: f_entries,
+  };
+  if (unknown !== undefined) m._unknownTaggedFields = unknown;
   return m;
 }
 
@@ -263,22 +263,22 @@ export function readAlterClientQuotasResponseEntryData(r: Reader, version: numbe
     for (let i = 0; i < n; i++) a.push(readAlterClientQuotasResponseEntityData(r, version));
     f_entity = a;
   }
-  const m: AlterClientQuotasResponseEntryData = {
-    errorCode: f_errorCode,
-    errorMessage: f_errorMessage,
-    entity: f_entity,
-  };
+  let unknown: TaggedField[] | undefined;
   if (flex) {
-    let unknown: TaggedField[] | undefined;
     const count = r.unsignedVarint();
-    for (let i = 0; i < count; i++) {
+    for (let k = 0; k < count; k++) {
       const tag = r.unsignedVarint();
       const outer = r.pushLimit(r.unsignedVarint());
       (unknown ??= []).push({ tag, data: r.raw(r.remaining) });
       r.popLimit(outer);
     }
-    if (unknown !== undefined) m._unknownTaggedFields = unknown;
   }
+  const m: AlterClientQuotasResponseEntryData = {
+    errorCode: f_errorCode,
+    errorMessage: f_errorMessage,
+    entity: f_entity,
+  };
+  if (unknown !== undefined) m._unknownTaggedFields = unknown;
   return m;
 }
 
@@ -301,21 +301,21 @@ export function readAlterClientQuotasResponseEntityData(r: Reader, version: numb
   const flex = version >= 1;
   const f_entityType: string = r.string(flex);
   const f_entityName: string | null = r.nullableString(flex);
-  const m: AlterClientQuotasResponseEntityData = {
-    entityType: f_entityType,
-    entityName: f_entityName,
-  };
+  let unknown: TaggedField[] | undefined;
   if (flex) {
-    let unknown: TaggedField[] | undefined;
     const count = r.unsignedVarint();
-    for (let i = 0; i < count; i++) {
+    for (let k = 0; k < count; k++) {
       const tag = r.unsignedVarint();
       const outer = r.pushLimit(r.unsignedVarint());
       (unknown ??= []).push({ tag, data: r.raw(r.remaining) });
       r.popLimit(outer);
     }
-    if (unknown !== undefined) m._unknownTaggedFields = unknown;
   }
+  const m: AlterClientQuotasResponseEntityData = {
+    entityType: f_entityType,
+    entityName: f_entityName,
+  };
+  if (unknown !== undefined) m._unknownTaggedFields = unknown;
   return m;
 }
 

@@ -34,21 +34,21 @@ export function readAlterConfigsRequest(r: Reader, version: number): AlterConfig
     f_resources = a;
   }
   const f_validateOnly: boolean = r.bool();
-  const m: AlterConfigsRequest = {
-    resources: f_resources,
-    validateOnly: f_validateOnly,
-  };
+  let unknown: TaggedField[] | undefined;
   if (flex) {
-    let unknown: TaggedField[] | undefined;
     const count = r.unsignedVarint();
-    for (let i = 0; i < count; i++) {
+    for (let k = 0; k < count; k++) {
       const tag = r.unsignedVarint();
       const outer = r.pushLimit(r.unsignedVarint());
       (unknown ??= []).push({ tag, data: r.raw(r.remaining) });
       r.popLimit(outer);
     }
-    if (unknown !== undefined) m._unknownTaggedFields = unknown;
   }
+  const m: AlterConfigsRequest = {
+    resources: f_resources,
+    validateOnly: f_validateOnly,
+  };
+  if (unknown !== undefined) m._unknownTaggedFields = unknown;
   return m;
 }
 
@@ -77,22 +77,22 @@ export function readAlterConfigsRequestAlterConfigsResource(r: Reader, version: 
     for (let i = 0; i < n; i++) a.push(readAlterConfigsRequestAlterableConfig(r, version));
     f_configs = a;
   }
-  const m: AlterConfigsRequestAlterConfigsResource = {
-    resourceType: f_resourceType,
-    resourceName: f_resourceName,
-    configs: f_configs,
-  };
+  let unknown: TaggedField[] | undefined;
   if (flex) {
-    let unknown: TaggedField[] | undefined;
     const count = r.unsignedVarint();
-    for (let i = 0; i < count; i++) {
+    for (let k = 0; k < count; k++) {
       const tag = r.unsignedVarint();
       const outer = r.pushLimit(r.unsignedVarint());
       (unknown ??= []).push({ tag, data: r.raw(r.remaining) });
       r.popLimit(outer);
     }
-    if (unknown !== undefined) m._unknownTaggedFields = unknown;
   }
+  const m: AlterConfigsRequestAlterConfigsResource = {
+    resourceType: f_resourceType,
+    resourceName: f_resourceName,
+    configs: f_configs,
+  };
+  if (unknown !== undefined) m._unknownTaggedFields = unknown;
   return m;
 }
 
@@ -115,21 +115,21 @@ export function readAlterConfigsRequestAlterableConfig(r: Reader, version: numbe
   const flex = version >= 2;
   const f_name: string = r.string(flex);
   const f_value: string | null = r.nullableString(flex);
-  const m: AlterConfigsRequestAlterableConfig = {
-    name: f_name,
-    value: f_value,
-  };
+  let unknown: TaggedField[] | undefined;
   if (flex) {
-    let unknown: TaggedField[] | undefined;
     const count = r.unsignedVarint();
-    for (let i = 0; i < count; i++) {
+    for (let k = 0; k < count; k++) {
       const tag = r.unsignedVarint();
       const outer = r.pushLimit(r.unsignedVarint());
       (unknown ??= []).push({ tag, data: r.raw(r.remaining) });
       r.popLimit(outer);
     }
-    if (unknown !== undefined) m._unknownTaggedFields = unknown;
   }
+  const m: AlterConfigsRequestAlterableConfig = {
+    name: f_name,
+    value: f_value,
+  };
+  if (unknown !== undefined) m._unknownTaggedFields = unknown;
   return m;
 }
 
@@ -167,21 +167,21 @@ export function readAlterConfigsResponse(r: Reader, version: number): AlterConfi
     for (let i = 0; i < n; i++) a.push(readAlterConfigsResponseAlterConfigsResourceResponse(r, version));
     f_responses = a;
   }
-  const m: AlterConfigsResponse = {
-    throttleTimeMs: f_throttleTimeMs,
-    responses: f_responses,
-  };
+  let unknown: TaggedField[] | undefined;
   if (flex) {
-    let unknown: TaggedField[] | undefined;
     const count = r.unsignedVarint();
-    for (let i = 0; i < count; i++) {
+    for (let k = 0; k < count; k++) {
       const tag = r.unsignedVarint();
       const outer = r.pushLimit(r.unsignedVarint());
       (unknown ??= []).push({ tag, data: r.raw(r.remaining) });
       r.popLimit(outer);
     }
-    if (unknown !== undefined) m._unknownTaggedFields = unknown;
   }
+  const m: AlterConfigsResponse = {
+    throttleTimeMs: f_throttleTimeMs,
+    responses: f_responses,
+  };
+  if (unknown !== undefined) m._unknownTaggedFields = unknown;
   return m;
 }
 
@@ -205,23 +205,23 @@ export function readAlterConfigsResponseAlterConfigsResourceResponse(r: Reader, 
   const f_errorMessage: string | null = r.nullableString(flex);
   const f_resourceType: number = r.int8();
   const f_resourceName: string = r.string(flex);
+  let unknown: TaggedField[] | undefined;
+  if (flex) {
+    const count = r.unsignedVarint();
+    for (let k = 0; k < count; k++) {
+      const tag = r.unsignedVarint();
+      const outer = r.pushLimit(r.unsignedVarint());
+      (unknown ??= []).push({ tag, data: r.raw(r.remaining) });
+      r.popLimit(outer);
+    }
+  }
   const m: AlterConfigsResponseAlterConfigsResourceResponse = {
     errorCode: f_errorCode,
     errorMessage: f_errorMessage,
     resourceType: f_resourceType,
     resourceName: f_resourceName,
   };
-  if (flex) {
-    let unknown: TaggedField[] | undefined;
-    const count = r.unsignedVarint();
-    for (let i = 0; i < count; i++) {
-      const tag = r.unsignedVarint();
-      const outer = r.pushLimit(r.unsignedVarint());
-      (unknown ??= []).push({ tag, data: r.raw(r.remaining) });
-      r.popLimit(outer);
-    }
-    if (unknown !== undefined) m._unknownTaggedFields = unknown;
-  }
+  if (unknown !== undefined) m._unknownTaggedFields = unknown;
   return m;
 }
 

@@ -32,18 +32,18 @@ export function readAlterPartitionReassignmentsRequest(r: Reader, version: numbe
     for (let i = 0; i < n; i++) a.push(readAlterPartitionReassignmentsRequestReassignableTopic(r, version));
     f_topics = a;
   }
-  const m: AlterPartitionReassignmentsRequest = {
-    timeoutMs: f_timeoutMs,
-    topics: f_topics,
-  };
   let unknown: TaggedField[] | undefined;
   const count = r.unsignedVarint();
-  for (let i = 0; i < count; i++) {
+  for (let k = 0; k < count; k++) {
     const tag = r.unsignedVarint();
     const outer = r.pushLimit(r.unsignedVarint());
     (unknown ??= []).push({ tag, data: r.raw(r.remaining) });
     r.popLimit(outer);
   }
+  const m: AlterPartitionReassignmentsRequest = {
+    timeoutMs: f_timeoutMs,
+    topics: f_topics,
+  };
   if (unknown !== undefined) m._unknownTaggedFields = unknown;
   return m;
 }
@@ -68,18 +68,18 @@ export function readAlterPartitionReassignmentsRequestReassignableTopic(r: Reade
     for (let i = 0; i < n; i++) a.push(readAlterPartitionReassignmentsRequestReassignablePartition(r, version));
     f_partitions = a;
   }
-  const m: AlterPartitionReassignmentsRequestReassignableTopic = {
-    name: f_name,
-    partitions: f_partitions,
-  };
   let unknown: TaggedField[] | undefined;
   const count = r.unsignedVarint();
-  for (let i = 0; i < count; i++) {
+  for (let k = 0; k < count; k++) {
     const tag = r.unsignedVarint();
     const outer = r.pushLimit(r.unsignedVarint());
     (unknown ??= []).push({ tag, data: r.raw(r.remaining) });
     r.popLimit(outer);
   }
+  const m: AlterPartitionReassignmentsRequestReassignableTopic = {
+    name: f_name,
+    partitions: f_partitions,
+  };
   if (unknown !== undefined) m._unknownTaggedFields = unknown;
   return m;
 }
@@ -107,18 +107,18 @@ export function readAlterPartitionReassignmentsRequestReassignablePartition(r: R
       f_replicas = a;
     }
   }
-  const m: AlterPartitionReassignmentsRequestReassignablePartition = {
-    partitionIndex: f_partitionIndex,
-    replicas: f_replicas,
-  };
   let unknown: TaggedField[] | undefined;
   const count = r.unsignedVarint();
-  for (let i = 0; i < count; i++) {
+  for (let k = 0; k < count; k++) {
     const tag = r.unsignedVarint();
     const outer = r.pushLimit(r.unsignedVarint());
     (unknown ??= []).push({ tag, data: r.raw(r.remaining) });
     r.popLimit(outer);
   }
+  const m: AlterPartitionReassignmentsRequestReassignablePartition = {
+    partitionIndex: f_partitionIndex,
+    replicas: f_replicas,
+  };
   if (unknown !== undefined) m._unknownTaggedFields = unknown;
   return m;
 }
@@ -169,20 +169,20 @@ export function readAlterPartitionReassignmentsResponse(r: Reader, version: numb
     for (let i = 0; i < n; i++) a.push(readAlterPartitionReassignmentsResponseReassignableTopicResponse(r, version));
     f_responses = a;
   }
+  let unknown: TaggedField[] | undefined;
+  const count = r.unsignedVarint();
+  for (let k = 0; k < count; k++) {
+    const tag = r.unsignedVarint();
+    const outer = r.pushLimit(r.unsignedVarint());
+    (unknown ??= []).push({ tag, data: r.raw(r.remaining) });
+    r.popLimit(outer);
+  }
   const m: AlterPartitionReassignmentsResponse = {
     throttleTimeMs: f_throttleTimeMs,
     errorCode: f_errorCode,
     errorMessage: f_errorMessage,
     responses: f_responses,
   };
-  let unknown: TaggedField[] | undefined;
-  const count = r.unsignedVarint();
-  for (let i = 0; i < count; i++) {
-    const tag = r.unsignedVarint();
-    const outer = r.pushLimit(r.unsignedVarint());
-    (unknown ??= []).push({ tag, data: r.raw(r.remaining) });
-    r.popLimit(outer);
-  }
   if (unknown !== undefined) m._unknownTaggedFields = unknown;
   return m;
 }
@@ -209,18 +209,18 @@ export function readAlterPartitionReassignmentsResponseReassignableTopicResponse
     for (let i = 0; i < n; i++) a.push(readAlterPartitionReassignmentsResponseReassignablePartitionResponse(r, version));
     f_partitions = a;
   }
-  const m: AlterPartitionReassignmentsResponseReassignableTopicResponse = {
-    name: f_name,
-    partitions: f_partitions,
-  };
   let unknown: TaggedField[] | undefined;
   const count = r.unsignedVarint();
-  for (let i = 0; i < count; i++) {
+  for (let k = 0; k < count; k++) {
     const tag = r.unsignedVarint();
     const outer = r.pushLimit(r.unsignedVarint());
     (unknown ??= []).push({ tag, data: r.raw(r.remaining) });
     r.popLimit(outer);
   }
+  const m: AlterPartitionReassignmentsResponseReassignableTopicResponse = {
+    name: f_name,
+    partitions: f_partitions,
+  };
   if (unknown !== undefined) m._unknownTaggedFields = unknown;
   return m;
 }
@@ -240,19 +240,19 @@ export function readAlterPartitionReassignmentsResponseReassignablePartitionResp
   const f_partitionIndex: number = r.int32();
   const f_errorCode: number = r.int16();
   const f_errorMessage: string | null = r.nullableString(true);
-  const m: AlterPartitionReassignmentsResponseReassignablePartitionResponse = {
-    partitionIndex: f_partitionIndex,
-    errorCode: f_errorCode,
-    errorMessage: f_errorMessage,
-  };
   let unknown: TaggedField[] | undefined;
   const count = r.unsignedVarint();
-  for (let i = 0; i < count; i++) {
+  for (let k = 0; k < count; k++) {
     const tag = r.unsignedVarint();
     const outer = r.pushLimit(r.unsignedVarint());
     (unknown ??= []).push({ tag, data: r.raw(r.remaining) });
     r.popLimit(outer);
   }
+  const m: AlterPartitionReassignmentsResponseReassignablePartitionResponse = {
+    partitionIndex: f_partitionIndex,
+    errorCode: f_errorCode,
+    errorMessage: f_errorMessage,
+  };
   if (unknown !== undefined) m._unknownTaggedFields = unknown;
   return m;
 }

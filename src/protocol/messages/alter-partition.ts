@@ -45,19 +45,19 @@ export function readAlterPartitionRequest(r: Reader, version: number): AlterPart
     for (let i = 0; i < n; i++) a.push(readAlterPartitionRequestTopicData(r, version));
     f_topics = a;
   }
-  const m: AlterPartitionRequest = {
-    brokerId: f_brokerId,
-    brokerEpoch: f_brokerEpoch,
-    topics: f_topics,
-  };
   let unknown: TaggedField[] | undefined;
   const count = r.unsignedVarint();
-  for (let i = 0; i < count; i++) {
+  for (let k = 0; k < count; k++) {
     const tag = r.unsignedVarint();
     const outer = r.pushLimit(r.unsignedVarint());
     (unknown ??= []).push({ tag, data: r.raw(r.remaining) });
     r.popLimit(outer);
   }
+  const m: AlterPartitionRequest = {
+    brokerId: f_brokerId,
+    brokerEpoch: f_brokerEpoch,
+    topics: f_topics,
+  };
   if (unknown !== undefined) m._unknownTaggedFields = unknown;
   return m;
 }
@@ -90,19 +90,19 @@ export function readAlterPartitionRequestTopicData(r: Reader, version: number): 
     for (let i = 0; i < n; i++) a.push(readAlterPartitionRequestPartitionData(r, version));
     f_partitions = a;
   }
-  const m: AlterPartitionRequestTopicData = {
-    topicName: f_topicName,
-    topicId: f_topicId,
-    partitions: f_partitions,
-  };
   let unknown: TaggedField[] | undefined;
   const count = r.unsignedVarint();
-  for (let i = 0; i < count; i++) {
+  for (let k = 0; k < count; k++) {
     const tag = r.unsignedVarint();
     const outer = r.pushLimit(r.unsignedVarint());
     (unknown ??= []).push({ tag, data: r.raw(r.remaining) });
     r.popLimit(outer);
   }
+  const m: AlterPartitionRequestTopicData = {
+    topicName: f_topicName,
+    topicId: f_topicId,
+    partitions: f_partitions,
+  };
   if (unknown !== undefined) m._unknownTaggedFields = unknown;
   return m;
 }
@@ -149,6 +149,14 @@ export function readAlterPartitionRequestPartitionData(r: Reader, version: numbe
     f_leaderRecoveryState = r.int8();
   } else f_leaderRecoveryState = 0;
   const f_partitionEpoch: number = r.int32();
+  let unknown: TaggedField[] | undefined;
+  const count = r.unsignedVarint();
+  for (let k = 0; k < count; k++) {
+    const tag = r.unsignedVarint();
+    const outer = r.pushLimit(r.unsignedVarint());
+    (unknown ??= []).push({ tag, data: r.raw(r.remaining) });
+    r.popLimit(outer);
+  }
   const m: AlterPartitionRequestPartitionData = {
     partitionIndex: f_partitionIndex,
     leaderEpoch: f_leaderEpoch,
@@ -157,14 +165,6 @@ export function readAlterPartitionRequestPartitionData(r: Reader, version: numbe
     leaderRecoveryState: f_leaderRecoveryState,
     partitionEpoch: f_partitionEpoch,
   };
-  let unknown: TaggedField[] | undefined;
-  const count = r.unsignedVarint();
-  for (let i = 0; i < count; i++) {
-    const tag = r.unsignedVarint();
-    const outer = r.pushLimit(r.unsignedVarint());
-    (unknown ??= []).push({ tag, data: r.raw(r.remaining) });
-    r.popLimit(outer);
-  }
   if (unknown !== undefined) m._unknownTaggedFields = unknown;
   return m;
 }
@@ -203,18 +203,18 @@ export function readAlterPartitionRequestBrokerState(r: Reader, version: number)
   if (version >= 3) {
     f_brokerEpoch = r.int64();
   } else f_brokerEpoch = -1n;
-  const m: AlterPartitionRequestBrokerState = {
-    brokerId: f_brokerId,
-    brokerEpoch: f_brokerEpoch,
-  };
   let unknown: TaggedField[] | undefined;
   const count = r.unsignedVarint();
-  for (let i = 0; i < count; i++) {
+  for (let k = 0; k < count; k++) {
     const tag = r.unsignedVarint();
     const outer = r.pushLimit(r.unsignedVarint());
     (unknown ??= []).push({ tag, data: r.raw(r.remaining) });
     r.popLimit(outer);
   }
+  const m: AlterPartitionRequestBrokerState = {
+    brokerId: f_brokerId,
+    brokerEpoch: f_brokerEpoch,
+  };
   if (unknown !== undefined) m._unknownTaggedFields = unknown;
   return m;
 }
@@ -265,19 +265,19 @@ export function readAlterPartitionResponse(r: Reader, version: number): AlterPar
     for (let i = 0; i < n; i++) a.push(readAlterPartitionResponseTopicData(r, version));
     f_topics = a;
   }
-  const m: AlterPartitionResponse = {
-    throttleTimeMs: f_throttleTimeMs,
-    errorCode: f_errorCode,
-    topics: f_topics,
-  };
   let unknown: TaggedField[] | undefined;
   const count = r.unsignedVarint();
-  for (let i = 0; i < count; i++) {
+  for (let k = 0; k < count; k++) {
     const tag = r.unsignedVarint();
     const outer = r.pushLimit(r.unsignedVarint());
     (unknown ??= []).push({ tag, data: r.raw(r.remaining) });
     r.popLimit(outer);
   }
+  const m: AlterPartitionResponse = {
+    throttleTimeMs: f_throttleTimeMs,
+    errorCode: f_errorCode,
+    topics: f_topics,
+  };
   if (unknown !== undefined) m._unknownTaggedFields = unknown;
   return m;
 }
@@ -310,19 +310,19 @@ export function readAlterPartitionResponseTopicData(r: Reader, version: number):
     for (let i = 0; i < n; i++) a.push(readAlterPartitionResponsePartitionData(r, version));
     f_partitions = a;
   }
-  const m: AlterPartitionResponseTopicData = {
-    topicName: f_topicName,
-    topicId: f_topicId,
-    partitions: f_partitions,
-  };
   let unknown: TaggedField[] | undefined;
   const count = r.unsignedVarint();
-  for (let i = 0; i < count; i++) {
+  for (let k = 0; k < count; k++) {
     const tag = r.unsignedVarint();
     const outer = r.pushLimit(r.unsignedVarint());
     (unknown ??= []).push({ tag, data: r.raw(r.remaining) });
     r.popLimit(outer);
   }
+  const m: AlterPartitionResponseTopicData = {
+    topicName: f_topicName,
+    topicId: f_topicId,
+    partitions: f_partitions,
+  };
   if (unknown !== undefined) m._unknownTaggedFields = unknown;
   return m;
 }
@@ -360,6 +360,14 @@ export function readAlterPartitionResponsePartitionData(r: Reader, version: numb
     f_leaderRecoveryState = r.int8();
   } else f_leaderRecoveryState = 0;
   const f_partitionEpoch: number = r.int32();
+  let unknown: TaggedField[] | undefined;
+  const count = r.unsignedVarint();
+  for (let k = 0; k < count; k++) {
+    const tag = r.unsignedVarint();
+    const outer = r.pushLimit(r.unsignedVarint());
+    (unknown ??= []).push({ tag, data: r.raw(r.remaining) });
+    r.popLimit(outer);
+  }
   const m: AlterPartitionResponsePartitionData = {
     partitionIndex: f_partitionIndex,
     errorCode: f_errorCode,
@@ -369,14 +377,6 @@ export function readAlterPartitionResponsePartitionData(r: Reader, version: numb
     leaderRecoveryState: f_leaderRecoveryState,
     partitionEpoch: f_partitionEpoch,
   };
-  let unknown: TaggedField[] | undefined;
-  const count = r.unsignedVarint();
-  for (let i = 0; i < count; i++) {
-    const tag = r.unsignedVarint();
-    const outer = r.pushLimit(r.unsignedVarint());
-    (unknown ??= []).push({ tag, data: r.raw(r.remaining) });
-    r.popLimit(outer);
-  }
   if (unknown !== undefined) m._unknownTaggedFields = unknown;
   return m;
 }

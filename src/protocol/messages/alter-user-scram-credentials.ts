@@ -41,18 +41,18 @@ export function readAlterUserScramCredentialsRequest(r: Reader, version: number)
     for (let i = 0; i < n; i++) a.push(readAlterUserScramCredentialsRequestScramCredentialUpsertion(r, version));
     f_upsertions = a;
   }
-  const m: AlterUserScramCredentialsRequest = {
-    deletions: f_deletions,
-    upsertions: f_upsertions,
-  };
   let unknown: TaggedField[] | undefined;
   const count = r.unsignedVarint();
-  for (let i = 0; i < count; i++) {
+  for (let k = 0; k < count; k++) {
     const tag = r.unsignedVarint();
     const outer = r.pushLimit(r.unsignedVarint());
     (unknown ??= []).push({ tag, data: r.raw(r.remaining) });
     r.popLimit(outer);
   }
+  const m: AlterUserScramCredentialsRequest = {
+    deletions: f_deletions,
+    upsertions: f_upsertions,
+  };
   if (unknown !== undefined) m._unknownTaggedFields = unknown;
   return m;
 }
@@ -75,18 +75,18 @@ export function writeAlterUserScramCredentialsRequest(w: Writer, version: number
 export function readAlterUserScramCredentialsRequestScramCredentialDeletion(r: Reader, _version: number): AlterUserScramCredentialsRequestScramCredentialDeletion {
   const f_name: string = r.string(true);
   const f_mechanism: number = r.int8();
-  const m: AlterUserScramCredentialsRequestScramCredentialDeletion = {
-    name: f_name,
-    mechanism: f_mechanism,
-  };
   let unknown: TaggedField[] | undefined;
   const count = r.unsignedVarint();
-  for (let i = 0; i < count; i++) {
+  for (let k = 0; k < count; k++) {
     const tag = r.unsignedVarint();
     const outer = r.pushLimit(r.unsignedVarint());
     (unknown ??= []).push({ tag, data: r.raw(r.remaining) });
     r.popLimit(outer);
   }
+  const m: AlterUserScramCredentialsRequestScramCredentialDeletion = {
+    name: f_name,
+    mechanism: f_mechanism,
+  };
   if (unknown !== undefined) m._unknownTaggedFields = unknown;
   return m;
 }
@@ -104,6 +104,14 @@ export function readAlterUserScramCredentialsRequestScramCredentialUpsertion(r: 
   const f_iterations: number = r.int32();
   const f_salt: Buffer = r.bytes(true);
   const f_saltedPassword: Buffer = r.bytes(true);
+  let unknown: TaggedField[] | undefined;
+  const count = r.unsignedVarint();
+  for (let k = 0; k < count; k++) {
+    const tag = r.unsignedVarint();
+    const outer = r.pushLimit(r.unsignedVarint());
+    (unknown ??= []).push({ tag, data: r.raw(r.remaining) });
+    r.popLimit(outer);
+  }
   const m: AlterUserScramCredentialsRequestScramCredentialUpsertion = {
     name: f_name,
     mechanism: f_mechanism,
@@ -111,14 +119,6 @@ export function readAlterUserScramCredentialsRequestScramCredentialUpsertion(r: 
     salt: f_salt,
     saltedPassword: f_saltedPassword,
   };
-  let unknown: TaggedField[] | undefined;
-  const count = r.unsignedVarint();
-  for (let i = 0; i < count; i++) {
-    const tag = r.unsignedVarint();
-    const outer = r.pushLimit(r.unsignedVarint());
-    (unknown ??= []).push({ tag, data: r.raw(r.remaining) });
-    r.popLimit(outer);
-  }
   if (unknown !== undefined) m._unknownTaggedFields = unknown;
   return m;
 }
@@ -155,18 +155,18 @@ export function readAlterUserScramCredentialsResponse(r: Reader, version: number
     for (let i = 0; i < n; i++) a.push(readAlterUserScramCredentialsResponseAlterUserScramCredentialsResult(r, version));
     f_results = a;
   }
-  const m: AlterUserScramCredentialsResponse = {
-    throttleTimeMs: f_throttleTimeMs,
-    results: f_results,
-  };
   let unknown: TaggedField[] | undefined;
   const count = r.unsignedVarint();
-  for (let i = 0; i < count; i++) {
+  for (let k = 0; k < count; k++) {
     const tag = r.unsignedVarint();
     const outer = r.pushLimit(r.unsignedVarint());
     (unknown ??= []).push({ tag, data: r.raw(r.remaining) });
     r.popLimit(outer);
   }
+  const m: AlterUserScramCredentialsResponse = {
+    throttleTimeMs: f_throttleTimeMs,
+    results: f_results,
+  };
   if (unknown !== undefined) m._unknownTaggedFields = unknown;
   return m;
 }
@@ -186,19 +186,19 @@ export function readAlterUserScramCredentialsResponseAlterUserScramCredentialsRe
   const f_user: string = r.string(true);
   const f_errorCode: number = r.int16();
   const f_errorMessage: string | null = r.nullableString(true);
-  const m: AlterUserScramCredentialsResponseAlterUserScramCredentialsResult = {
-    user: f_user,
-    errorCode: f_errorCode,
-    errorMessage: f_errorMessage,
-  };
   let unknown: TaggedField[] | undefined;
   const count = r.unsignedVarint();
-  for (let i = 0; i < count; i++) {
+  for (let k = 0; k < count; k++) {
     const tag = r.unsignedVarint();
     const outer = r.pushLimit(r.unsignedVarint());
     (unknown ??= []).push({ tag, data: r.raw(r.remaining) });
     r.popLimit(outer);
   }
+  const m: AlterUserScramCredentialsResponseAlterUserScramCredentialsResult = {
+    user: f_user,
+    errorCode: f_errorCode,
+    errorMessage: f_errorMessage,
+  };
   if (unknown !== undefined) m._unknownTaggedFields = unknown;
   return m;
 }

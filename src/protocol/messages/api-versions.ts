@@ -21,21 +21,21 @@ export function readApiVersionsRequest(r: Reader, version: number): ApiVersionsR
   if (version >= 3) {
     f_clientSoftwareVersion = r.string(true);
   } else f_clientSoftwareVersion = "";
-  const m: ApiVersionsRequest = {
-    clientSoftwareName: f_clientSoftwareName,
-    clientSoftwareVersion: f_clientSoftwareVersion,
-  };
+  let unknown: TaggedField[] | undefined;
   if (flex) {
-    let unknown: TaggedField[] | undefined;
     const count = r.unsignedVarint();
-    for (let i = 0; i < count; i++) {
+    for (let k = 0; k < count; k++) {
       const tag = r.unsignedVarint();
       const outer = r.pushLimit(r.unsignedVarint());
       (unknown ??= []).push({ tag, data: r.raw(r.remaining) });
       r.popLimit(outer);
     }
-    if (unknown !== undefined) m._unknownTaggedFields = unknown;
   }
+  const m: ApiVersionsRequest = {
+    clientSoftwareName: f_clientSoftwareName,
+    clientSoftwareVersion: f_clientSoftwareVersion,
+  };
+  if (unknown !== undefined) m._unknownTaggedFields = unknown;
   return m;
 }
 
@@ -103,19 +103,10 @@ export function readApiVersionsResponse(r: Reader, version: number): ApiVersions
   let f_finalizedFeaturesEpoch: bigint | undefined;
   let f_finalizedFeatures: ApiVersionsResponseFinalizedFeatureKey[] | undefined;
   let f_zkMigrationReady: boolean | undefined;
-  const m: ApiVersionsResponse = {
-    errorCode: f_errorCode,
-    apiKeys: f_apiKeys,
-    throttleTimeMs: f_throttleTimeMs,
-    supportedFeatures: f_supportedFeatures === undefined ? [] : f_supportedFeatures,
-    finalizedFeaturesEpoch: f_finalizedFeaturesEpoch === undefined ? -1n : f_finalizedFeaturesEpoch,
-    finalizedFeatures: f_finalizedFeatures === undefined ? [] : f_finalizedFeatures,
-    zkMigrationReady: f_zkMigrationReady === undefined ? false : f_zkMigrationReady,
-  };
+  let unknown: TaggedField[] | undefined;
   if (flex) {
-    let unknown: TaggedField[] | undefined;
     const count = r.unsignedVarint();
-    for (let i = 0; i < count; i++) {
+    for (let k = 0; k < count; k++) {
       const tag = r.unsignedVarint();
       const outer = r.pushLimit(r.unsignedVarint());
       if (tag === 0) {
@@ -139,8 +130,17 @@ export function readApiVersionsResponse(r: Reader, version: number): ApiVersions
       } else (unknown ??= []).push({ tag, data: r.raw(r.remaining) });
       r.popLimit(outer);
     }
-    if (unknown !== undefined) m._unknownTaggedFields = unknown;
   }
+  const m: ApiVersionsResponse = {
+    errorCode: f_errorCode,
+    apiKeys: f_apiKeys,
+    throttleTimeMs: f_throttleTimeMs,
+    supportedFeatures: f_supportedFeatures === undefined ? [] : f_supportedFeatures,
+    finalizedFeaturesEpoch: f_finalizedFeaturesEpoch === undefined ? -1n : f_finalizedFeaturesEpoch,
+    finalizedFeatures: f_finalizedFeatures === undefined ? [] : f_finalizedFeatures,
+    zkMigrationReady: f_zkMigrationReady === undefined ? false : f_zkMigrationReady,
+  };
+  if (unknown !== undefined) m._unknownTaggedFields = unknown;
   return m;
 }
 
@@ -194,22 +194,22 @@ export function readApiVersionsResponseApiVersion(r: Reader, version: number): A
   const f_apiKey: number = r.int16();
   const f_minVersion: number = r.int16();
   const f_maxVersion: number = r.int16();
-  const m: ApiVersionsResponseApiVersion = {
-    apiKey: f_apiKey,
-    minVersion: f_minVersion,
-    maxVersion: f_maxVersion,
-  };
+  let unknown: TaggedField[] | undefined;
   if (flex) {
-    let unknown: TaggedField[] | undefined;
     const count = r.unsignedVarint();
-    for (let i = 0; i < count; i++) {
+    for (let k = 0; k < count; k++) {
       const tag = r.unsignedVarint();
       const outer = r.pushLimit(r.unsignedVarint());
       (unknown ??= []).push({ tag, data: r.raw(r.remaining) });
       r.popLimit(outer);
     }
-    if (unknown !== undefined) m._unknownTaggedFields = unknown;
   }
+  const m: ApiVersionsResponseApiVersion = {
+    apiKey: f_apiKey,
+    minVersion: f_minVersion,
+    maxVersion: f_maxVersion,
+  };
+  if (unknown !== undefined) m._unknownTaggedFields = unknown;
   return m;
 }
 
@@ -238,22 +238,22 @@ export function readApiVersionsResponseSupportedFeatureKey(r: Reader, version: n
   if (version >= 3) {
     f_maxVersion = r.int16();
   } else f_maxVersion = 0;
-  const m: ApiVersionsResponseSupportedFeatureKey = {
-    name: f_name,
-    minVersion: f_minVersion,
-    maxVersion: f_maxVersion,
-  };
+  let unknown: TaggedField[] | undefined;
   if (flex) {
-    let unknown: TaggedField[] | undefined;
     const count = r.unsignedVarint();
-    for (let i = 0; i < count; i++) {
+    for (let k = 0; k < count; k++) {
       const tag = r.unsignedVarint();
       const outer = r.pushLimit(r.unsignedVarint());
       (unknown ??= []).push({ tag, data: r.raw(r.remaining) });
       r.popLimit(outer);
     }
-    if (unknown !== undefined) m._unknownTaggedFields = unknown;
   }
+  const m: ApiVersionsResponseSupportedFeatureKey = {
+    name: f_name,
+    minVersion: f_minVersion,
+    maxVersion: f_maxVersion,
+  };
+  if (unknown !== undefined) m._unknownTaggedFields = unknown;
   return m;
 }
 
@@ -288,22 +288,22 @@ export function readApiVersionsResponseFinalizedFeatureKey(r: Reader, version: n
   if (version >= 3) {
     f_minVersionLevel = r.int16();
   } else f_minVersionLevel = 0;
-  const m: ApiVersionsResponseFinalizedFeatureKey = {
-    name: f_name,
-    maxVersionLevel: f_maxVersionLevel,
-    minVersionLevel: f_minVersionLevel,
-  };
+  let unknown: TaggedField[] | undefined;
   if (flex) {
-    let unknown: TaggedField[] | undefined;
     const count = r.unsignedVarint();
-    for (let i = 0; i < count; i++) {
+    for (let k = 0; k < count; k++) {
       const tag = r.unsignedVarint();
       const outer = r.pushLimit(r.unsignedVarint());
       (unknown ??= []).push({ tag, data: r.raw(r.remaining) });
       r.popLimit(outer);
     }
-    if (unknown !== undefined) m._unknownTaggedFields = unknown;
   }
+  const m: ApiVersionsResponseFinalizedFeatureKey = {
+    name: f_name,
+    maxVersionLevel: f_maxVersionLevel,
+    minVersionLevel: f_minVersionLevel,
+  };
+  if (unknown !== undefined) m._unknownTaggedFields = unknown;
   return m;
 }
 

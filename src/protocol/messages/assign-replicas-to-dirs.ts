@@ -39,19 +39,19 @@ export function readAssignReplicasToDirsRequest(r: Reader, version: number): Ass
     for (let i = 0; i < n; i++) a.push(readAssignReplicasToDirsRequestDirectoryData(r, version));
     f_directories = a;
   }
-  const m: AssignReplicasToDirsRequest = {
-    brokerId: f_brokerId,
-    brokerEpoch: f_brokerEpoch,
-    directories: f_directories,
-  };
   let unknown: TaggedField[] | undefined;
   const count = r.unsignedVarint();
-  for (let i = 0; i < count; i++) {
+  for (let k = 0; k < count; k++) {
     const tag = r.unsignedVarint();
     const outer = r.pushLimit(r.unsignedVarint());
     (unknown ??= []).push({ tag, data: r.raw(r.remaining) });
     r.popLimit(outer);
   }
+  const m: AssignReplicasToDirsRequest = {
+    brokerId: f_brokerId,
+    brokerEpoch: f_brokerEpoch,
+    directories: f_directories,
+  };
   if (unknown !== undefined) m._unknownTaggedFields = unknown;
   return m;
 }
@@ -77,18 +77,18 @@ export function readAssignReplicasToDirsRequestDirectoryData(r: Reader, version:
     for (let i = 0; i < n; i++) a.push(readAssignReplicasToDirsRequestTopicData(r, version));
     f_topics = a;
   }
-  const m: AssignReplicasToDirsRequestDirectoryData = {
-    id: f_id,
-    topics: f_topics,
-  };
   let unknown: TaggedField[] | undefined;
   const count = r.unsignedVarint();
-  for (let i = 0; i < count; i++) {
+  for (let k = 0; k < count; k++) {
     const tag = r.unsignedVarint();
     const outer = r.pushLimit(r.unsignedVarint());
     (unknown ??= []).push({ tag, data: r.raw(r.remaining) });
     r.popLimit(outer);
   }
+  const m: AssignReplicasToDirsRequestDirectoryData = {
+    id: f_id,
+    topics: f_topics,
+  };
   if (unknown !== undefined) m._unknownTaggedFields = unknown;
   return m;
 }
@@ -113,18 +113,18 @@ export function readAssignReplicasToDirsRequestTopicData(r: Reader, version: num
     for (let i = 0; i < n; i++) a.push(readAssignReplicasToDirsRequestPartitionData(r, version));
     f_partitions = a;
   }
-  const m: AssignReplicasToDirsRequestTopicData = {
-    topicId: f_topicId,
-    partitions: f_partitions,
-  };
   let unknown: TaggedField[] | undefined;
   const count = r.unsignedVarint();
-  for (let i = 0; i < count; i++) {
+  for (let k = 0; k < count; k++) {
     const tag = r.unsignedVarint();
     const outer = r.pushLimit(r.unsignedVarint());
     (unknown ??= []).push({ tag, data: r.raw(r.remaining) });
     r.popLimit(outer);
   }
+  const m: AssignReplicasToDirsRequestTopicData = {
+    topicId: f_topicId,
+    partitions: f_partitions,
+  };
   if (unknown !== undefined) m._unknownTaggedFields = unknown;
   return m;
 }
@@ -142,17 +142,17 @@ export function writeAssignReplicasToDirsRequestTopicData(w: Writer, version: nu
 
 export function readAssignReplicasToDirsRequestPartitionData(r: Reader, _version: number): AssignReplicasToDirsRequestPartitionData {
   const f_partitionIndex: number = r.int32();
-  const m: AssignReplicasToDirsRequestPartitionData = {
-    partitionIndex: f_partitionIndex,
-  };
   let unknown: TaggedField[] | undefined;
   const count = r.unsignedVarint();
-  for (let i = 0; i < count; i++) {
+  for (let k = 0; k < count; k++) {
     const tag = r.unsignedVarint();
     const outer = r.pushLimit(r.unsignedVarint());
     (unknown ??= []).push({ tag, data: r.raw(r.remaining) });
     r.popLimit(outer);
   }
+  const m: AssignReplicasToDirsRequestPartitionData = {
+    partitionIndex: f_partitionIndex,
+  };
   if (unknown !== undefined) m._unknownTaggedFields = unknown;
   return m;
 }
@@ -198,19 +198,19 @@ export function readAssignReplicasToDirsResponse(r: Reader, version: number): As
     for (let i = 0; i < n; i++) a.push(readAssignReplicasToDirsResponseDirectoryData(r, version));
     f_directories = a;
   }
-  const m: AssignReplicasToDirsResponse = {
-    throttleTimeMs: f_throttleTimeMs,
-    errorCode: f_errorCode,
-    directories: f_directories,
-  };
   let unknown: TaggedField[] | undefined;
   const count = r.unsignedVarint();
-  for (let i = 0; i < count; i++) {
+  for (let k = 0; k < count; k++) {
     const tag = r.unsignedVarint();
     const outer = r.pushLimit(r.unsignedVarint());
     (unknown ??= []).push({ tag, data: r.raw(r.remaining) });
     r.popLimit(outer);
   }
+  const m: AssignReplicasToDirsResponse = {
+    throttleTimeMs: f_throttleTimeMs,
+    errorCode: f_errorCode,
+    directories: f_directories,
+  };
   if (unknown !== undefined) m._unknownTaggedFields = unknown;
   return m;
 }
@@ -236,18 +236,18 @@ export function readAssignReplicasToDirsResponseDirectoryData(r: Reader, version
     for (let i = 0; i < n; i++) a.push(readAssignReplicasToDirsResponseTopicData(r, version));
     f_topics = a;
   }
-  const m: AssignReplicasToDirsResponseDirectoryData = {
-    id: f_id,
-    topics: f_topics,
-  };
   let unknown: TaggedField[] | undefined;
   const count = r.unsignedVarint();
-  for (let i = 0; i < count; i++) {
+  for (let k = 0; k < count; k++) {
     const tag = r.unsignedVarint();
     const outer = r.pushLimit(r.unsignedVarint());
     (unknown ??= []).push({ tag, data: r.raw(r.remaining) });
     r.popLimit(outer);
   }
+  const m: AssignReplicasToDirsResponseDirectoryData = {
+    id: f_id,
+    topics: f_topics,
+  };
   if (unknown !== undefined) m._unknownTaggedFields = unknown;
   return m;
 }
@@ -272,18 +272,18 @@ export function readAssignReplicasToDirsResponseTopicData(r: Reader, version: nu
     for (let i = 0; i < n; i++) a.push(readAssignReplicasToDirsResponsePartitionData(r, version));
     f_partitions = a;
   }
-  const m: AssignReplicasToDirsResponseTopicData = {
-    topicId: f_topicId,
-    partitions: f_partitions,
-  };
   let unknown: TaggedField[] | undefined;
   const count = r.unsignedVarint();
-  for (let i = 0; i < count; i++) {
+  for (let k = 0; k < count; k++) {
     const tag = r.unsignedVarint();
     const outer = r.pushLimit(r.unsignedVarint());
     (unknown ??= []).push({ tag, data: r.raw(r.remaining) });
     r.popLimit(outer);
   }
+  const m: AssignReplicasToDirsResponseTopicData = {
+    topicId: f_topicId,
+    partitions: f_partitions,
+  };
   if (unknown !== undefined) m._unknownTaggedFields = unknown;
   return m;
 }
@@ -302,18 +302,18 @@ export function writeAssignReplicasToDirsResponseTopicData(w: Writer, version: n
 export function readAssignReplicasToDirsResponsePartitionData(r: Reader, _version: number): AssignReplicasToDirsResponsePartitionData {
   const f_partitionIndex: number = r.int32();
   const f_errorCode: number = r.int16();
-  const m: AssignReplicasToDirsResponsePartitionData = {
-    partitionIndex: f_partitionIndex,
-    errorCode: f_errorCode,
-  };
   let unknown: TaggedField[] | undefined;
   const count = r.unsignedVarint();
-  for (let i = 0; i < count; i++) {
+  for (let k = 0; k < count; k++) {
     const tag = r.unsignedVarint();
     const outer = r.pushLimit(r.unsignedVarint());
     (unknown ??= []).push({ tag, data: r.raw(r.remaining) });
     r.popLimit(outer);
   }
+  const m: AssignReplicasToDirsResponsePartitionData = {
+    partitionIndex: f_partitionIndex,
+    errorCode: f_errorCode,
+  };
   if (unknown !== undefined) m._unknownTaggedFields = unknown;
   return m;
 }

@@ -57,23 +57,23 @@ export function readBeginQuorumEpochRequest(r: Reader, version: number): BeginQu
       f_leaderEndpoints = a;
     }
   } else f_leaderEndpoints = [];
+  let unknown: TaggedField[] | undefined;
+  if (flex) {
+    const count = r.unsignedVarint();
+    for (let k = 0; k < count; k++) {
+      const tag = r.unsignedVarint();
+      const outer = r.pushLimit(r.unsignedVarint());
+      (unknown ??= []).push({ tag, data: r.raw(r.remaining) });
+      r.popLimit(outer);
+    }
+  }
   const m: BeginQuorumEpochRequest = {
     clusterId: f_clusterId,
     voterId: f_voterId,
     topics: f_topics,
     leaderEndpoints: f_leaderEndpoints,
   };
-  if (flex) {
-    let unknown: TaggedField[] | undefined;
-    const count = r.unsignedVarint();
-    for (let i = 0; i < count; i++) {
-      const tag = r.unsignedVarint();
-      const outer = r.pushLimit(r.unsignedVarint());
-      (unknown ??= []).push({ tag, data: r.raw(r.remaining) });
-      r.popLimit(outer);
-    }
-    if (unknown !== undefined) m._unknownTaggedFields = unknown;
-  }
+  if (unknown !== undefined) m._unknownTaggedFields = unknown;
   return m;
 }
 
@@ -111,21 +111,21 @@ export function readBeginQuorumEpochRequestTopicData(r: Reader, version: number)
     for (let i = 0; i < n; i++) a.push(readBeginQuorumEpochRequestPartitionData(r, version));
     f_partitions = a;
   }
-  const m: BeginQuorumEpochRequestTopicData = {
-    topicName: f_topicName,
-    partitions: f_partitions,
-  };
+  let unknown: TaggedField[] | undefined;
   if (flex) {
-    let unknown: TaggedField[] | undefined;
     const count = r.unsignedVarint();
-    for (let i = 0; i < count; i++) {
+    for (let k = 0; k < count; k++) {
       const tag = r.unsignedVarint();
       const outer = r.pushLimit(r.unsignedVarint());
       (unknown ??= []).push({ tag, data: r.raw(r.remaining) });
       r.popLimit(outer);
     }
-    if (unknown !== undefined) m._unknownTaggedFields = unknown;
   }
+  const m: BeginQuorumEpochRequestTopicData = {
+    topicName: f_topicName,
+    partitions: f_partitions,
+  };
+  if (unknown !== undefined) m._unknownTaggedFields = unknown;
   return m;
 }
 
@@ -152,23 +152,23 @@ export function readBeginQuorumEpochRequestPartitionData(r: Reader, version: num
   } else f_voterDirectoryId = ZERO_UUID;
   const f_leaderId: number = r.int32();
   const f_leaderEpoch: number = r.int32();
+  let unknown: TaggedField[] | undefined;
+  if (flex) {
+    const count = r.unsignedVarint();
+    for (let k = 0; k < count; k++) {
+      const tag = r.unsignedVarint();
+      const outer = r.pushLimit(r.unsignedVarint());
+      (unknown ??= []).push({ tag, data: r.raw(r.remaining) });
+      r.popLimit(outer);
+    }
+  }
   const m: BeginQuorumEpochRequestPartitionData = {
     partitionIndex: f_partitionIndex,
     voterDirectoryId: f_voterDirectoryId,
     leaderId: f_leaderId,
     leaderEpoch: f_leaderEpoch,
   };
-  if (flex) {
-    let unknown: TaggedField[] | undefined;
-    const count = r.unsignedVarint();
-    for (let i = 0; i < count; i++) {
-      const tag = r.unsignedVarint();
-      const outer = r.pushLimit(r.unsignedVarint());
-      (unknown ??= []).push({ tag, data: r.raw(r.remaining) });
-      r.popLimit(outer);
-    }
-    if (unknown !== undefined) m._unknownTaggedFields = unknown;
-  }
+  if (unknown !== undefined) m._unknownTaggedFields = unknown;
   return m;
 }
 
@@ -200,22 +200,22 @@ export function readBeginQuorumEpochRequestLeaderEndpoint(r: Reader, version: nu
   if (version >= 1) {
     f_port = r.uint16();
   } else f_port = 0;
-  const m: BeginQuorumEpochRequestLeaderEndpoint = {
-    name: f_name,
-    host: f_host,
-    port: f_port,
-  };
+  let unknown: TaggedField[] | undefined;
   if (flex) {
-    let unknown: TaggedField[] | undefined;
     const count = r.unsignedVarint();
-    for (let i = 0; i < count; i++) {
+    for (let k = 0; k < count; k++) {
       const tag = r.unsignedVarint();
       const outer = r.pushLimit(r.unsignedVarint());
       (unknown ??= []).push({ tag, data: r.raw(r.remaining) });
       r.popLimit(outer);
     }
-    if (unknown !== undefined) m._unknownTaggedFields = unknown;
   }
+  const m: BeginQuorumEpochRequestLeaderEndpoint = {
+    name: f_name,
+    host: f_host,
+    port: f_port,
+  };
+  if (unknown !== undefined) m._unknownTaggedFields = unknown;
   return m;
 }
 
@@ -275,15 +275,10 @@ export function readBeginQuorumEpochResponse(r: Reader, version: number): BeginQ
     f_topics = a;
   }
   let f_nodeEndpoints: BeginQuorumEpochResponseNodeEndpoint[] | undefined;
-  const m: BeginQuorumEpochResponse = {
-    errorCode: f_errorCode,
-    topics: f_topics,
-    nodeEndpoints: f_nodeEndpoints === undefined ? [] : f_nodeEndpoints,
-  };
+  let unknown: TaggedField[] | undefined;
   if (flex) {
-    let unknown: TaggedField[] | undefined;
     const count = r.unsignedVarint();
-    for (let i = 0; i < count; i++) {
+    for (let k = 0; k < count; k++) {
       const tag = r.unsignedVarint();
       const outer = r.pushLimit(r.unsignedVarint());
       if (tag === 0) {
@@ -296,8 +291,13 @@ export function readBeginQuorumEpochResponse(r: Reader, version: number): BeginQ
       } else (unknown ??= []).push({ tag, data: r.raw(r.remaining) });
       r.popLimit(outer);
     }
-    if (unknown !== undefined) m._unknownTaggedFields = unknown;
   }
+  const m: BeginQuorumEpochResponse = {
+    errorCode: f_errorCode,
+    topics: f_topics,
+    nodeEndpoints: f_nodeEndpoints === undefined ? [] : f_nodeEndpoints,
+  };
+  if (unknown !== undefined) m._unknownTaggedFields = unknown;
   return m;
 }
 
@@ -335,21 +335,21 @@ export function readBeginQuorumEpochResponseTopicData(r: Reader, version: number
     for (let i = 0; i < n; i++) a.push(readBeginQuorumEpochResponsePartitionData(r, version));
     f_partitions = a;
   }
-  const m: BeginQuorumEpochResponseTopicData = {
-    topicName: f_topicName,
-    partitions: f_partitions,
-  };
+  let unknown: TaggedField[] | undefined;
   if (flex) {
-    let unknown: TaggedField[] | undefined;
     const count = r.unsignedVarint();
-    for (let i = 0; i < count; i++) {
+    for (let k = 0; k < count; k++) {
       const tag = r.unsignedVarint();
       const outer = r.pushLimit(r.unsignedVarint());
       (unknown ??= []).push({ tag, data: r.raw(r.remaining) });
       r.popLimit(outer);
     }
-    if (unknown !== undefined) m._unknownTaggedFields = unknown;
   }
+  const m: BeginQuorumEpochResponseTopicData = {
+    topicName: f_topicName,
+    partitions: f_partitions,
+  };
+  if (unknown !== undefined) m._unknownTaggedFields = unknown;
   return m;
 }
 
@@ -373,23 +373,23 @@ export function readBeginQuorumEpochResponsePartitionData(r: Reader, version: nu
   const f_errorCode: number = r.int16();
   const f_leaderId: number = r.int32();
   const f_leaderEpoch: number = r.int32();
+  let unknown: TaggedField[] | undefined;
+  if (flex) {
+    const count = r.unsignedVarint();
+    for (let k = 0; k < count; k++) {
+      const tag = r.unsignedVarint();
+      const outer = r.pushLimit(r.unsignedVarint());
+      (unknown ??= []).push({ tag, data: r.raw(r.remaining) });
+      r.popLimit(outer);
+    }
+  }
   const m: BeginQuorumEpochResponsePartitionData = {
     partitionIndex: f_partitionIndex,
     errorCode: f_errorCode,
     leaderId: f_leaderId,
     leaderEpoch: f_leaderEpoch,
   };
-  if (flex) {
-    let unknown: TaggedField[] | undefined;
-    const count = r.unsignedVarint();
-    for (let i = 0; i < count; i++) {
-      const tag = r.unsignedVarint();
-      const outer = r.pushLimit(r.unsignedVarint());
-      (unknown ??= []).push({ tag, data: r.raw(r.remaining) });
-      r.popLimit(outer);
-    }
-    if (unknown !== undefined) m._unknownTaggedFields = unknown;
-  }
+  if (unknown !== undefined) m._unknownTaggedFields = unknown;
   return m;
 }
 
@@ -419,22 +419,22 @@ export function readBeginQuorumEpochResponseNodeEndpoint(r: Reader, version: num
   if (version >= 1) {
     f_port = r.uint16();
   } else f_port = 0;
-  const m: BeginQuorumEpochResponseNodeEndpoint = {
-    nodeId: f_nodeId,
-    host: f_host,
-    port: f_port,
-  };
+  let unknown: TaggedField[] | undefined;
   if (flex) {
-    let unknown: TaggedField[] | undefined;
     const count = r.unsignedVarint();
-    for (let i = 0; i < count; i++) {
+    for (let k = 0; k < count; k++) {
       const tag = r.unsignedVarint();
       const outer = r.pushLimit(r.unsignedVarint());
       (unknown ??= []).push({ tag, data: r.raw(r.remaining) });
       r.popLimit(outer);
     }
-    if (unknown !== undefined) m._unknownTaggedFields = unknown;
   }
+  const m: BeginQuorumEpochResponseNodeEndpoint = {
+    nodeId: f_nodeId,
+    host: f_host,
+    port: f_port,
+  };
+  if (unknown !== undefined) m._unknownTaggedFields = unknown;
   return m;
 }
 

@@ -22,17 +22,9 @@ export function readBrokerHeartbeatRequest(r: Reader, version: number): BrokerHe
   const f_wantFence: boolean = r.bool();
   const f_wantShutDown: boolean = r.bool();
   let f_offlineLogDirs: string[] | undefined;
-  const m: BrokerHeartbeatRequest = {
-    brokerId: f_brokerId,
-    brokerEpoch: f_brokerEpoch,
-    currentMetadataOffset: f_currentMetadataOffset,
-    wantFence: f_wantFence,
-    wantShutDown: f_wantShutDown,
-    offlineLogDirs: f_offlineLogDirs === undefined ? [] : f_offlineLogDirs,
-  };
   let unknown: TaggedField[] | undefined;
   const count = r.unsignedVarint();
-  for (let i = 0; i < count; i++) {
+  for (let k = 0; k < count; k++) {
     const tag = r.unsignedVarint();
     const outer = r.pushLimit(r.unsignedVarint());
     if (tag === 0 && version >= 1) {
@@ -45,6 +37,14 @@ export function readBrokerHeartbeatRequest(r: Reader, version: number): BrokerHe
     } else (unknown ??= []).push({ tag, data: r.raw(r.remaining) });
     r.popLimit(outer);
   }
+  const m: BrokerHeartbeatRequest = {
+    brokerId: f_brokerId,
+    brokerEpoch: f_brokerEpoch,
+    currentMetadataOffset: f_currentMetadataOffset,
+    wantFence: f_wantFence,
+    wantShutDown: f_wantShutDown,
+    offlineLogDirs: f_offlineLogDirs === undefined ? [] : f_offlineLogDirs,
+  };
   if (unknown !== undefined) m._unknownTaggedFields = unknown;
   return m;
 }
@@ -83,6 +83,14 @@ export function readBrokerHeartbeatResponse(r: Reader, _version: number): Broker
   const f_isCaughtUp: boolean = r.bool();
   const f_isFenced: boolean = r.bool();
   const f_shouldShutDown: boolean = r.bool();
+  let unknown: TaggedField[] | undefined;
+  const count = r.unsignedVarint();
+  for (let k = 0; k < count; k++) {
+    const tag = r.unsignedVarint();
+    const outer = r.pushLimit(r.unsignedVarint());
+    (unknown ??= []).push({ tag, data: r.raw(r.remaining) });
+    r.popLimit(outer);
+  }
   const m: BrokerHeartbeatResponse = {
     throttleTimeMs: f_throttleTimeMs,
     errorCode: f_errorCode,
@@ -90,14 +98,6 @@ export function readBrokerHeartbeatResponse(r: Reader, _version: number): Broker
     isFenced: f_isFenced,
     shouldShutDown: f_shouldShutDown,
   };
-  let unknown: TaggedField[] | undefined;
-  const count = r.unsignedVarint();
-  for (let i = 0; i < count; i++) {
-    const tag = r.unsignedVarint();
-    const outer = r.pushLimit(r.unsignedVarint());
-    (unknown ??= []).push({ tag, data: r.raw(r.remaining) });
-    r.popLimit(outer);
-  }
   if (unknown !== undefined) m._unknownTaggedFields = unknown;
   return m;
 }

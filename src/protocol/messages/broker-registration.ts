@@ -69,6 +69,14 @@ export function readBrokerRegistrationRequest(r: Reader, version: number): Broke
   if (version >= 3) {
     f_previousBrokerEpoch = r.int64();
   } else f_previousBrokerEpoch = -1n;
+  let unknown: TaggedField[] | undefined;
+  const count = r.unsignedVarint();
+  for (let k = 0; k < count; k++) {
+    const tag = r.unsignedVarint();
+    const outer = r.pushLimit(r.unsignedVarint());
+    (unknown ??= []).push({ tag, data: r.raw(r.remaining) });
+    r.popLimit(outer);
+  }
   const m: BrokerRegistrationRequest = {
     brokerId: f_brokerId,
     clusterId: f_clusterId,
@@ -80,14 +88,6 @@ export function readBrokerRegistrationRequest(r: Reader, version: number): Broke
     logDirs: f_logDirs,
     previousBrokerEpoch: f_previousBrokerEpoch,
   };
-  let unknown: TaggedField[] | undefined;
-  const count = r.unsignedVarint();
-  for (let i = 0; i < count; i++) {
-    const tag = r.unsignedVarint();
-    const outer = r.pushLimit(r.unsignedVarint());
-    (unknown ??= []).push({ tag, data: r.raw(r.remaining) });
-    r.popLimit(outer);
-  }
   if (unknown !== undefined) m._unknownTaggedFields = unknown;
   return m;
 }
@@ -129,20 +129,20 @@ export function readBrokerRegistrationRequestListener(r: Reader, _version: numbe
   const f_host: string = r.string(true);
   const f_port: number = r.uint16();
   const f_securityProtocol: number = r.int16();
+  let unknown: TaggedField[] | undefined;
+  const count = r.unsignedVarint();
+  for (let k = 0; k < count; k++) {
+    const tag = r.unsignedVarint();
+    const outer = r.pushLimit(r.unsignedVarint());
+    (unknown ??= []).push({ tag, data: r.raw(r.remaining) });
+    r.popLimit(outer);
+  }
   const m: BrokerRegistrationRequestListener = {
     name: f_name,
     host: f_host,
     port: f_port,
     securityProtocol: f_securityProtocol,
   };
-  let unknown: TaggedField[] | undefined;
-  const count = r.unsignedVarint();
-  for (let i = 0; i < count; i++) {
-    const tag = r.unsignedVarint();
-    const outer = r.pushLimit(r.unsignedVarint());
-    (unknown ??= []).push({ tag, data: r.raw(r.remaining) });
-    r.popLimit(outer);
-  }
   if (unknown !== undefined) m._unknownTaggedFields = unknown;
   return m;
 }
@@ -160,19 +160,19 @@ export function readBrokerRegistrationRequestFeature(r: Reader, _version: number
   const f_name: string = r.string(true);
   const f_minSupportedVersion: number = r.int16();
   const f_maxSupportedVersion: number = r.int16();
-  const m: BrokerRegistrationRequestFeature = {
-    name: f_name,
-    minSupportedVersion: f_minSupportedVersion,
-    maxSupportedVersion: f_maxSupportedVersion,
-  };
   let unknown: TaggedField[] | undefined;
   const count = r.unsignedVarint();
-  for (let i = 0; i < count; i++) {
+  for (let k = 0; k < count; k++) {
     const tag = r.unsignedVarint();
     const outer = r.pushLimit(r.unsignedVarint());
     (unknown ??= []).push({ tag, data: r.raw(r.remaining) });
     r.popLimit(outer);
   }
+  const m: BrokerRegistrationRequestFeature = {
+    name: f_name,
+    minSupportedVersion: f_minSupportedVersion,
+    maxSupportedVersion: f_maxSupportedVersion,
+  };
   if (unknown !== undefined) m._unknownTaggedFields = unknown;
   return m;
 }
@@ -196,19 +196,19 @@ export function readBrokerRegistrationResponse(r: Reader, _version: number): Bro
   const f_throttleTimeMs: number = r.int32();
   const f_errorCode: number = r.int16();
   const f_brokerEpoch: bigint = r.int64();
-  const m: BrokerRegistrationResponse = {
-    throttleTimeMs: f_throttleTimeMs,
-    errorCode: f_errorCode,
-    brokerEpoch: f_brokerEpoch,
-  };
   let unknown: TaggedField[] | undefined;
   const count = r.unsignedVarint();
-  for (let i = 0; i < count; i++) {
+  for (let k = 0; k < count; k++) {
     const tag = r.unsignedVarint();
     const outer = r.pushLimit(r.unsignedVarint());
     (unknown ??= []).push({ tag, data: r.raw(r.remaining) });
     r.popLimit(outer);
   }
+  const m: BrokerRegistrationResponse = {
+    throttleTimeMs: f_throttleTimeMs,
+    errorCode: f_errorCode,
+    brokerEpoch: f_brokerEpoch,
+  };
   if (unknown !== undefined) m._unknownTaggedFields = unknown;
   return m;
 }

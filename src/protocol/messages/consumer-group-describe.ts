@@ -20,18 +20,18 @@ export function readConsumerGroupDescribeRequest(r: Reader, _version: number): C
     f_groupIds = a;
   }
   const f_includeAuthorizedOperations: boolean = r.bool();
-  const m: ConsumerGroupDescribeRequest = {
-    groupIds: f_groupIds,
-    includeAuthorizedOperations: f_includeAuthorizedOperations,
-  };
   let unknown: TaggedField[] | undefined;
   const count = r.unsignedVarint();
-  for (let i = 0; i < count; i++) {
+  for (let k = 0; k < count; k++) {
     const tag = r.unsignedVarint();
     const outer = r.pushLimit(r.unsignedVarint());
     (unknown ??= []).push({ tag, data: r.raw(r.remaining) });
     r.popLimit(outer);
   }
+  const m: ConsumerGroupDescribeRequest = {
+    groupIds: f_groupIds,
+    includeAuthorizedOperations: f_includeAuthorizedOperations,
+  };
   if (unknown !== undefined) m._unknownTaggedFields = unknown;
   return m;
 }
@@ -101,18 +101,18 @@ export function readConsumerGroupDescribeResponse(r: Reader, version: number): C
     for (let i = 0; i < n; i++) a.push(readConsumerGroupDescribeResponseDescribedGroup(r, version));
     f_groups = a;
   }
-  const m: ConsumerGroupDescribeResponse = {
-    throttleTimeMs: f_throttleTimeMs,
-    groups: f_groups,
-  };
   let unknown: TaggedField[] | undefined;
   const count = r.unsignedVarint();
-  for (let i = 0; i < count; i++) {
+  for (let k = 0; k < count; k++) {
     const tag = r.unsignedVarint();
     const outer = r.pushLimit(r.unsignedVarint());
     (unknown ??= []).push({ tag, data: r.raw(r.remaining) });
     r.popLimit(outer);
   }
+  const m: ConsumerGroupDescribeResponse = {
+    throttleTimeMs: f_throttleTimeMs,
+    groups: f_groups,
+  };
   if (unknown !== undefined) m._unknownTaggedFields = unknown;
   return m;
 }
@@ -138,19 +138,19 @@ export function readConsumerGroupDescribeResponseTopicPartitions(r: Reader, _ver
     for (let i = 0; i < n; i++) a.push(r.int32());
     f_partitions = a;
   }
-  const m: ConsumerGroupDescribeResponseTopicPartitions = {
-    topicId: f_topicId,
-    topicName: f_topicName,
-    partitions: f_partitions,
-  };
   let unknown: TaggedField[] | undefined;
   const count = r.unsignedVarint();
-  for (let i = 0; i < count; i++) {
+  for (let k = 0; k < count; k++) {
     const tag = r.unsignedVarint();
     const outer = r.pushLimit(r.unsignedVarint());
     (unknown ??= []).push({ tag, data: r.raw(r.remaining) });
     r.popLimit(outer);
   }
+  const m: ConsumerGroupDescribeResponseTopicPartitions = {
+    topicId: f_topicId,
+    topicName: f_topicName,
+    partitions: f_partitions,
+  };
   if (unknown !== undefined) m._unknownTaggedFields = unknown;
   return m;
 }
@@ -175,17 +175,17 @@ export function readConsumerGroupDescribeResponseAssignment(r: Reader, version: 
     for (let i = 0; i < n; i++) a.push(readConsumerGroupDescribeResponseTopicPartitions(r, version));
     f_topicPartitions = a;
   }
-  const m: ConsumerGroupDescribeResponseAssignment = {
-    topicPartitions: f_topicPartitions,
-  };
   let unknown: TaggedField[] | undefined;
   const count = r.unsignedVarint();
-  for (let i = 0; i < count; i++) {
+  for (let k = 0; k < count; k++) {
     const tag = r.unsignedVarint();
     const outer = r.pushLimit(r.unsignedVarint());
     (unknown ??= []).push({ tag, data: r.raw(r.remaining) });
     r.popLimit(outer);
   }
+  const m: ConsumerGroupDescribeResponseAssignment = {
+    topicPartitions: f_topicPartitions,
+  };
   if (unknown !== undefined) m._unknownTaggedFields = unknown;
   return m;
 }
@@ -216,6 +216,14 @@ export function readConsumerGroupDescribeResponseDescribedGroup(r: Reader, versi
     f_members = a;
   }
   const f_authorizedOperations: number = r.int32();
+  let unknown: TaggedField[] | undefined;
+  const count = r.unsignedVarint();
+  for (let k = 0; k < count; k++) {
+    const tag = r.unsignedVarint();
+    const outer = r.pushLimit(r.unsignedVarint());
+    (unknown ??= []).push({ tag, data: r.raw(r.remaining) });
+    r.popLimit(outer);
+  }
   const m: ConsumerGroupDescribeResponseDescribedGroup = {
     errorCode: f_errorCode,
     errorMessage: f_errorMessage,
@@ -227,14 +235,6 @@ export function readConsumerGroupDescribeResponseDescribedGroup(r: Reader, versi
     members: f_members,
     authorizedOperations: f_authorizedOperations,
   };
-  let unknown: TaggedField[] | undefined;
-  const count = r.unsignedVarint();
-  for (let i = 0; i < count; i++) {
-    const tag = r.unsignedVarint();
-    const outer = r.pushLimit(r.unsignedVarint());
-    (unknown ??= []).push({ tag, data: r.raw(r.remaining) });
-    r.popLimit(outer);
-  }
   if (unknown !== undefined) m._unknownTaggedFields = unknown;
   return m;
 }
@@ -274,6 +274,14 @@ export function readConsumerGroupDescribeResponseMember(r: Reader, version: numb
   const f_subscribedTopicRegex: string | null = r.nullableString(true);
   const f_assignment: ConsumerGroupDescribeResponseAssignment = readConsumerGroupDescribeResponseAssignment(r, version);
   const f_targetAssignment: ConsumerGroupDescribeResponseAssignment = readConsumerGroupDescribeResponseAssignment(r, version);
+  let unknown: TaggedField[] | undefined;
+  const count = r.unsignedVarint();
+  for (let k = 0; k < count; k++) {
+    const tag = r.unsignedVarint();
+    const outer = r.pushLimit(r.unsignedVarint());
+    (unknown ??= []).push({ tag, data: r.raw(r.remaining) });
+    r.popLimit(outer);
+  }
   const m: ConsumerGroupDescribeResponseMember = {
     memberId: f_memberId,
     instanceId: f_instanceId,
@@ -286,14 +294,6 @@ export function readConsumerGroupDescribeResponseMember(r: Reader, version: numb
     assignment: f_assignment,
     targetAssignment: f_targetAssignment,
   };
-  let unknown: TaggedField[] | undefined;
-  const count = r.unsignedVarint();
-  for (let i = 0; i < count; i++) {
-    const tag = r.unsignedVarint();
-    const outer = r.pushLimit(r.unsignedVarint());
-    (unknown ??= []).push({ tag, data: r.raw(r.remaining) });
-    r.popLimit(outer);
-  }
   if (unknown !== undefined) m._unknownTaggedFields = unknown;
   return m;
 }

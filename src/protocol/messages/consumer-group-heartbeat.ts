@@ -57,6 +57,14 @@ export function readConsumerGroupHeartbeatRequest(r: Reader, version: number): C
       f_topicPartitions = a;
     }
   }
+  let unknown: TaggedField[] | undefined;
+  const count = r.unsignedVarint();
+  for (let k = 0; k < count; k++) {
+    const tag = r.unsignedVarint();
+    const outer = r.pushLimit(r.unsignedVarint());
+    (unknown ??= []).push({ tag, data: r.raw(r.remaining) });
+    r.popLimit(outer);
+  }
   const m: ConsumerGroupHeartbeatRequest = {
     groupId: f_groupId,
     memberId: f_memberId,
@@ -69,14 +77,6 @@ export function readConsumerGroupHeartbeatRequest(r: Reader, version: number): C
     serverAssignor: f_serverAssignor,
     topicPartitions: f_topicPartitions,
   };
-  let unknown: TaggedField[] | undefined;
-  const count = r.unsignedVarint();
-  for (let i = 0; i < count; i++) {
-    const tag = r.unsignedVarint();
-    const outer = r.pushLimit(r.unsignedVarint());
-    (unknown ??= []).push({ tag, data: r.raw(r.remaining) });
-    r.popLimit(outer);
-  }
   if (unknown !== undefined) m._unknownTaggedFields = unknown;
   return m;
 }
@@ -121,18 +121,18 @@ export function readConsumerGroupHeartbeatRequestTopicPartitions(r: Reader, _ver
     for (let i = 0; i < n; i++) a.push(r.int32());
     f_partitions = a;
   }
-  const m: ConsumerGroupHeartbeatRequestTopicPartitions = {
-    topicId: f_topicId,
-    partitions: f_partitions,
-  };
   let unknown: TaggedField[] | undefined;
   const count = r.unsignedVarint();
-  for (let i = 0; i < count; i++) {
+  for (let k = 0; k < count; k++) {
     const tag = r.unsignedVarint();
     const outer = r.pushLimit(r.unsignedVarint());
     (unknown ??= []).push({ tag, data: r.raw(r.remaining) });
     r.popLimit(outer);
   }
+  const m: ConsumerGroupHeartbeatRequestTopicPartitions = {
+    topicId: f_topicId,
+    partitions: f_partitions,
+  };
   if (unknown !== undefined) m._unknownTaggedFields = unknown;
   return m;
 }
@@ -178,6 +178,14 @@ export function readConsumerGroupHeartbeatResponse(r: Reader, version: number): 
   const f_memberEpoch: number = r.int32();
   const f_heartbeatIntervalMs: number = r.int32();
   const f_assignment: ConsumerGroupHeartbeatResponseAssignment | null = (r.int8() < 0 ? null : readConsumerGroupHeartbeatResponseAssignment(r, version));
+  let unknown: TaggedField[] | undefined;
+  const count = r.unsignedVarint();
+  for (let k = 0; k < count; k++) {
+    const tag = r.unsignedVarint();
+    const outer = r.pushLimit(r.unsignedVarint());
+    (unknown ??= []).push({ tag, data: r.raw(r.remaining) });
+    r.popLimit(outer);
+  }
   const m: ConsumerGroupHeartbeatResponse = {
     throttleTimeMs: f_throttleTimeMs,
     errorCode: f_errorCode,
@@ -187,14 +195,6 @@ export function readConsumerGroupHeartbeatResponse(r: Reader, version: number): 
     heartbeatIntervalMs: f_heartbeatIntervalMs,
     assignment: f_assignment,
   };
-  let unknown: TaggedField[] | undefined;
-  const count = r.unsignedVarint();
-  for (let i = 0; i < count; i++) {
-    const tag = r.unsignedVarint();
-    const outer = r.pushLimit(r.unsignedVarint());
-    (unknown ??= []).push({ tag, data: r.raw(r.remaining) });
-    r.popLimit(outer);
-  }
   if (unknown !== undefined) m._unknownTaggedFields = unknown;
   return m;
 }
@@ -224,18 +224,18 @@ export function readConsumerGroupHeartbeatResponseTopicPartitions(r: Reader, _ve
     for (let i = 0; i < n; i++) a.push(r.int32());
     f_partitions = a;
   }
-  const m: ConsumerGroupHeartbeatResponseTopicPartitions = {
-    topicId: f_topicId,
-    partitions: f_partitions,
-  };
   let unknown: TaggedField[] | undefined;
   const count = r.unsignedVarint();
-  for (let i = 0; i < count; i++) {
+  for (let k = 0; k < count; k++) {
     const tag = r.unsignedVarint();
     const outer = r.pushLimit(r.unsignedVarint());
     (unknown ??= []).push({ tag, data: r.raw(r.remaining) });
     r.popLimit(outer);
   }
+  const m: ConsumerGroupHeartbeatResponseTopicPartitions = {
+    topicId: f_topicId,
+    partitions: f_partitions,
+  };
   if (unknown !== undefined) m._unknownTaggedFields = unknown;
   return m;
 }
@@ -259,17 +259,17 @@ export function readConsumerGroupHeartbeatResponseAssignment(r: Reader, version:
     for (let i = 0; i < n; i++) a.push(readConsumerGroupHeartbeatResponseTopicPartitions(r, version));
     f_topicPartitions = a;
   }
-  const m: ConsumerGroupHeartbeatResponseAssignment = {
-    topicPartitions: f_topicPartitions,
-  };
   let unknown: TaggedField[] | undefined;
   const count = r.unsignedVarint();
-  for (let i = 0; i < count; i++) {
+  for (let k = 0; k < count; k++) {
     const tag = r.unsignedVarint();
     const outer = r.pushLimit(r.unsignedVarint());
     (unknown ??= []).push({ tag, data: r.raw(r.remaining) });
     r.popLimit(outer);
   }
+  const m: ConsumerGroupHeartbeatResponseAssignment = {
+    topicPartitions: f_topicPartitions,
+  };
   if (unknown !== undefined) m._unknownTaggedFields = unknown;
   return m;
 }

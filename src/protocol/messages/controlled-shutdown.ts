@@ -18,21 +18,21 @@ export function readControlledShutdownRequest(r: Reader, version: number): Contr
   if (version >= 2) {
     f_brokerEpoch = r.int64();
   } else f_brokerEpoch = -1n;
-  const m: ControlledShutdownRequest = {
-    brokerId: f_brokerId,
-    brokerEpoch: f_brokerEpoch,
-  };
+  let unknown: TaggedField[] | undefined;
   if (flex) {
-    let unknown: TaggedField[] | undefined;
     const count = r.unsignedVarint();
-    for (let i = 0; i < count; i++) {
+    for (let k = 0; k < count; k++) {
       const tag = r.unsignedVarint();
       const outer = r.pushLimit(r.unsignedVarint());
       (unknown ??= []).push({ tag, data: r.raw(r.remaining) });
       r.popLimit(outer);
     }
-    if (unknown !== undefined) m._unknownTaggedFields = unknown;
   }
+  const m: ControlledShutdownRequest = {
+    brokerId: f_brokerId,
+    brokerEpoch: f_brokerEpoch,
+  };
+  if (unknown !== undefined) m._unknownTaggedFields = unknown;
   return m;
 }
 
@@ -70,21 +70,21 @@ export function readControlledShutdownResponse(r: Reader, version: number): Cont
     for (let i = 0; i < n; i++) a.push(readControlledShutdownResponseRemainingPartition(r, version));
     f_remainingPartitions = a;
   }
-  const m: ControlledShutdownResponse = {
-    errorCode: f_errorCode,
-    remainingPartitions: f_remainingPartitions,
-  };
+  let unknown: TaggedField[] | undefined;
   if (flex) {
-    let unknown: TaggedField[] | undefined;
     const count = r.unsignedVarint();
-    for (let i = 0; i < count; i++) {
+    for (let k = 0; k < count; k++) {
       const tag = r.unsignedVarint();
       const outer = r.pushLimit(r.unsignedVarint());
       (unknown ??= []).push({ tag, data: r.raw(r.remaining) });
       r.popLimit(outer);
     }
-    if (unknown !== undefined) m._unknownTaggedFields = unknown;
   }
+  const m: ControlledShutdownResponse = {
+    errorCode: f_errorCode,
+    remainingPartitions: f_remainingPartitions,
+  };
+  if (unknown !== undefined) m._unknownTaggedFields = unknown;
   return m;
 }
 
@@ -106,21 +106,21 @@ export function readControlledShutdownResponseRemainingPartition(r: Reader, vers
   const flex = version >= 3;
   const f_topicName: string = r.string(flex);
   const f_partitionIndex: number = r.int32();
-  const m: ControlledShutdownResponseRemainingPartition = {
-    topicName: f_topicName,
-    partitionIndex: f_partitionIndex,
-  };
+  let unknown: TaggedField[] | undefined;
   if (flex) {
-    let unknown: TaggedField[] | undefined;
     const count = r.unsignedVarint();
-    for (let i = 0; i < count; i++) {
+    for (let k = 0; k < count; k++) {
       const tag = r.unsignedVarint();
       const outer = r.pushLimit(r.unsignedVarint());
       (unknown ??= []).push({ tag, data: r.raw(r.remaining) });
       r.popLimit(outer);
     }
-    if (unknown !== undefined) m._unknownTaggedFields = unknown;
   }
+  const m: ControlledShutdownResponseRemainingPartition = {
+    topicName: f_topicName,
+    partitionIndex: f_partitionIndex,
+  };
+  if (unknown !== undefined) m._unknownTaggedFields = unknown;
   return m;
 }
 

@@ -47,6 +47,14 @@ export function readControllerRegistrationRequest(r: Reader, version: number): C
     for (let i = 0; i < n; i++) a.push(readControllerRegistrationRequestFeature(r, version));
     f_features = a;
   }
+  let unknown: TaggedField[] | undefined;
+  const count = r.unsignedVarint();
+  for (let k = 0; k < count; k++) {
+    const tag = r.unsignedVarint();
+    const outer = r.pushLimit(r.unsignedVarint());
+    (unknown ??= []).push({ tag, data: r.raw(r.remaining) });
+    r.popLimit(outer);
+  }
   const m: ControllerRegistrationRequest = {
     controllerId: f_controllerId,
     incarnationId: f_incarnationId,
@@ -54,14 +62,6 @@ export function readControllerRegistrationRequest(r: Reader, version: number): C
     listeners: f_listeners,
     features: f_features,
   };
-  let unknown: TaggedField[] | undefined;
-  const count = r.unsignedVarint();
-  for (let i = 0; i < count; i++) {
-    const tag = r.unsignedVarint();
-    const outer = r.pushLimit(r.unsignedVarint());
-    (unknown ??= []).push({ tag, data: r.raw(r.remaining) });
-    r.popLimit(outer);
-  }
   if (unknown !== undefined) m._unknownTaggedFields = unknown;
   return m;
 }
@@ -89,20 +89,20 @@ export function readControllerRegistrationRequestListener(r: Reader, _version: n
   const f_host: string = r.string(true);
   const f_port: number = r.uint16();
   const f_securityProtocol: number = r.int16();
+  let unknown: TaggedField[] | undefined;
+  const count = r.unsignedVarint();
+  for (let k = 0; k < count; k++) {
+    const tag = r.unsignedVarint();
+    const outer = r.pushLimit(r.unsignedVarint());
+    (unknown ??= []).push({ tag, data: r.raw(r.remaining) });
+    r.popLimit(outer);
+  }
   const m: ControllerRegistrationRequestListener = {
     name: f_name,
     host: f_host,
     port: f_port,
     securityProtocol: f_securityProtocol,
   };
-  let unknown: TaggedField[] | undefined;
-  const count = r.unsignedVarint();
-  for (let i = 0; i < count; i++) {
-    const tag = r.unsignedVarint();
-    const outer = r.pushLimit(r.unsignedVarint());
-    (unknown ??= []).push({ tag, data: r.raw(r.remaining) });
-    r.popLimit(outer);
-  }
   if (unknown !== undefined) m._unknownTaggedFields = unknown;
   return m;
 }
@@ -120,19 +120,19 @@ export function readControllerRegistrationRequestFeature(r: Reader, _version: nu
   const f_name: string = r.string(true);
   const f_minSupportedVersion: number = r.int16();
   const f_maxSupportedVersion: number = r.int16();
-  const m: ControllerRegistrationRequestFeature = {
-    name: f_name,
-    minSupportedVersion: f_minSupportedVersion,
-    maxSupportedVersion: f_maxSupportedVersion,
-  };
   let unknown: TaggedField[] | undefined;
   const count = r.unsignedVarint();
-  for (let i = 0; i < count; i++) {
+  for (let k = 0; k < count; k++) {
     const tag = r.unsignedVarint();
     const outer = r.pushLimit(r.unsignedVarint());
     (unknown ??= []).push({ tag, data: r.raw(r.remaining) });
     r.popLimit(outer);
   }
+  const m: ControllerRegistrationRequestFeature = {
+    name: f_name,
+    minSupportedVersion: f_minSupportedVersion,
+    maxSupportedVersion: f_maxSupportedVersion,
+  };
   if (unknown !== undefined) m._unknownTaggedFields = unknown;
   return m;
 }
@@ -156,19 +156,19 @@ export function readControllerRegistrationResponse(r: Reader, _version: number):
   const f_throttleTimeMs: number = r.int32();
   const f_errorCode: number = r.int16();
   const f_errorMessage: string | null = r.nullableString(true);
-  const m: ControllerRegistrationResponse = {
-    throttleTimeMs: f_throttleTimeMs,
-    errorCode: f_errorCode,
-    errorMessage: f_errorMessage,
-  };
   let unknown: TaggedField[] | undefined;
   const count = r.unsignedVarint();
-  for (let i = 0; i < count; i++) {
+  for (let k = 0; k < count; k++) {
     const tag = r.unsignedVarint();
     const outer = r.pushLimit(r.unsignedVarint());
     (unknown ??= []).push({ tag, data: r.raw(r.remaining) });
     r.popLimit(outer);
   }
+  const m: ControllerRegistrationResponse = {
+    throttleTimeMs: f_throttleTimeMs,
+    errorCode: f_errorCode,
+    errorMessage: f_errorMessage,
+  };
   if (unknown !== undefined) m._unknownTaggedFields = unknown;
   return m;
 }

@@ -30,20 +30,20 @@ export function readCreateAclsRequest(r: Reader, version: number): CreateAclsReq
     for (let i = 0; i < n; i++) a.push(readCreateAclsRequestAclCreation(r, version));
     f_creations = a;
   }
-  const m: CreateAclsRequest = {
-    creations: f_creations,
-  };
+  let unknown: TaggedField[] | undefined;
   if (flex) {
-    let unknown: TaggedField[] | undefined;
     const count = r.unsignedVarint();
-    for (let i = 0; i < count; i++) {
+    for (let k = 0; k < count; k++) {
       const tag = r.unsignedVarint();
       const outer = r.pushLimit(r.unsignedVarint());
       (unknown ??= []).push({ tag, data: r.raw(r.remaining) });
       r.popLimit(outer);
     }
-    if (unknown !== undefined) m._unknownTaggedFields = unknown;
   }
+  const m: CreateAclsRequest = {
+    creations: f_creations,
+  };
+  if (unknown !== undefined) m._unknownTaggedFields = unknown;
   return m;
 }
 
@@ -72,6 +72,16 @@ export function readCreateAclsRequestAclCreation(r: Reader, version: number): Cr
   const f_host: string = r.string(flex);
   const f_operation: number = r.int8();
   const f_permissionType: number = r.int8();
+  let unknown: TaggedField[] | undefined;
+  if (flex) {
+    const count = r.unsignedVarint();
+    for (let k = 0; k < count; k++) {
+      const tag = r.unsignedVarint();
+      const outer = r.pushLimit(r.unsignedVarint());
+      (unknown ??= []).push({ tag, data: r.raw(r.remaining) });
+      r.popLimit(outer);
+    }
+  }
   const m: CreateAclsRequestAclCreation = {
     resourceType: f_resourceType,
     resourceName: f_resourceName,
@@ -81,17 +91,7 @@ export function readCreateAclsRequestAclCreation(r: Reader, version: number): Cr
     operation: f_operation,
     permissionType: f_permissionType,
   };
-  if (flex) {
-    let unknown: TaggedField[] | undefined;
-    const count = r.unsignedVarint();
-    for (let i = 0; i < count; i++) {
-      const tag = r.unsignedVarint();
-      const outer = r.pushLimit(r.unsignedVarint());
-      (unknown ??= []).push({ tag, data: r.raw(r.remaining) });
-      r.popLimit(outer);
-    }
-    if (unknown !== undefined) m._unknownTaggedFields = unknown;
-  }
+  if (unknown !== undefined) m._unknownTaggedFields = unknown;
   return m;
 }
 
@@ -134,21 +134,21 @@ export function readCreateAclsResponse(r: Reader, version: number): CreateAclsRe
     for (let i = 0; i < n; i++) a.push(readCreateAclsResponseAclCreationResult(r, version));
     f_results = a;
   }
-  const m: CreateAclsResponse = {
-    throttleTimeMs: f_throttleTimeMs,
-    results: f_results,
-  };
+  let unknown: TaggedField[] | undefined;
   if (flex) {
-    let unknown: TaggedField[] | undefined;
     const count = r.unsignedVarint();
-    for (let i = 0; i < count; i++) {
+    for (let k = 0; k < count; k++) {
       const tag = r.unsignedVarint();
       const outer = r.pushLimit(r.unsignedVarint());
       (unknown ??= []).push({ tag, data: r.raw(r.remaining) });
       r.popLimit(outer);
     }
-    if (unknown !== undefined) m._unknownTaggedFields = unknown;
   }
+  const m: CreateAclsResponse = {
+    throttleTimeMs: f_throttleTimeMs,
+    results: f_results,
+  };
+  if (unknown !== undefined) m._unknownTaggedFields = unknown;
   return m;
 }
 
@@ -170,21 +170,21 @@ export function readCreateAclsResponseAclCreationResult(r: Reader, version: numb
   const flex = version >= 2;
   const f_errorCode: number = r.int16();
   const f_errorMessage: string | null = r.nullableString(flex);
-  const m: CreateAclsResponseAclCreationResult = {
-    errorCode: f_errorCode,
-    errorMessage: f_errorMessage,
-  };
+  let unknown: TaggedField[] | undefined;
   if (flex) {
-    let unknown: TaggedField[] | undefined;
     const count = r.unsignedVarint();
-    for (let i = 0; i < count; i++) {
+    for (let k = 0; k < count; k++) {
       const tag = r.unsignedVarint();
       const outer = r.pushLimit(r.unsignedVarint());
       (unknown ??= []).push({ tag, data: r.raw(r.remaining) });
       r.popLimit(outer);
     }
-    if (unknown !== undefined) m._unknownTaggedFields = unknown;
   }
+  const m: CreateAclsResponseAclCreationResult = {
+    errorCode: f_errorCode,
+    errorMessage: f_errorMessage,
+  };
+  if (unknown !== undefined) m._unknownTaggedFields = unknown;
   return m;
 }
 

@@ -37,23 +37,23 @@ export function readCreateDelegationTokenRequest(r: Reader, version: number): Cr
     f_renewers = a;
   }
   const f_maxLifetimeMs: bigint = r.int64();
+  let unknown: TaggedField[] | undefined;
+  if (flex) {
+    const count = r.unsignedVarint();
+    for (let k = 0; k < count; k++) {
+      const tag = r.unsignedVarint();
+      const outer = r.pushLimit(r.unsignedVarint());
+      (unknown ??= []).push({ tag, data: r.raw(r.remaining) });
+      r.popLimit(outer);
+    }
+  }
   const m: CreateDelegationTokenRequest = {
     ownerPrincipalType: f_ownerPrincipalType,
     ownerPrincipalName: f_ownerPrincipalName,
     renewers: f_renewers,
     maxLifetimeMs: f_maxLifetimeMs,
   };
-  if (flex) {
-    let unknown: TaggedField[] | undefined;
-    const count = r.unsignedVarint();
-    for (let i = 0; i < count; i++) {
-      const tag = r.unsignedVarint();
-      const outer = r.pushLimit(r.unsignedVarint());
-      (unknown ??= []).push({ tag, data: r.raw(r.remaining) });
-      r.popLimit(outer);
-    }
-    if (unknown !== undefined) m._unknownTaggedFields = unknown;
-  }
+  if (unknown !== undefined) m._unknownTaggedFields = unknown;
   return m;
 }
 
@@ -81,21 +81,21 @@ export function readCreateDelegationTokenRequestCreatableRenewers(r: Reader, ver
   const flex = version >= 2;
   const f_principalType: string = r.string(flex);
   const f_principalName: string = r.string(flex);
-  const m: CreateDelegationTokenRequestCreatableRenewers = {
-    principalType: f_principalType,
-    principalName: f_principalName,
-  };
+  let unknown: TaggedField[] | undefined;
   if (flex) {
-    let unknown: TaggedField[] | undefined;
     const count = r.unsignedVarint();
-    for (let i = 0; i < count; i++) {
+    for (let k = 0; k < count; k++) {
       const tag = r.unsignedVarint();
       const outer = r.pushLimit(r.unsignedVarint());
       (unknown ??= []).push({ tag, data: r.raw(r.remaining) });
       r.popLimit(outer);
     }
-    if (unknown !== undefined) m._unknownTaggedFields = unknown;
   }
+  const m: CreateDelegationTokenRequestCreatableRenewers = {
+    principalType: f_principalType,
+    principalName: f_principalName,
+  };
+  if (unknown !== undefined) m._unknownTaggedFields = unknown;
   return m;
 }
 
@@ -143,6 +143,16 @@ export function readCreateDelegationTokenResponse(r: Reader, version: number): C
   const f_tokenId: string = r.string(flex);
   const f_hmac: Buffer = r.bytes(flex);
   const f_throttleTimeMs: number = r.int32();
+  let unknown: TaggedField[] | undefined;
+  if (flex) {
+    const count = r.unsignedVarint();
+    for (let k = 0; k < count; k++) {
+      const tag = r.unsignedVarint();
+      const outer = r.pushLimit(r.unsignedVarint());
+      (unknown ??= []).push({ tag, data: r.raw(r.remaining) });
+      r.popLimit(outer);
+    }
+  }
   const m: CreateDelegationTokenResponse = {
     errorCode: f_errorCode,
     principalType: f_principalType,
@@ -156,17 +166,7 @@ export function readCreateDelegationTokenResponse(r: Reader, version: number): C
     hmac: f_hmac,
     throttleTimeMs: f_throttleTimeMs,
   };
-  if (flex) {
-    let unknown: TaggedField[] | undefined;
-    const count = r.unsignedVarint();
-    for (let i = 0; i < count; i++) {
-      const tag = r.unsignedVarint();
-      const outer = r.pushLimit(r.unsignedVarint());
-      (unknown ??= []).push({ tag, data: r.raw(r.remaining) });
-      r.popLimit(outer);
-    }
-    if (unknown !== undefined) m._unknownTaggedFields = unknown;
-  }
+  if (unknown !== undefined) m._unknownTaggedFields = unknown;
   return m;
 }
 

@@ -35,22 +35,22 @@ export function readCreatePartitionsRequest(r: Reader, version: number): CreateP
   }
   const f_timeoutMs: number = r.int32();
   const f_validateOnly: boolean = r.bool();
-  const m: CreatePartitionsRequest = {
-    topics: f_topics,
-    timeoutMs: f_timeoutMs,
-    validateOnly: f_validateOnly,
-  };
+  let unknown: TaggedField[] | undefined;
   if (flex) {
-    let unknown: TaggedField[] | undefined;
     const count = r.unsignedVarint();
-    for (let i = 0; i < count; i++) {
+    for (let k = 0; k < count; k++) {
       const tag = r.unsignedVarint();
       const outer = r.pushLimit(r.unsignedVarint());
       (unknown ??= []).push({ tag, data: r.raw(r.remaining) });
       r.popLimit(outer);
     }
-    if (unknown !== undefined) m._unknownTaggedFields = unknown;
   }
+  const m: CreatePartitionsRequest = {
+    topics: f_topics,
+    timeoutMs: f_timeoutMs,
+    validateOnly: f_validateOnly,
+  };
+  if (unknown !== undefined) m._unknownTaggedFields = unknown;
   return m;
 }
 
@@ -83,22 +83,22 @@ export function readCreatePartitionsRequestCreatePartitionsTopic(r: Reader, vers
       f_assignments = a;
     }
   }
-  const m: CreatePartitionsRequestCreatePartitionsTopic = {
-    name: f_name,
-    count: f_count,
-    assignments: f_assignments,
-  };
+  let unknown: TaggedField[] | undefined;
   if (flex) {
-    let unknown: TaggedField[] | undefined;
     const count = r.unsignedVarint();
-    for (let i = 0; i < count; i++) {
+    for (let k = 0; k < count; k++) {
       const tag = r.unsignedVarint();
       const outer = r.pushLimit(r.unsignedVarint());
       (unknown ??= []).push({ tag, data: r.raw(r.remaining) });
       r.popLimit(outer);
     }
-    if (unknown !== undefined) m._unknownTaggedFields = unknown;
   }
+  const m: CreatePartitionsRequestCreatePartitionsTopic = {
+    name: f_name,
+    count: f_count,
+    assignments: f_assignments,
+  };
+  if (unknown !== undefined) m._unknownTaggedFields = unknown;
   return m;
 }
 
@@ -129,20 +129,20 @@ export function readCreatePartitionsRequestCreatePartitionsAssignment(r: Reader,
     for (let i = 0; i < n; i++) a.push(r.int32());
     f_brokerIds = a;
   }
-  const m: CreatePartitionsRequestCreatePartitionsAssignment = {
-    brokerIds: f_brokerIds,
-  };
+  let unknown: TaggedField[] | undefined;
   if (flex) {
-    let unknown: TaggedField[] | undefined;
     const count = r.unsignedVarint();
-    for (let i = 0; i < count; i++) {
+    for (let k = 0; k < count; k++) {
       const tag = r.unsignedVarint();
       const outer = r.pushLimit(r.unsignedVarint());
       (unknown ??= []).push({ tag, data: r.raw(r.remaining) });
       r.popLimit(outer);
     }
-    if (unknown !== undefined) m._unknownTaggedFields = unknown;
   }
+  const m: CreatePartitionsRequestCreatePartitionsAssignment = {
+    brokerIds: f_brokerIds,
+  };
+  if (unknown !== undefined) m._unknownTaggedFields = unknown;
   return m;
 }
 
@@ -182,21 +182,21 @@ export function readCreatePartitionsResponse(r: Reader, version: number): Create
     for (let i = 0; i < n; i++) a.push(readCreatePartitionsResponseCreatePartitionsTopicResult(r, version));
     f_results = a;
   }
-  const m: CreatePartitionsResponse = {
-    throttleTimeMs: f_throttleTimeMs,
-    results: f_results,
-  };
+  let unknown: TaggedField[] | undefined;
   if (flex) {
-    let unknown: TaggedField[] | undefined;
     const count = r.unsignedVarint();
-    for (let i = 0; i < count; i++) {
+    for (let k = 0; k < count; k++) {
       const tag = r.unsignedVarint();
       const outer = r.pushLimit(r.unsignedVarint());
       (unknown ??= []).push({ tag, data: r.raw(r.remaining) });
       r.popLimit(outer);
     }
-    if (unknown !== undefined) m._unknownTaggedFields = unknown;
   }
+  const m: CreatePartitionsResponse = {
+    throttleTimeMs: f_throttleTimeMs,
+    results: f_results,
+  };
+  if (unknown !== undefined) m._unknownTaggedFields = unknown;
   return m;
 }
 
@@ -219,22 +219,22 @@ export function readCreatePartitionsResponseCreatePartitionsTopicResult(r: Reade
   const f_name: string = r.string(flex);
   const f_errorCode: number = r.int16();
   const f_errorMessage: string | null = r.nullableString(flex);
-  const m: CreatePartitionsResponseCreatePartitionsTopicResult = {
-    name: f_name,
-    errorCode: f_errorCode,
-    errorMessage: f_errorMessage,
-  };
+  let unknown: TaggedField[] | undefined;
   if (flex) {
-    let unknown: TaggedField[] | undefined;
     const count = r.unsignedVarint();
-    for (let i = 0; i < count; i++) {
+    for (let k = 0; k < count; k++) {
       const tag = r.unsignedVarint();
       const outer = r.pushLimit(r.unsignedVarint());
       (unknown ??= []).push({ tag, data: r.raw(r.remaining) });
       r.popLimit(outer);
     }
-    if (unknown !== undefined) m._unknownTaggedFields = unknown;
   }
+  const m: CreatePartitionsResponseCreatePartitionsTopicResult = {
+    name: f_name,
+    errorCode: f_errorCode,
+    errorMessage: f_errorMessage,
+  };
+  if (unknown !== undefined) m._unknownTaggedFields = unknown;
   return m;
 }
 

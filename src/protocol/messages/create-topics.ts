@@ -47,22 +47,22 @@ export function readCreateTopicsRequest(r: Reader, version: number): CreateTopic
   if (version >= 1) {
     f_validateOnly = r.bool();
   } else f_validateOnly = false;
-  const m: CreateTopicsRequest = {
-    topics: f_topics,
-    timeoutMs: f_timeoutMs,
-    validateOnly: f_validateOnly,
-  };
+  let unknown: TaggedField[] | undefined;
   if (flex) {
-    let unknown: TaggedField[] | undefined;
     const count = r.unsignedVarint();
-    for (let i = 0; i < count; i++) {
+    for (let k = 0; k < count; k++) {
       const tag = r.unsignedVarint();
       const outer = r.pushLimit(r.unsignedVarint());
       (unknown ??= []).push({ tag, data: r.raw(r.remaining) });
       r.popLimit(outer);
     }
-    if (unknown !== undefined) m._unknownTaggedFields = unknown;
   }
+  const m: CreateTopicsRequest = {
+    topics: f_topics,
+    timeoutMs: f_timeoutMs,
+    validateOnly: f_validateOnly,
+  };
+  if (unknown !== undefined) m._unknownTaggedFields = unknown;
   return m;
 }
 
@@ -102,6 +102,16 @@ export function readCreateTopicsRequestCreatableTopic(r: Reader, version: number
     for (let i = 0; i < n; i++) a.push(readCreateTopicsRequestCreatableTopicConfig(r, version));
     f_configs = a;
   }
+  let unknown: TaggedField[] | undefined;
+  if (flex) {
+    const count = r.unsignedVarint();
+    for (let k = 0; k < count; k++) {
+      const tag = r.unsignedVarint();
+      const outer = r.pushLimit(r.unsignedVarint());
+      (unknown ??= []).push({ tag, data: r.raw(r.remaining) });
+      r.popLimit(outer);
+    }
+  }
   const m: CreateTopicsRequestCreatableTopic = {
     name: f_name,
     numPartitions: f_numPartitions,
@@ -109,17 +119,7 @@ export function readCreateTopicsRequestCreatableTopic(r: Reader, version: number
     assignments: f_assignments,
     configs: f_configs,
   };
-  if (flex) {
-    let unknown: TaggedField[] | undefined;
-    const count = r.unsignedVarint();
-    for (let i = 0; i < count; i++) {
-      const tag = r.unsignedVarint();
-      const outer = r.pushLimit(r.unsignedVarint());
-      (unknown ??= []).push({ tag, data: r.raw(r.remaining) });
-      r.popLimit(outer);
-    }
-    if (unknown !== undefined) m._unknownTaggedFields = unknown;
-  }
+  if (unknown !== undefined) m._unknownTaggedFields = unknown;
   return m;
 }
 
@@ -154,21 +154,21 @@ export function readCreateTopicsRequestCreatableReplicaAssignment(r: Reader, ver
     for (let i = 0; i < n; i++) a.push(r.int32());
     f_brokerIds = a;
   }
-  const m: CreateTopicsRequestCreatableReplicaAssignment = {
-    partitionIndex: f_partitionIndex,
-    brokerIds: f_brokerIds,
-  };
+  let unknown: TaggedField[] | undefined;
   if (flex) {
-    let unknown: TaggedField[] | undefined;
     const count = r.unsignedVarint();
-    for (let i = 0; i < count; i++) {
+    for (let k = 0; k < count; k++) {
       const tag = r.unsignedVarint();
       const outer = r.pushLimit(r.unsignedVarint());
       (unknown ??= []).push({ tag, data: r.raw(r.remaining) });
       r.popLimit(outer);
     }
-    if (unknown !== undefined) m._unknownTaggedFields = unknown;
   }
+  const m: CreateTopicsRequestCreatableReplicaAssignment = {
+    partitionIndex: f_partitionIndex,
+    brokerIds: f_brokerIds,
+  };
+  if (unknown !== undefined) m._unknownTaggedFields = unknown;
   return m;
 }
 
@@ -190,21 +190,21 @@ export function readCreateTopicsRequestCreatableTopicConfig(r: Reader, version: 
   const flex = version >= 5;
   const f_name: string = r.string(flex);
   const f_value: string | null = r.nullableString(flex);
-  const m: CreateTopicsRequestCreatableTopicConfig = {
-    name: f_name,
-    value: f_value,
-  };
+  let unknown: TaggedField[] | undefined;
   if (flex) {
-    let unknown: TaggedField[] | undefined;
     const count = r.unsignedVarint();
-    for (let i = 0; i < count; i++) {
+    for (let k = 0; k < count; k++) {
       const tag = r.unsignedVarint();
       const outer = r.pushLimit(r.unsignedVarint());
       (unknown ??= []).push({ tag, data: r.raw(r.remaining) });
       r.popLimit(outer);
     }
-    if (unknown !== undefined) m._unknownTaggedFields = unknown;
   }
+  const m: CreateTopicsRequestCreatableTopicConfig = {
+    name: f_name,
+    value: f_value,
+  };
+  if (unknown !== undefined) m._unknownTaggedFields = unknown;
   return m;
 }
 
@@ -258,21 +258,21 @@ export function readCreateTopicsResponse(r: Reader, version: number): CreateTopi
     for (let i = 0; i < n; i++) a.push(readCreateTopicsResponseCreatableTopicResult(r, version));
     f_topics = a;
   }
-  const m: CreateTopicsResponse = {
-    throttleTimeMs: f_throttleTimeMs,
-    topics: f_topics,
-  };
+  let unknown: TaggedField[] | undefined;
   if (flex) {
-    let unknown: TaggedField[] | undefined;
     const count = r.unsignedVarint();
-    for (let i = 0; i < count; i++) {
+    for (let k = 0; k < count; k++) {
       const tag = r.unsignedVarint();
       const outer = r.pushLimit(r.unsignedVarint());
       (unknown ??= []).push({ tag, data: r.raw(r.remaining) });
       r.popLimit(outer);
     }
-    if (unknown !== undefined) m._unknownTaggedFields = unknown;
   }
+  const m: CreateTopicsResponse = {
+    throttleTimeMs: f_throttleTimeMs,
+    topics: f_topics,
+  };
+  if (unknown !== undefined) m._unknownTaggedFields = unknown;
   return m;
 }
 
@@ -325,6 +325,18 @@ export function readCreateTopicsResponseCreatableTopicResult(r: Reader, version:
       }
     }
   } else f_configs = [];
+  let unknown: TaggedField[] | undefined;
+  if (flex) {
+    const count = r.unsignedVarint();
+    for (let k = 0; k < count; k++) {
+      const tag = r.unsignedVarint();
+      const outer = r.pushLimit(r.unsignedVarint());
+      if (tag === 0) {
+        f_topicConfigErrorCode = r.int16();
+      } else (unknown ??= []).push({ tag, data: r.raw(r.remaining) });
+      r.popLimit(outer);
+    }
+  }
   const m: CreateTopicsResponseCreatableTopicResult = {
     name: f_name,
     topicId: f_topicId,
@@ -335,19 +347,7 @@ export function readCreateTopicsResponseCreatableTopicResult(r: Reader, version:
     replicationFactor: f_replicationFactor,
     configs: f_configs,
   };
-  if (flex) {
-    let unknown: TaggedField[] | undefined;
-    const count = r.unsignedVarint();
-    for (let i = 0; i < count; i++) {
-      const tag = r.unsignedVarint();
-      const outer = r.pushLimit(r.unsignedVarint());
-      if (tag === 0) {
-        f_topicConfigErrorCode = r.int16();
-      } else (unknown ??= []).push({ tag, data: r.raw(r.remaining) });
-      r.popLimit(outer);
-    }
-    if (unknown !== undefined) m._unknownTaggedFields = unknown;
-  }
+  if (unknown !== undefined) m._unknownTaggedFields = unknown;
   return m;
 }
 
@@ -410,6 +410,16 @@ export function readCreateTopicsResponseCreatableTopicConfigs(r: Reader, version
   if (version >= 5) {
     f_isSensitive = r.bool();
   } else f_isSensitive = false;
+  let unknown: TaggedField[] | undefined;
+  if (flex) {
+    const count = r.unsignedVarint();
+    for (let k = 0; k < count; k++) {
+      const tag = r.unsignedVarint();
+      const outer = r.pushLimit(r.unsignedVarint());
+      (unknown ??= []).push({ tag, data: r.raw(r.remaining) });
+      r.popLimit(outer);
+    }
+  }
   const m: CreateTopicsResponseCreatableTopicConfigs = {
     name: f_name,
     value: f_value,
@@ -417,17 +427,7 @@ export function readCreateTopicsResponseCreatableTopicConfigs(r: Reader, version
     configSource: f_configSource,
     isSensitive: f_isSensitive,
   };
-  if (flex) {
-    let unknown: TaggedField[] | undefined;
-    const count = r.unsignedVarint();
-    for (let i = 0; i < count; i++) {
-      const tag = r.unsignedVarint();
-      const outer = r.pushLimit(r.unsignedVarint());
-      (unknown ??= []).push({ tag, data: r.raw(r.remaining) });
-      r.popLimit(outer);
-    }
-    if (unknown !== undefined) m._unknownTaggedFields = unknown;
-  }
+  if (unknown !== undefined) m._unknownTaggedFields = unknown;
   return m;
 }
 

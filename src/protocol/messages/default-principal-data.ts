@@ -16,19 +16,19 @@ export function readDefaultPrincipalData(r: Reader, _version: number): DefaultPr
   const f_type: string = r.string(true);
   const f_name: string = r.string(true);
   const f_tokenAuthenticated: boolean = r.bool();
-  const m: DefaultPrincipalData = {
-    type: f_type,
-    name: f_name,
-    tokenAuthenticated: f_tokenAuthenticated,
-  };
   let unknown: TaggedField[] | undefined;
   const count = r.unsignedVarint();
-  for (let i = 0; i < count; i++) {
+  for (let k = 0; k < count; k++) {
     const tag = r.unsignedVarint();
     const outer = r.pushLimit(r.unsignedVarint());
     (unknown ??= []).push({ tag, data: r.raw(r.remaining) });
     r.popLimit(outer);
   }
+  const m: DefaultPrincipalData = {
+    type: f_type,
+    name: f_name,
+    tokenAuthenticated: f_tokenAuthenticated,
+  };
   if (unknown !== undefined) m._unknownTaggedFields = unknown;
   return m;
 }

@@ -30,20 +30,20 @@ export function readDeleteAclsRequest(r: Reader, version: number): DeleteAclsReq
     for (let i = 0; i < n; i++) a.push(readDeleteAclsRequestDeleteAclsFilter(r, version));
     f_filters = a;
   }
-  const m: DeleteAclsRequest = {
-    filters: f_filters,
-  };
+  let unknown: TaggedField[] | undefined;
   if (flex) {
-    let unknown: TaggedField[] | undefined;
     const count = r.unsignedVarint();
-    for (let i = 0; i < count; i++) {
+    for (let k = 0; k < count; k++) {
       const tag = r.unsignedVarint();
       const outer = r.pushLimit(r.unsignedVarint());
       (unknown ??= []).push({ tag, data: r.raw(r.remaining) });
       r.popLimit(outer);
     }
-    if (unknown !== undefined) m._unknownTaggedFields = unknown;
   }
+  const m: DeleteAclsRequest = {
+    filters: f_filters,
+  };
+  if (unknown !== undefined) m._unknownTaggedFields = unknown;
   return m;
 }
 
@@ -72,6 +72,16 @@ export function readDeleteAclsRequestDeleteAclsFilter(r: Reader, version: number
   const f_hostFilter: string | null = r.nullableString(flex);
   const f_operation: number = r.int8();
   const f_permissionType: number = r.int8();
+  let unknown: TaggedField[] | undefined;
+  if (flex) {
+    const count = r.unsignedVarint();
+    for (let k = 0; k < count; k++) {
+      const tag = r.unsignedVarint();
+      const outer = r.pushLimit(r.unsignedVarint());
+      (unknown ??= []).push({ tag, data: r.raw(r.remaining) });
+      r.popLimit(outer);
+    }
+  }
   const m: DeleteAclsRequestDeleteAclsFilter = {
     resourceTypeFilter: f_resourceTypeFilter,
     resourceNameFilter: f_resourceNameFilter,
@@ -81,17 +91,7 @@ export function readDeleteAclsRequestDeleteAclsFilter(r: Reader, version: number
     operation: f_operation,
     permissionType: f_permissionType,
   };
-  if (flex) {
-    let unknown: TaggedField[] | undefined;
-    const count = r.unsignedVarint();
-    for (let i = 0; i < count; i++) {
-      const tag = r.unsignedVarint();
-      const outer = r.pushLimit(r.unsignedVarint());
-      (unknown ??= []).push({ tag, data: r.raw(r.remaining) });
-      r.popLimit(outer);
-    }
-    if (unknown !== undefined) m._unknownTaggedFields = unknown;
-  }
+  if (unknown !== undefined) m._unknownTaggedFields = unknown;
   return m;
 }
 
@@ -148,21 +148,21 @@ export function readDeleteAclsResponse(r: Reader, version: number): DeleteAclsRe
     for (let i = 0; i < n; i++) a.push(readDeleteAclsResponseDeleteAclsFilterResult(r, version));
     f_filterResults = a;
   }
-  const m: DeleteAclsResponse = {
-    throttleTimeMs: f_throttleTimeMs,
-    filterResults: f_filterResults,
-  };
+  let unknown: TaggedField[] | undefined;
   if (flex) {
-    let unknown: TaggedField[] | undefined;
     const count = r.unsignedVarint();
-    for (let i = 0; i < count; i++) {
+    for (let k = 0; k < count; k++) {
       const tag = r.unsignedVarint();
       const outer = r.pushLimit(r.unsignedVarint());
       (unknown ??= []).push({ tag, data: r.raw(r.remaining) });
       r.popLimit(outer);
     }
-    if (unknown !== undefined) m._unknownTaggedFields = unknown;
   }
+  const m: DeleteAclsResponse = {
+    throttleTimeMs: f_throttleTimeMs,
+    filterResults: f_filterResults,
+  };
+  if (unknown !== undefined) m._unknownTaggedFields = unknown;
   return m;
 }
 
@@ -191,22 +191,22 @@ export function readDeleteAclsResponseDeleteAclsFilterResult(r: Reader, version:
     for (let i = 0; i < n; i++) a.push(readDeleteAclsResponseDeleteAclsMatchingAcl(r, version));
     f_matchingAcls = a;
   }
-  const m: DeleteAclsResponseDeleteAclsFilterResult = {
-    errorCode: f_errorCode,
-    errorMessage: f_errorMessage,
-    matchingAcls: f_matchingAcls,
-  };
+  let unknown: TaggedField[] | undefined;
   if (flex) {
-    let unknown: TaggedField[] | undefined;
     const count = r.unsignedVarint();
-    for (let i = 0; i < count; i++) {
+    for (let k = 0; k < count; k++) {
       const tag = r.unsignedVarint();
       const outer = r.pushLimit(r.unsignedVarint());
       (unknown ??= []).push({ tag, data: r.raw(r.remaining) });
       r.popLimit(outer);
     }
-    if (unknown !== undefined) m._unknownTaggedFields = unknown;
   }
+  const m: DeleteAclsResponseDeleteAclsFilterResult = {
+    errorCode: f_errorCode,
+    errorMessage: f_errorMessage,
+    matchingAcls: f_matchingAcls,
+  };
+  if (unknown !== undefined) m._unknownTaggedFields = unknown;
   return m;
 }
 
@@ -239,6 +239,16 @@ export function readDeleteAclsResponseDeleteAclsMatchingAcl(r: Reader, version: 
   const f_host: string = r.string(flex);
   const f_operation: number = r.int8();
   const f_permissionType: number = r.int8();
+  let unknown: TaggedField[] | undefined;
+  if (flex) {
+    const count = r.unsignedVarint();
+    for (let k = 0; k < count; k++) {
+      const tag = r.unsignedVarint();
+      const outer = r.pushLimit(r.unsignedVarint());
+      (unknown ??= []).push({ tag, data: r.raw(r.remaining) });
+      r.popLimit(outer);
+    }
+  }
   const m: DeleteAclsResponseDeleteAclsMatchingAcl = {
     errorCode: f_errorCode,
     errorMessage: f_errorMessage,
@@ -250,17 +260,7 @@ export function readDeleteAclsResponseDeleteAclsMatchingAcl(r: Reader, version: 
     operation: f_operation,
     permissionType: f_permissionType,
   };
-  if (flex) {
-    let unknown: TaggedField[] | undefined;
-    const count = r.unsignedVarint();
-    for (let i = 0; i < count; i++) {
-      const tag = r.unsignedVarint();
-      const outer = r.pushLimit(r.unsignedVarint());
-      (unknown ??= []).push({ tag, data: r.raw(r.remaining) });
-      r.popLimit(outer);
-    }
-    if (unknown !== undefined) m._unknownTaggedFields = unknown;
-  }
+  if (unknown !== undefined) m._unknownTaggedFields = unknown;
   return m;
 }
 

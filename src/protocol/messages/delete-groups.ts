@@ -19,20 +19,20 @@ export function readDeleteGroupsRequest(r: Reader, version: number): DeleteGroup
     for (let i = 0; i < n; i++) a.push(r.string(flex));
     f_groupsNames = a;
   }
-  const m: DeleteGroupsRequest = {
-    groupsNames: f_groupsNames,
-  };
+  let unknown: TaggedField[] | undefined;
   if (flex) {
-    let unknown: TaggedField[] | undefined;
     const count = r.unsignedVarint();
-    for (let i = 0; i < count; i++) {
+    for (let k = 0; k < count; k++) {
       const tag = r.unsignedVarint();
       const outer = r.pushLimit(r.unsignedVarint());
       (unknown ??= []).push({ tag, data: r.raw(r.remaining) });
       r.popLimit(outer);
     }
-    if (unknown !== undefined) m._unknownTaggedFields = unknown;
   }
+  const m: DeleteGroupsRequest = {
+    groupsNames: f_groupsNames,
+  };
+  if (unknown !== undefined) m._unknownTaggedFields = unknown;
   return m;
 }
 
@@ -71,21 +71,21 @@ export function readDeleteGroupsResponse(r: Reader, version: number): DeleteGrou
     for (let i = 0; i < n; i++) a.push(readDeleteGroupsResponseDeletableGroupResult(r, version));
     f_results = a;
   }
-  const m: DeleteGroupsResponse = {
-    throttleTimeMs: f_throttleTimeMs,
-    results: f_results,
-  };
+  let unknown: TaggedField[] | undefined;
   if (flex) {
-    let unknown: TaggedField[] | undefined;
     const count = r.unsignedVarint();
-    for (let i = 0; i < count; i++) {
+    for (let k = 0; k < count; k++) {
       const tag = r.unsignedVarint();
       const outer = r.pushLimit(r.unsignedVarint());
       (unknown ??= []).push({ tag, data: r.raw(r.remaining) });
       r.popLimit(outer);
     }
-    if (unknown !== undefined) m._unknownTaggedFields = unknown;
   }
+  const m: DeleteGroupsResponse = {
+    throttleTimeMs: f_throttleTimeMs,
+    results: f_results,
+  };
+  if (unknown !== undefined) m._unknownTaggedFields = unknown;
   return m;
 }
 
@@ -107,21 +107,21 @@ export function readDeleteGroupsResponseDeletableGroupResult(r: Reader, version:
   const flex = version >= 2;
   const f_groupId: string = r.string(flex);
   const f_errorCode: number = r.int16();
-  const m: DeleteGroupsResponseDeletableGroupResult = {
-    groupId: f_groupId,
-    errorCode: f_errorCode,
-  };
+  let unknown: TaggedField[] | undefined;
   if (flex) {
-    let unknown: TaggedField[] | undefined;
     const count = r.unsignedVarint();
-    for (let i = 0; i < count; i++) {
+    for (let k = 0; k < count; k++) {
       const tag = r.unsignedVarint();
       const outer = r.pushLimit(r.unsignedVarint());
       (unknown ??= []).push({ tag, data: r.raw(r.remaining) });
       r.popLimit(outer);
     }
-    if (unknown !== undefined) m._unknownTaggedFields = unknown;
   }
+  const m: DeleteGroupsResponseDeletableGroupResult = {
+    groupId: f_groupId,
+    errorCode: f_errorCode,
+  };
+  if (unknown !== undefined) m._unknownTaggedFields = unknown;
   return m;
 }
 

@@ -33,21 +33,21 @@ export function readDeleteRecordsRequest(r: Reader, version: number): DeleteReco
     f_topics = a;
   }
   const f_timeoutMs: number = r.int32();
-  const m: DeleteRecordsRequest = {
-    topics: f_topics,
-    timeoutMs: f_timeoutMs,
-  };
+  let unknown: TaggedField[] | undefined;
   if (flex) {
-    let unknown: TaggedField[] | undefined;
     const count = r.unsignedVarint();
-    for (let i = 0; i < count; i++) {
+    for (let k = 0; k < count; k++) {
       const tag = r.unsignedVarint();
       const outer = r.pushLimit(r.unsignedVarint());
       (unknown ??= []).push({ tag, data: r.raw(r.remaining) });
       r.popLimit(outer);
     }
-    if (unknown !== undefined) m._unknownTaggedFields = unknown;
   }
+  const m: DeleteRecordsRequest = {
+    topics: f_topics,
+    timeoutMs: f_timeoutMs,
+  };
+  if (unknown !== undefined) m._unknownTaggedFields = unknown;
   return m;
 }
 
@@ -75,21 +75,21 @@ export function readDeleteRecordsRequestDeleteRecordsTopic(r: Reader, version: n
     for (let i = 0; i < n; i++) a.push(readDeleteRecordsRequestDeleteRecordsPartition(r, version));
     f_partitions = a;
   }
-  const m: DeleteRecordsRequestDeleteRecordsTopic = {
-    name: f_name,
-    partitions: f_partitions,
-  };
+  let unknown: TaggedField[] | undefined;
   if (flex) {
-    let unknown: TaggedField[] | undefined;
     const count = r.unsignedVarint();
-    for (let i = 0; i < count; i++) {
+    for (let k = 0; k < count; k++) {
       const tag = r.unsignedVarint();
       const outer = r.pushLimit(r.unsignedVarint());
       (unknown ??= []).push({ tag, data: r.raw(r.remaining) });
       r.popLimit(outer);
     }
-    if (unknown !== undefined) m._unknownTaggedFields = unknown;
   }
+  const m: DeleteRecordsRequestDeleteRecordsTopic = {
+    name: f_name,
+    partitions: f_partitions,
+  };
+  if (unknown !== undefined) m._unknownTaggedFields = unknown;
   return m;
 }
 
@@ -111,21 +111,21 @@ export function readDeleteRecordsRequestDeleteRecordsPartition(r: Reader, versio
   const flex = version >= 2;
   const f_partitionIndex: number = r.int32();
   const f_offset: bigint = r.int64();
-  const m: DeleteRecordsRequestDeleteRecordsPartition = {
-    partitionIndex: f_partitionIndex,
-    offset: f_offset,
-  };
+  let unknown: TaggedField[] | undefined;
   if (flex) {
-    let unknown: TaggedField[] | undefined;
     const count = r.unsignedVarint();
-    for (let i = 0; i < count; i++) {
+    for (let k = 0; k < count; k++) {
       const tag = r.unsignedVarint();
       const outer = r.pushLimit(r.unsignedVarint());
       (unknown ??= []).push({ tag, data: r.raw(r.remaining) });
       r.popLimit(outer);
     }
-    if (unknown !== undefined) m._unknownTaggedFields = unknown;
   }
+  const m: DeleteRecordsRequestDeleteRecordsPartition = {
+    partitionIndex: f_partitionIndex,
+    offset: f_offset,
+  };
+  if (unknown !== undefined) m._unknownTaggedFields = unknown;
   return m;
 }
 
@@ -168,21 +168,21 @@ export function readDeleteRecordsResponse(r: Reader, version: number): DeleteRec
     for (let i = 0; i < n; i++) a.push(readDeleteRecordsResponseDeleteRecordsTopicResult(r, version));
     f_topics = a;
   }
-  const m: DeleteRecordsResponse = {
-    throttleTimeMs: f_throttleTimeMs,
-    topics: f_topics,
-  };
+  let unknown: TaggedField[] | undefined;
   if (flex) {
-    let unknown: TaggedField[] | undefined;
     const count = r.unsignedVarint();
-    for (let i = 0; i < count; i++) {
+    for (let k = 0; k < count; k++) {
       const tag = r.unsignedVarint();
       const outer = r.pushLimit(r.unsignedVarint());
       (unknown ??= []).push({ tag, data: r.raw(r.remaining) });
       r.popLimit(outer);
     }
-    if (unknown !== undefined) m._unknownTaggedFields = unknown;
   }
+  const m: DeleteRecordsResponse = {
+    throttleTimeMs: f_throttleTimeMs,
+    topics: f_topics,
+  };
+  if (unknown !== undefined) m._unknownTaggedFields = unknown;
   return m;
 }
 
@@ -210,21 +210,21 @@ export function readDeleteRecordsResponseDeleteRecordsTopicResult(r: Reader, ver
     for (let i = 0; i < n; i++) a.push(readDeleteRecordsResponseDeleteRecordsPartitionResult(r, version));
     f_partitions = a;
   }
-  const m: DeleteRecordsResponseDeleteRecordsTopicResult = {
-    name: f_name,
-    partitions: f_partitions,
-  };
+  let unknown: TaggedField[] | undefined;
   if (flex) {
-    let unknown: TaggedField[] | undefined;
     const count = r.unsignedVarint();
-    for (let i = 0; i < count; i++) {
+    for (let k = 0; k < count; k++) {
       const tag = r.unsignedVarint();
       const outer = r.pushLimit(r.unsignedVarint());
       (unknown ??= []).push({ tag, data: r.raw(r.remaining) });
       r.popLimit(outer);
     }
-    if (unknown !== undefined) m._unknownTaggedFields = unknown;
   }
+  const m: DeleteRecordsResponseDeleteRecordsTopicResult = {
+    name: f_name,
+    partitions: f_partitions,
+  };
+  if (unknown !== undefined) m._unknownTaggedFields = unknown;
   return m;
 }
 
@@ -247,22 +247,22 @@ export function readDeleteRecordsResponseDeleteRecordsPartitionResult(r: Reader,
   const f_partitionIndex: number = r.int32();
   const f_lowWatermark: bigint = r.int64();
   const f_errorCode: number = r.int16();
-  const m: DeleteRecordsResponseDeleteRecordsPartitionResult = {
-    partitionIndex: f_partitionIndex,
-    lowWatermark: f_lowWatermark,
-    errorCode: f_errorCode,
-  };
+  let unknown: TaggedField[] | undefined;
   if (flex) {
-    let unknown: TaggedField[] | undefined;
     const count = r.unsignedVarint();
-    for (let i = 0; i < count; i++) {
+    for (let k = 0; k < count; k++) {
       const tag = r.unsignedVarint();
       const outer = r.pushLimit(r.unsignedVarint());
       (unknown ??= []).push({ tag, data: r.raw(r.remaining) });
       r.popLimit(outer);
     }
-    if (unknown !== undefined) m._unknownTaggedFields = unknown;
   }
+  const m: DeleteRecordsResponseDeleteRecordsPartitionResult = {
+    partitionIndex: f_partitionIndex,
+    lowWatermark: f_lowWatermark,
+    errorCode: f_errorCode,
+  };
+  if (unknown !== undefined) m._unknownTaggedFields = unknown;
   return m;
 }
 

@@ -31,18 +31,18 @@ export function readDeleteShareGroupStateRequest(r: Reader, version: number): De
     for (let i = 0; i < n; i++) a.push(readDeleteShareGroupStateRequestDeleteStateData(r, version));
     f_topics = a;
   }
-  const m: DeleteShareGroupStateRequest = {
-    groupId: f_groupId,
-    topics: f_topics,
-  };
   let unknown: TaggedField[] | undefined;
   const count = r.unsignedVarint();
-  for (let i = 0; i < count; i++) {
+  for (let k = 0; k < count; k++) {
     const tag = r.unsignedVarint();
     const outer = r.pushLimit(r.unsignedVarint());
     (unknown ??= []).push({ tag, data: r.raw(r.remaining) });
     r.popLimit(outer);
   }
+  const m: DeleteShareGroupStateRequest = {
+    groupId: f_groupId,
+    topics: f_topics,
+  };
   if (unknown !== undefined) m._unknownTaggedFields = unknown;
   return m;
 }
@@ -67,18 +67,18 @@ export function readDeleteShareGroupStateRequestDeleteStateData(r: Reader, versi
     for (let i = 0; i < n; i++) a.push(readDeleteShareGroupStateRequestPartitionData(r, version));
     f_partitions = a;
   }
-  const m: DeleteShareGroupStateRequestDeleteStateData = {
-    topicId: f_topicId,
-    partitions: f_partitions,
-  };
   let unknown: TaggedField[] | undefined;
   const count = r.unsignedVarint();
-  for (let i = 0; i < count; i++) {
+  for (let k = 0; k < count; k++) {
     const tag = r.unsignedVarint();
     const outer = r.pushLimit(r.unsignedVarint());
     (unknown ??= []).push({ tag, data: r.raw(r.remaining) });
     r.popLimit(outer);
   }
+  const m: DeleteShareGroupStateRequestDeleteStateData = {
+    topicId: f_topicId,
+    partitions: f_partitions,
+  };
   if (unknown !== undefined) m._unknownTaggedFields = unknown;
   return m;
 }
@@ -96,17 +96,17 @@ export function writeDeleteShareGroupStateRequestDeleteStateData(w: Writer, vers
 
 export function readDeleteShareGroupStateRequestPartitionData(r: Reader, _version: number): DeleteShareGroupStateRequestPartitionData {
   const f_partition: number = r.int32();
-  const m: DeleteShareGroupStateRequestPartitionData = {
-    partition: f_partition,
-  };
   let unknown: TaggedField[] | undefined;
   const count = r.unsignedVarint();
-  for (let i = 0; i < count; i++) {
+  for (let k = 0; k < count; k++) {
     const tag = r.unsignedVarint();
     const outer = r.pushLimit(r.unsignedVarint());
     (unknown ??= []).push({ tag, data: r.raw(r.remaining) });
     r.popLimit(outer);
   }
+  const m: DeleteShareGroupStateRequestPartitionData = {
+    partition: f_partition,
+  };
   if (unknown !== undefined) m._unknownTaggedFields = unknown;
   return m;
 }
@@ -143,17 +143,17 @@ export function readDeleteShareGroupStateResponse(r: Reader, version: number): D
     for (let i = 0; i < n; i++) a.push(readDeleteShareGroupStateResponseDeleteStateResult(r, version));
     f_results = a;
   }
-  const m: DeleteShareGroupStateResponse = {
-    results: f_results,
-  };
   let unknown: TaggedField[] | undefined;
   const count = r.unsignedVarint();
-  for (let i = 0; i < count; i++) {
+  for (let k = 0; k < count; k++) {
     const tag = r.unsignedVarint();
     const outer = r.pushLimit(r.unsignedVarint());
     (unknown ??= []).push({ tag, data: r.raw(r.remaining) });
     r.popLimit(outer);
   }
+  const m: DeleteShareGroupStateResponse = {
+    results: f_results,
+  };
   if (unknown !== undefined) m._unknownTaggedFields = unknown;
   return m;
 }
@@ -177,18 +177,18 @@ export function readDeleteShareGroupStateResponseDeleteStateResult(r: Reader, ve
     for (let i = 0; i < n; i++) a.push(readDeleteShareGroupStateResponsePartitionResult(r, version));
     f_partitions = a;
   }
-  const m: DeleteShareGroupStateResponseDeleteStateResult = {
-    topicId: f_topicId,
-    partitions: f_partitions,
-  };
   let unknown: TaggedField[] | undefined;
   const count = r.unsignedVarint();
-  for (let i = 0; i < count; i++) {
+  for (let k = 0; k < count; k++) {
     const tag = r.unsignedVarint();
     const outer = r.pushLimit(r.unsignedVarint());
     (unknown ??= []).push({ tag, data: r.raw(r.remaining) });
     r.popLimit(outer);
   }
+  const m: DeleteShareGroupStateResponseDeleteStateResult = {
+    topicId: f_topicId,
+    partitions: f_partitions,
+  };
   if (unknown !== undefined) m._unknownTaggedFields = unknown;
   return m;
 }
@@ -208,19 +208,19 @@ export function readDeleteShareGroupStateResponsePartitionResult(r: Reader, _ver
   const f_partition: number = r.int32();
   const f_errorCode: number = r.int16();
   const f_errorMessage: string | null = r.nullableString(true);
-  const m: DeleteShareGroupStateResponsePartitionResult = {
-    partition: f_partition,
-    errorCode: f_errorCode,
-    errorMessage: f_errorMessage,
-  };
   let unknown: TaggedField[] | undefined;
   const count = r.unsignedVarint();
-  for (let i = 0; i < count; i++) {
+  for (let k = 0; k < count; k++) {
     const tag = r.unsignedVarint();
     const outer = r.pushLimit(r.unsignedVarint());
     (unknown ??= []).push({ tag, data: r.raw(r.remaining) });
     r.popLimit(outer);
   }
+  const m: DeleteShareGroupStateResponsePartitionResult = {
+    partition: f_partition,
+    errorCode: f_errorCode,
+    errorMessage: f_errorMessage,
+  };
   if (unknown !== undefined) m._unknownTaggedFields = unknown;
   return m;
 }

@@ -39,22 +39,22 @@ export function readDeleteTopicsRequest(r: Reader, version: number): DeleteTopic
     }
   } else f_topicNames = [];
   const f_timeoutMs: number = r.int32();
-  const m: DeleteTopicsRequest = {
-    topics: f_topics,
-    topicNames: f_topicNames,
-    timeoutMs: f_timeoutMs,
-  };
+  let unknown: TaggedField[] | undefined;
   if (flex) {
-    let unknown: TaggedField[] | undefined;
     const count = r.unsignedVarint();
-    for (let i = 0; i < count; i++) {
+    for (let k = 0; k < count; k++) {
       const tag = r.unsignedVarint();
       const outer = r.pushLimit(r.unsignedVarint());
       (unknown ??= []).push({ tag, data: r.raw(r.remaining) });
       r.popLimit(outer);
     }
-    if (unknown !== undefined) m._unknownTaggedFields = unknown;
   }
+  const m: DeleteTopicsRequest = {
+    topics: f_topics,
+    topicNames: f_topicNames,
+    timeoutMs: f_timeoutMs,
+  };
+  if (unknown !== undefined) m._unknownTaggedFields = unknown;
   return m;
 }
 
@@ -91,21 +91,21 @@ export function readDeleteTopicsRequestDeleteTopicState(r: Reader, version: numb
   if (version >= 6) {
     f_topicId = r.uuid();
   } else f_topicId = ZERO_UUID;
-  const m: DeleteTopicsRequestDeleteTopicState = {
-    name: f_name,
-    topicId: f_topicId,
-  };
+  let unknown: TaggedField[] | undefined;
   if (flex) {
-    let unknown: TaggedField[] | undefined;
     const count = r.unsignedVarint();
-    for (let i = 0; i < count; i++) {
+    for (let k = 0; k < count; k++) {
       const tag = r.unsignedVarint();
       const outer = r.pushLimit(r.unsignedVarint());
       (unknown ??= []).push({ tag, data: r.raw(r.remaining) });
       r.popLimit(outer);
     }
-    if (unknown !== undefined) m._unknownTaggedFields = unknown;
   }
+  const m: DeleteTopicsRequestDeleteTopicState = {
+    name: f_name,
+    topicId: f_topicId,
+  };
+  if (unknown !== undefined) m._unknownTaggedFields = unknown;
   return m;
 }
 
@@ -150,21 +150,21 @@ export function readDeleteTopicsResponse(r: Reader, version: number): DeleteTopi
     for (let i = 0; i < n; i++) a.push(readDeleteTopicsResponseDeletableTopicResult(r, version));
     f_responses = a;
   }
-  const m: DeleteTopicsResponse = {
-    throttleTimeMs: f_throttleTimeMs,
-    responses: f_responses,
-  };
+  let unknown: TaggedField[] | undefined;
   if (flex) {
-    let unknown: TaggedField[] | undefined;
     const count = r.unsignedVarint();
-    for (let i = 0; i < count; i++) {
+    for (let k = 0; k < count; k++) {
       const tag = r.unsignedVarint();
       const outer = r.pushLimit(r.unsignedVarint());
       (unknown ??= []).push({ tag, data: r.raw(r.remaining) });
       r.popLimit(outer);
     }
-    if (unknown !== undefined) m._unknownTaggedFields = unknown;
   }
+  const m: DeleteTopicsResponse = {
+    throttleTimeMs: f_throttleTimeMs,
+    responses: f_responses,
+  };
+  if (unknown !== undefined) m._unknownTaggedFields = unknown;
   return m;
 }
 
@@ -196,23 +196,23 @@ export function readDeleteTopicsResponseDeletableTopicResult(r: Reader, version:
   if (version >= 5) {
     f_errorMessage = r.nullableString(true);
   } else f_errorMessage = null;
+  let unknown: TaggedField[] | undefined;
+  if (flex) {
+    const count = r.unsignedVarint();
+    for (let k = 0; k < count; k++) {
+      const tag = r.unsignedVarint();
+      const outer = r.pushLimit(r.unsignedVarint());
+      (unknown ??= []).push({ tag, data: r.raw(r.remaining) });
+      r.popLimit(outer);
+    }
+  }
   const m: DeleteTopicsResponseDeletableTopicResult = {
     name: f_name,
     topicId: f_topicId,
     errorCode: f_errorCode,
     errorMessage: f_errorMessage,
   };
-  if (flex) {
-    let unknown: TaggedField[] | undefined;
-    const count = r.unsignedVarint();
-    for (let i = 0; i < count; i++) {
-      const tag = r.unsignedVarint();
-      const outer = r.pushLimit(r.unsignedVarint());
-      (unknown ??= []).push({ tag, data: r.raw(r.remaining) });
-      r.popLimit(outer);
-    }
-    if (unknown !== undefined) m._unknownTaggedFields = unknown;
-  }
+  if (unknown !== undefined) m._unknownTaggedFields = unknown;
   return m;
 }
 

@@ -28,21 +28,21 @@ export function readDescribeClientQuotasRequest(r: Reader, version: number): Des
     f_components = a;
   }
   const f_strict: boolean = r.bool();
-  const m: DescribeClientQuotasRequest = {
-    components: f_components,
-    strict: f_strict,
-  };
+  let unknown: TaggedField[] | undefined;
   if (flex) {
-    let unknown: TaggedField[] | undefined;
     const count = r.unsignedVarint();
-    for (let i = 0; i < count; i++) {
+    for (let k = 0; k < count; k++) {
       const tag = r.unsignedVarint();
       const outer = r.pushLimit(r.unsignedVarint());
       (unknown ??= []).push({ tag, data: r.raw(r.remaining) });
       r.popLimit(outer);
     }
-    if (unknown !== undefined) m._unknownTaggedFields = unknown;
   }
+  const m: DescribeClientQuotasRequest = {
+    components: f_components,
+    strict: f_strict,
+  };
+  if (unknown !== undefined) m._unknownTaggedFields = unknown;
   return m;
 }
 
@@ -65,22 +65,22 @@ export function readDescribeClientQuotasRequestComponentData(r: Reader, version:
   const f_entityType: string = r.string(flex);
   const f_matchType: number = r.int8();
   const f_match: string | null = r.nullableString(flex);
-  const m: DescribeClientQuotasRequestComponentData = {
-    entityType: f_entityType,
-    matchType: f_matchType,
-    match: f_match,
-  };
+  let unknown: TaggedField[] | undefined;
   if (flex) {
-    let unknown: TaggedField[] | undefined;
     const count = r.unsignedVarint();
-    for (let i = 0; i < count; i++) {
+    for (let k = 0; k < count; k++) {
       const tag = r.unsignedVarint();
       const outer = r.pushLimit(r.unsignedVarint());
       (unknown ??= []).push({ tag, data: r.raw(r.remaining) });
       r.popLimit(outer);
     }
-    if (unknown !== undefined) m._unknownTaggedFields = unknown;
   }
+  const m: DescribeClientQuotasRequestComponentData = {
+    entityType: f_entityType,
+    matchType: f_matchType,
+    match: f_match,
+  };
+  if (unknown !== undefined) m._unknownTaggedFields = unknown;
   return m;
 }
 
@@ -136,23 +136,23 @@ export function readDescribeClientQuotasResponse(r: Reader, version: number): De
       f_entries = a;
     }
   }
+  let unknown: TaggedField[] | undefined;
+  if (flex) {
+    const count = r.unsignedVarint();
+    for (let k = 0; k < count; k++) {
+      const tag = r.unsignedVarint();
+      const outer = r.pushLimit(r.unsignedVarint());
+      (unknown ??= []).push({ tag, data: r.raw(r.remaining) });
+      r.popLimit(outer);
+    }
+  }
   const m: DescribeClientQuotasResponse = {
     throttleTimeMs: f_throttleTimeMs,
     errorCode: f_errorCode,
     errorMessage: f_errorMessage,
     entries: f_entries,
   };
-  if (flex) {
-    let unknown: TaggedField[] | undefined;
-    const count = r.unsignedVarint();
-    for (let i = 0; i < count; i++) {
-      const tag = r.unsignedVarint();
-      const outer = r.pushLimit(r.unsignedVarint());
-      (unknown ??= []).push({ tag, data: r.raw(r.remaining) });
-      r.popLimit(outer);
-    }
-    if (unknown !== undefined) m._unknownTaggedFields = unknown;
-  }
+  if (unknown !== undefined) m._unknownTaggedFields = unknown;
   return m;
 }
 
@@ -191,21 +191,21 @@ export function readDescribeClientQuotasResponseEntryData(r: Reader, version: nu
     for (let i = 0; i < n; i++) a.push(readDescribeClientQuotasResponseValueData(r, version));
     f_values = a;
   }
-  const m: DescribeClientQuotasResponseEntryData = {
-    entity: f_entity,
-    values: f_values,
-  };
+  let unknown: TaggedField[] | undefined;
   if (flex) {
-    let unknown: TaggedField[] | undefined;
     const count = r.unsignedVarint();
-    for (let i = 0; i < count; i++) {
+    for (let k = 0; k < count; k++) {
       const tag = r.unsignedVarint();
       const outer = r.pushLimit(r.unsignedVarint());
       (unknown ??= []).push({ tag, data: r.raw(r.remaining) });
       r.popLimit(outer);
     }
-    if (unknown !== undefined) m._unknownTaggedFields = unknown;
   }
+  const m: DescribeClientQuotasResponseEntryData = {
+    entity: f_entity,
+    values: f_values,
+  };
+  if (unknown !== undefined) m._unknownTaggedFields = unknown;
   return m;
 }
 
@@ -231,21 +231,21 @@ export function readDescribeClientQuotasResponseEntityData(r: Reader, version: n
   const flex = version >= 1;
   const f_entityType: string = r.string(flex);
   const f_entityName: string | null = r.nullableString(flex);
-  const m: DescribeClientQuotasResponseEntityData = {
-    entityType: f_entityType,
-    entityName: f_entityName,
-  };
+  let unknown: TaggedField[] | undefined;
   if (flex) {
-    let unknown: TaggedField[] | undefined;
     const count = r.unsignedVarint();
-    for (let i = 0; i < count; i++) {
+    for (let k = 0; k < count; k++) {
       const tag = r.unsignedVarint();
       const outer = r.pushLimit(r.unsignedVarint());
       (unknown ??= []).push({ tag, data: r.raw(r.remaining) });
       r.popLimit(outer);
     }
-    if (unknown !== undefined) m._unknownTaggedFields = unknown;
   }
+  const m: DescribeClientQuotasResponseEntityData = {
+    entityType: f_entityType,
+    entityName: f_entityName,
+  };
+  if (unknown !== undefined) m._unknownTaggedFields = unknown;
   return m;
 }
 
@@ -263,21 +263,21 @@ export function readDescribeClientQuotasResponseValueData(r: Reader, version: nu
   const flex = version >= 1;
   const f_key: string = r.string(flex);
   const f_value: number = r.float64();
-  const m: DescribeClientQuotasResponseValueData = {
-    key: f_key,
-    value: f_value,
-  };
+  let unknown: TaggedField[] | undefined;
   if (flex) {
-    let unknown: TaggedField[] | undefined;
     const count = r.unsignedVarint();
-    for (let i = 0; i < count; i++) {
+    for (let k = 0; k < count; k++) {
       const tag = r.unsignedVarint();
       const outer = r.pushLimit(r.unsignedVarint());
       (unknown ??= []).push({ tag, data: r.raw(r.remaining) });
       r.popLimit(outer);
     }
-    if (unknown !== undefined) m._unknownTaggedFields = unknown;
   }
+  const m: DescribeClientQuotasResponseValueData = {
+    key: f_key,
+    value: f_value,
+  };
+  if (unknown !== undefined) m._unknownTaggedFields = unknown;
   return m;
 }
 

@@ -17,18 +17,18 @@ export function readDescribeClusterRequest(r: Reader, version: number): Describe
   if (version >= 1) {
     f_endpointType = r.int8();
   } else f_endpointType = 1;
-  const m: DescribeClusterRequest = {
-    includeClusterAuthorizedOperations: f_includeClusterAuthorizedOperations,
-    endpointType: f_endpointType,
-  };
   let unknown: TaggedField[] | undefined;
   const count = r.unsignedVarint();
-  for (let i = 0; i < count; i++) {
+  for (let k = 0; k < count; k++) {
     const tag = r.unsignedVarint();
     const outer = r.pushLimit(r.unsignedVarint());
     (unknown ??= []).push({ tag, data: r.raw(r.remaining) });
     r.popLimit(outer);
   }
+  const m: DescribeClusterRequest = {
+    includeClusterAuthorizedOperations: f_includeClusterAuthorizedOperations,
+    endpointType: f_endpointType,
+  };
   if (unknown !== undefined) m._unknownTaggedFields = unknown;
   return m;
 }
@@ -80,6 +80,14 @@ export function readDescribeClusterResponse(r: Reader, version: number): Describ
     f_brokers = a;
   }
   const f_clusterAuthorizedOperations: number = r.int32();
+  let unknown: TaggedField[] | undefined;
+  const count = r.unsignedVarint();
+  for (let k = 0; k < count; k++) {
+    const tag = r.unsignedVarint();
+    const outer = r.pushLimit(r.unsignedVarint());
+    (unknown ??= []).push({ tag, data: r.raw(r.remaining) });
+    r.popLimit(outer);
+  }
   const m: DescribeClusterResponse = {
     throttleTimeMs: f_throttleTimeMs,
     errorCode: f_errorCode,
@@ -90,14 +98,6 @@ export function readDescribeClusterResponse(r: Reader, version: number): Describ
     brokers: f_brokers,
     clusterAuthorizedOperations: f_clusterAuthorizedOperations,
   };
-  let unknown: TaggedField[] | undefined;
-  const count = r.unsignedVarint();
-  for (let i = 0; i < count; i++) {
-    const tag = r.unsignedVarint();
-    const outer = r.pushLimit(r.unsignedVarint());
-    (unknown ??= []).push({ tag, data: r.raw(r.remaining) });
-    r.popLimit(outer);
-  }
   if (unknown !== undefined) m._unknownTaggedFields = unknown;
   return m;
 }
@@ -126,20 +126,20 @@ export function readDescribeClusterResponseDescribeClusterBroker(r: Reader, _ver
   const f_host: string = r.string(true);
   const f_port: number = r.int32();
   const f_rack: string | null = r.nullableString(true);
+  let unknown: TaggedField[] | undefined;
+  const count = r.unsignedVarint();
+  for (let k = 0; k < count; k++) {
+    const tag = r.unsignedVarint();
+    const outer = r.pushLimit(r.unsignedVarint());
+    (unknown ??= []).push({ tag, data: r.raw(r.remaining) });
+    r.popLimit(outer);
+  }
   const m: DescribeClusterResponseDescribeClusterBroker = {
     brokerId: f_brokerId,
     host: f_host,
     port: f_port,
     rack: f_rack,
   };
-  let unknown: TaggedField[] | undefined;
-  const count = r.unsignedVarint();
-  for (let i = 0; i < count; i++) {
-    const tag = r.unsignedVarint();
-    const outer = r.pushLimit(r.unsignedVarint());
-    (unknown ??= []).push({ tag, data: r.raw(r.remaining) });
-    r.popLimit(outer);
-  }
   if (unknown !== undefined) m._unknownTaggedFields = unknown;
   return m;
 }

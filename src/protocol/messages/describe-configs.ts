@@ -36,22 +36,22 @@ export function readDescribeConfigsRequest(r: Reader, version: number): Describe
   if (version >= 3) {
     f_includeDocumentation = r.bool();
   } else f_includeDocumentation = false;
-  const m: DescribeConfigsRequest = {
-    resources: f_resources,
-    includeSynonyms: f_includeSynonyms,
-    includeDocumentation: f_includeDocumentation,
-  };
+  let unknown: TaggedField[] | undefined;
   if (flex) {
-    let unknown: TaggedField[] | undefined;
     const count = r.unsignedVarint();
-    for (let i = 0; i < count; i++) {
+    for (let k = 0; k < count; k++) {
       const tag = r.unsignedVarint();
       const outer = r.pushLimit(r.unsignedVarint());
       (unknown ??= []).push({ tag, data: r.raw(r.remaining) });
       r.popLimit(outer);
     }
-    if (unknown !== undefined) m._unknownTaggedFields = unknown;
   }
+  const m: DescribeConfigsRequest = {
+    resources: f_resources,
+    includeSynonyms: f_includeSynonyms,
+    includeDocumentation: f_includeDocumentation,
+  };
+  if (unknown !== undefined) m._unknownTaggedFields = unknown;
   return m;
 }
 
@@ -88,22 +88,22 @@ export function readDescribeConfigsRequestDescribeConfigsResource(r: Reader, ver
       f_configurationKeys = a;
     }
   }
-  const m: DescribeConfigsRequestDescribeConfigsResource = {
-    resourceType: f_resourceType,
-    resourceName: f_resourceName,
-    configurationKeys: f_configurationKeys,
-  };
+  let unknown: TaggedField[] | undefined;
   if (flex) {
-    let unknown: TaggedField[] | undefined;
     const count = r.unsignedVarint();
-    for (let i = 0; i < count; i++) {
+    for (let k = 0; k < count; k++) {
       const tag = r.unsignedVarint();
       const outer = r.pushLimit(r.unsignedVarint());
       (unknown ??= []).push({ tag, data: r.raw(r.remaining) });
       r.popLimit(outer);
     }
-    if (unknown !== undefined) m._unknownTaggedFields = unknown;
   }
+  const m: DescribeConfigsRequestDescribeConfigsResource = {
+    resourceType: f_resourceType,
+    resourceName: f_resourceName,
+    configurationKeys: f_configurationKeys,
+  };
+  if (unknown !== undefined) m._unknownTaggedFields = unknown;
   return m;
 }
 
@@ -170,21 +170,21 @@ export function readDescribeConfigsResponse(r: Reader, version: number): Describ
     for (let i = 0; i < n; i++) a.push(readDescribeConfigsResponseDescribeConfigsResult(r, version));
     f_results = a;
   }
-  const m: DescribeConfigsResponse = {
-    throttleTimeMs: f_throttleTimeMs,
-    results: f_results,
-  };
+  let unknown: TaggedField[] | undefined;
   if (flex) {
-    let unknown: TaggedField[] | undefined;
     const count = r.unsignedVarint();
-    for (let i = 0; i < count; i++) {
+    for (let k = 0; k < count; k++) {
       const tag = r.unsignedVarint();
       const outer = r.pushLimit(r.unsignedVarint());
       (unknown ??= []).push({ tag, data: r.raw(r.remaining) });
       r.popLimit(outer);
     }
-    if (unknown !== undefined) m._unknownTaggedFields = unknown;
   }
+  const m: DescribeConfigsResponse = {
+    throttleTimeMs: f_throttleTimeMs,
+    results: f_results,
+  };
+  if (unknown !== undefined) m._unknownTaggedFields = unknown;
   return m;
 }
 
@@ -215,6 +215,16 @@ export function readDescribeConfigsResponseDescribeConfigsResult(r: Reader, vers
     for (let i = 0; i < n; i++) a.push(readDescribeConfigsResponseDescribeConfigsResourceResult(r, version));
     f_configs = a;
   }
+  let unknown: TaggedField[] | undefined;
+  if (flex) {
+    const count = r.unsignedVarint();
+    for (let k = 0; k < count; k++) {
+      const tag = r.unsignedVarint();
+      const outer = r.pushLimit(r.unsignedVarint());
+      (unknown ??= []).push({ tag, data: r.raw(r.remaining) });
+      r.popLimit(outer);
+    }
+  }
   const m: DescribeConfigsResponseDescribeConfigsResult = {
     errorCode: f_errorCode,
     errorMessage: f_errorMessage,
@@ -222,17 +232,7 @@ export function readDescribeConfigsResponseDescribeConfigsResult(r: Reader, vers
     resourceName: f_resourceName,
     configs: f_configs,
   };
-  if (flex) {
-    let unknown: TaggedField[] | undefined;
-    const count = r.unsignedVarint();
-    for (let i = 0; i < count; i++) {
-      const tag = r.unsignedVarint();
-      const outer = r.pushLimit(r.unsignedVarint());
-      (unknown ??= []).push({ tag, data: r.raw(r.remaining) });
-      r.popLimit(outer);
-    }
-    if (unknown !== undefined) m._unknownTaggedFields = unknown;
-  }
+  if (unknown !== undefined) m._unknownTaggedFields = unknown;
   return m;
 }
 
@@ -284,6 +284,16 @@ export function readDescribeConfigsResponseDescribeConfigsResourceResult(r: Read
   if (version >= 3) {
     f_documentation = r.nullableString(flex);
   } else f_documentation = "";
+  let unknown: TaggedField[] | undefined;
+  if (flex) {
+    const count = r.unsignedVarint();
+    for (let k = 0; k < count; k++) {
+      const tag = r.unsignedVarint();
+      const outer = r.pushLimit(r.unsignedVarint());
+      (unknown ??= []).push({ tag, data: r.raw(r.remaining) });
+      r.popLimit(outer);
+    }
+  }
   const m: DescribeConfigsResponseDescribeConfigsResourceResult = {
     name: f_name,
     value: f_value,
@@ -295,17 +305,7 @@ export function readDescribeConfigsResponseDescribeConfigsResourceResult(r: Read
     configType: f_configType,
     documentation: f_documentation,
   };
-  if (flex) {
-    let unknown: TaggedField[] | undefined;
-    const count = r.unsignedVarint();
-    for (let i = 0; i < count; i++) {
-      const tag = r.unsignedVarint();
-      const outer = r.pushLimit(r.unsignedVarint());
-      (unknown ??= []).push({ tag, data: r.raw(r.remaining) });
-      r.popLimit(outer);
-    }
-    if (unknown !== undefined) m._unknownTaggedFields = unknown;
-  }
+  if (unknown !== undefined) m._unknownTaggedFields = unknown;
   return m;
 }
 
@@ -354,22 +354,22 @@ export function readDescribeConfigsResponseDescribeConfigsSynonym(r: Reader, ver
   if (version >= 1) {
     f_source = r.int8();
   } else f_source = 0;
-  const m: DescribeConfigsResponseDescribeConfigsSynonym = {
-    name: f_name,
-    value: f_value,
-    source: f_source,
-  };
+  let unknown: TaggedField[] | undefined;
   if (flex) {
-    let unknown: TaggedField[] | undefined;
     const count = r.unsignedVarint();
-    for (let i = 0; i < count; i++) {
+    for (let k = 0; k < count; k++) {
       const tag = r.unsignedVarint();
       const outer = r.pushLimit(r.unsignedVarint());
       (unknown ??= []).push({ tag, data: r.raw(r.remaining) });
       r.popLimit(outer);
     }
-    if (unknown !== undefined) m._unknownTaggedFields = unknown;
   }
+  const m: DescribeConfigsResponseDescribeConfigsSynonym = {
+    name: f_name,
+    value: f_value,
+    source: f_source,
+  };
+  if (unknown !== undefined) m._unknownTaggedFields = unknown;
   return m;
 }
 

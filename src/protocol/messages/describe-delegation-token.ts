@@ -28,20 +28,20 @@ export function readDescribeDelegationTokenRequest(r: Reader, version: number): 
       f_owners = a;
     }
   }
-  const m: DescribeDelegationTokenRequest = {
-    owners: f_owners,
-  };
+  let unknown: TaggedField[] | undefined;
   if (flex) {
-    let unknown: TaggedField[] | undefined;
     const count = r.unsignedVarint();
-    for (let i = 0; i < count; i++) {
+    for (let k = 0; k < count; k++) {
       const tag = r.unsignedVarint();
       const outer = r.pushLimit(r.unsignedVarint());
       (unknown ??= []).push({ tag, data: r.raw(r.remaining) });
       r.popLimit(outer);
     }
-    if (unknown !== undefined) m._unknownTaggedFields = unknown;
   }
+  const m: DescribeDelegationTokenRequest = {
+    owners: f_owners,
+  };
+  if (unknown !== undefined) m._unknownTaggedFields = unknown;
   return m;
 }
 
@@ -65,21 +65,21 @@ export function readDescribeDelegationTokenRequestDescribeDelegationTokenOwner(r
   const flex = version >= 2;
   const f_principalType: string = r.string(flex);
   const f_principalName: string = r.string(flex);
-  const m: DescribeDelegationTokenRequestDescribeDelegationTokenOwner = {
-    principalType: f_principalType,
-    principalName: f_principalName,
-  };
+  let unknown: TaggedField[] | undefined;
   if (flex) {
-    let unknown: TaggedField[] | undefined;
     const count = r.unsignedVarint();
-    for (let i = 0; i < count; i++) {
+    for (let k = 0; k < count; k++) {
       const tag = r.unsignedVarint();
       const outer = r.pushLimit(r.unsignedVarint());
       (unknown ??= []).push({ tag, data: r.raw(r.remaining) });
       r.popLimit(outer);
     }
-    if (unknown !== undefined) m._unknownTaggedFields = unknown;
   }
+  const m: DescribeDelegationTokenRequestDescribeDelegationTokenOwner = {
+    principalType: f_principalType,
+    principalName: f_principalName,
+  };
+  if (unknown !== undefined) m._unknownTaggedFields = unknown;
   return m;
 }
 
@@ -131,22 +131,22 @@ export function readDescribeDelegationTokenResponse(r: Reader, version: number):
     f_tokens = a;
   }
   const f_throttleTimeMs: number = r.int32();
-  const m: DescribeDelegationTokenResponse = {
-    errorCode: f_errorCode,
-    tokens: f_tokens,
-    throttleTimeMs: f_throttleTimeMs,
-  };
+  let unknown: TaggedField[] | undefined;
   if (flex) {
-    let unknown: TaggedField[] | undefined;
     const count = r.unsignedVarint();
-    for (let i = 0; i < count; i++) {
+    for (let k = 0; k < count; k++) {
       const tag = r.unsignedVarint();
       const outer = r.pushLimit(r.unsignedVarint());
       (unknown ??= []).push({ tag, data: r.raw(r.remaining) });
       r.popLimit(outer);
     }
-    if (unknown !== undefined) m._unknownTaggedFields = unknown;
   }
+  const m: DescribeDelegationTokenResponse = {
+    errorCode: f_errorCode,
+    tokens: f_tokens,
+    throttleTimeMs: f_throttleTimeMs,
+  };
+  if (unknown !== undefined) m._unknownTaggedFields = unknown;
   return m;
 }
 
@@ -189,6 +189,16 @@ export function readDescribeDelegationTokenResponseDescribedDelegationToken(r: R
     for (let i = 0; i < n; i++) a.push(readDescribeDelegationTokenResponseDescribedDelegationTokenRenewer(r, version));
     f_renewers = a;
   }
+  let unknown: TaggedField[] | undefined;
+  if (flex) {
+    const count = r.unsignedVarint();
+    for (let k = 0; k < count; k++) {
+      const tag = r.unsignedVarint();
+      const outer = r.pushLimit(r.unsignedVarint());
+      (unknown ??= []).push({ tag, data: r.raw(r.remaining) });
+      r.popLimit(outer);
+    }
+  }
   const m: DescribeDelegationTokenResponseDescribedDelegationToken = {
     principalType: f_principalType,
     principalName: f_principalName,
@@ -201,17 +211,7 @@ export function readDescribeDelegationTokenResponseDescribedDelegationToken(r: R
     hmac: f_hmac,
     renewers: f_renewers,
   };
-  if (flex) {
-    let unknown: TaggedField[] | undefined;
-    const count = r.unsignedVarint();
-    for (let i = 0; i < count; i++) {
-      const tag = r.unsignedVarint();
-      const outer = r.pushLimit(r.unsignedVarint());
-      (unknown ??= []).push({ tag, data: r.raw(r.remaining) });
-      r.popLimit(outer);
-    }
-    if (unknown !== undefined) m._unknownTaggedFields = unknown;
-  }
+  if (unknown !== undefined) m._unknownTaggedFields = unknown;
   return m;
 }
 
@@ -245,21 +245,21 @@ export function readDescribeDelegationTokenResponseDescribedDelegationTokenRenew
   const flex = version >= 2;
   const f_principalType: string = r.string(flex);
   const f_principalName: string = r.string(flex);
-  const m: DescribeDelegationTokenResponseDescribedDelegationTokenRenewer = {
-    principalType: f_principalType,
-    principalName: f_principalName,
-  };
+  let unknown: TaggedField[] | undefined;
   if (flex) {
-    let unknown: TaggedField[] | undefined;
     const count = r.unsignedVarint();
-    for (let i = 0; i < count; i++) {
+    for (let k = 0; k < count; k++) {
       const tag = r.unsignedVarint();
       const outer = r.pushLimit(r.unsignedVarint());
       (unknown ??= []).push({ tag, data: r.raw(r.remaining) });
       r.popLimit(outer);
     }
-    if (unknown !== undefined) m._unknownTaggedFields = unknown;
   }
+  const m: DescribeDelegationTokenResponseDescribedDelegationTokenRenewer = {
+    principalType: f_principalType,
+    principalName: f_principalName,
+  };
+  if (unknown !== undefined) m._unknownTaggedFields = unknown;
   return m;
 }
 

@@ -24,21 +24,21 @@ export function readDescribeGroupsRequest(r: Reader, version: number): DescribeG
   if (version >= 3) {
     f_includeAuthorizedOperations = r.bool();
   } else f_includeAuthorizedOperations = false;
-  const m: DescribeGroupsRequest = {
-    groups: f_groups,
-    includeAuthorizedOperations: f_includeAuthorizedOperations,
-  };
+  let unknown: TaggedField[] | undefined;
   if (flex) {
-    let unknown: TaggedField[] | undefined;
     const count = r.unsignedVarint();
-    for (let i = 0; i < count; i++) {
+    for (let k = 0; k < count; k++) {
       const tag = r.unsignedVarint();
       const outer = r.pushLimit(r.unsignedVarint());
       (unknown ??= []).push({ tag, data: r.raw(r.remaining) });
       r.popLimit(outer);
     }
-    if (unknown !== undefined) m._unknownTaggedFields = unknown;
   }
+  const m: DescribeGroupsRequest = {
+    groups: f_groups,
+    includeAuthorizedOperations: f_includeAuthorizedOperations,
+  };
+  if (unknown !== undefined) m._unknownTaggedFields = unknown;
   return m;
 }
 
@@ -98,21 +98,21 @@ export function readDescribeGroupsResponse(r: Reader, version: number): Describe
     for (let i = 0; i < n; i++) a.push(readDescribeGroupsResponseDescribedGroup(r, version));
     f_groups = a;
   }
-  const m: DescribeGroupsResponse = {
-    throttleTimeMs: f_throttleTimeMs,
-    groups: f_groups,
-  };
+  let unknown: TaggedField[] | undefined;
   if (flex) {
-    let unknown: TaggedField[] | undefined;
     const count = r.unsignedVarint();
-    for (let i = 0; i < count; i++) {
+    for (let k = 0; k < count; k++) {
       const tag = r.unsignedVarint();
       const outer = r.pushLimit(r.unsignedVarint());
       (unknown ??= []).push({ tag, data: r.raw(r.remaining) });
       r.popLimit(outer);
     }
-    if (unknown !== undefined) m._unknownTaggedFields = unknown;
   }
+  const m: DescribeGroupsResponse = {
+    throttleTimeMs: f_throttleTimeMs,
+    groups: f_groups,
+  };
+  if (unknown !== undefined) m._unknownTaggedFields = unknown;
   return m;
 }
 
@@ -150,6 +150,16 @@ export function readDescribeGroupsResponseDescribedGroup(r: Reader, version: num
   if (version >= 3) {
     f_authorizedOperations = r.int32();
   } else f_authorizedOperations = -2147483648;
+  let unknown: TaggedField[] | undefined;
+  if (flex) {
+    const count = r.unsignedVarint();
+    for (let k = 0; k < count; k++) {
+      const tag = r.unsignedVarint();
+      const outer = r.pushLimit(r.unsignedVarint());
+      (unknown ??= []).push({ tag, data: r.raw(r.remaining) });
+      r.popLimit(outer);
+    }
+  }
   const m: DescribeGroupsResponseDescribedGroup = {
     errorCode: f_errorCode,
     groupId: f_groupId,
@@ -159,17 +169,7 @@ export function readDescribeGroupsResponseDescribedGroup(r: Reader, version: num
     members: f_members,
     authorizedOperations: f_authorizedOperations,
   };
-  if (flex) {
-    let unknown: TaggedField[] | undefined;
-    const count = r.unsignedVarint();
-    for (let i = 0; i < count; i++) {
-      const tag = r.unsignedVarint();
-      const outer = r.pushLimit(r.unsignedVarint());
-      (unknown ??= []).push({ tag, data: r.raw(r.remaining) });
-      r.popLimit(outer);
-    }
-    if (unknown !== undefined) m._unknownTaggedFields = unknown;
-  }
+  if (unknown !== undefined) m._unknownTaggedFields = unknown;
   return m;
 }
 
@@ -205,6 +205,16 @@ export function readDescribeGroupsResponseDescribedGroupMember(r: Reader, versio
   const f_clientHost: string = r.string(flex);
   const f_memberMetadata: Buffer = r.bytes(flex);
   const f_memberAssignment: Buffer = r.bytes(flex);
+  let unknown: TaggedField[] | undefined;
+  if (flex) {
+    const count = r.unsignedVarint();
+    for (let k = 0; k < count; k++) {
+      const tag = r.unsignedVarint();
+      const outer = r.pushLimit(r.unsignedVarint());
+      (unknown ??= []).push({ tag, data: r.raw(r.remaining) });
+      r.popLimit(outer);
+    }
+  }
   const m: DescribeGroupsResponseDescribedGroupMember = {
     memberId: f_memberId,
     groupInstanceId: f_groupInstanceId,
@@ -213,17 +223,7 @@ export function readDescribeGroupsResponseDescribedGroupMember(r: Reader, versio
     memberMetadata: f_memberMetadata,
     memberAssignment: f_memberAssignment,
   };
-  if (flex) {
-    let unknown: TaggedField[] | undefined;
-    const count = r.unsignedVarint();
-    for (let i = 0; i < count; i++) {
-      const tag = r.unsignedVarint();
-      const outer = r.pushLimit(r.unsignedVarint());
-      (unknown ??= []).push({ tag, data: r.raw(r.remaining) });
-      r.popLimit(outer);
-    }
-    if (unknown !== undefined) m._unknownTaggedFields = unknown;
-  }
+  if (unknown !== undefined) m._unknownTaggedFields = unknown;
   return m;
 }
 

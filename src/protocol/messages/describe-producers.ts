@@ -24,17 +24,17 @@ export function readDescribeProducersRequest(r: Reader, version: number): Descri
     for (let i = 0; i < n; i++) a.push(readDescribeProducersRequestTopicRequest(r, version));
     f_topics = a;
   }
-  const m: DescribeProducersRequest = {
-    topics: f_topics,
-  };
   let unknown: TaggedField[] | undefined;
   const count = r.unsignedVarint();
-  for (let i = 0; i < count; i++) {
+  for (let k = 0; k < count; k++) {
     const tag = r.unsignedVarint();
     const outer = r.pushLimit(r.unsignedVarint());
     (unknown ??= []).push({ tag, data: r.raw(r.remaining) });
     r.popLimit(outer);
   }
+  const m: DescribeProducersRequest = {
+    topics: f_topics,
+  };
   if (unknown !== undefined) m._unknownTaggedFields = unknown;
   return m;
 }
@@ -58,18 +58,18 @@ export function readDescribeProducersRequestTopicRequest(r: Reader, _version: nu
     for (let i = 0; i < n; i++) a.push(r.int32());
     f_partitionIndexes = a;
   }
-  const m: DescribeProducersRequestTopicRequest = {
-    name: f_name,
-    partitionIndexes: f_partitionIndexes,
-  };
   let unknown: TaggedField[] | undefined;
   const count = r.unsignedVarint();
-  for (let i = 0; i < count; i++) {
+  for (let k = 0; k < count; k++) {
     const tag = r.unsignedVarint();
     const outer = r.pushLimit(r.unsignedVarint());
     (unknown ??= []).push({ tag, data: r.raw(r.remaining) });
     r.popLimit(outer);
   }
+  const m: DescribeProducersRequestTopicRequest = {
+    name: f_name,
+    partitionIndexes: f_partitionIndexes,
+  };
   if (unknown !== undefined) m._unknownTaggedFields = unknown;
   return m;
 }
@@ -124,18 +124,18 @@ export function readDescribeProducersResponse(r: Reader, version: number): Descr
     for (let i = 0; i < n; i++) a.push(readDescribeProducersResponseTopicResponse(r, version));
     f_topics = a;
   }
-  const m: DescribeProducersResponse = {
-    throttleTimeMs: f_throttleTimeMs,
-    topics: f_topics,
-  };
   let unknown: TaggedField[] | undefined;
   const count = r.unsignedVarint();
-  for (let i = 0; i < count; i++) {
+  for (let k = 0; k < count; k++) {
     const tag = r.unsignedVarint();
     const outer = r.pushLimit(r.unsignedVarint());
     (unknown ??= []).push({ tag, data: r.raw(r.remaining) });
     r.popLimit(outer);
   }
+  const m: DescribeProducersResponse = {
+    throttleTimeMs: f_throttleTimeMs,
+    topics: f_topics,
+  };
   if (unknown !== undefined) m._unknownTaggedFields = unknown;
   return m;
 }
@@ -160,18 +160,18 @@ export function readDescribeProducersResponseTopicResponse(r: Reader, version: n
     for (let i = 0; i < n; i++) a.push(readDescribeProducersResponsePartitionResponse(r, version));
     f_partitions = a;
   }
-  const m: DescribeProducersResponseTopicResponse = {
-    name: f_name,
-    partitions: f_partitions,
-  };
   let unknown: TaggedField[] | undefined;
   const count = r.unsignedVarint();
-  for (let i = 0; i < count; i++) {
+  for (let k = 0; k < count; k++) {
     const tag = r.unsignedVarint();
     const outer = r.pushLimit(r.unsignedVarint());
     (unknown ??= []).push({ tag, data: r.raw(r.remaining) });
     r.popLimit(outer);
   }
+  const m: DescribeProducersResponseTopicResponse = {
+    name: f_name,
+    partitions: f_partitions,
+  };
   if (unknown !== undefined) m._unknownTaggedFields = unknown;
   return m;
 }
@@ -198,20 +198,20 @@ export function readDescribeProducersResponsePartitionResponse(r: Reader, versio
     for (let i = 0; i < n; i++) a.push(readDescribeProducersResponseProducerState(r, version));
     f_activeProducers = a;
   }
+  let unknown: TaggedField[] | undefined;
+  const count = r.unsignedVarint();
+  for (let k = 0; k < count; k++) {
+    const tag = r.unsignedVarint();
+    const outer = r.pushLimit(r.unsignedVarint());
+    (unknown ??= []).push({ tag, data: r.raw(r.remaining) });
+    r.popLimit(outer);
+  }
   const m: DescribeProducersResponsePartitionResponse = {
     partitionIndex: f_partitionIndex,
     errorCode: f_errorCode,
     errorMessage: f_errorMessage,
     activeProducers: f_activeProducers,
   };
-  let unknown: TaggedField[] | undefined;
-  const count = r.unsignedVarint();
-  for (let i = 0; i < count; i++) {
-    const tag = r.unsignedVarint();
-    const outer = r.pushLimit(r.unsignedVarint());
-    (unknown ??= []).push({ tag, data: r.raw(r.remaining) });
-    r.popLimit(outer);
-  }
   if (unknown !== undefined) m._unknownTaggedFields = unknown;
   return m;
 }
@@ -236,6 +236,14 @@ export function readDescribeProducersResponseProducerState(r: Reader, _version: 
   const f_lastTimestamp: bigint = r.int64();
   const f_coordinatorEpoch: number = r.int32();
   const f_currentTxnStartOffset: bigint = r.int64();
+  let unknown: TaggedField[] | undefined;
+  const count = r.unsignedVarint();
+  for (let k = 0; k < count; k++) {
+    const tag = r.unsignedVarint();
+    const outer = r.pushLimit(r.unsignedVarint());
+    (unknown ??= []).push({ tag, data: r.raw(r.remaining) });
+    r.popLimit(outer);
+  }
   const m: DescribeProducersResponseProducerState = {
     producerId: f_producerId,
     producerEpoch: f_producerEpoch,
@@ -244,14 +252,6 @@ export function readDescribeProducersResponseProducerState(r: Reader, _version: 
     coordinatorEpoch: f_coordinatorEpoch,
     currentTxnStartOffset: f_currentTxnStartOffset,
   };
-  let unknown: TaggedField[] | undefined;
-  const count = r.unsignedVarint();
-  for (let i = 0; i < count; i++) {
-    const tag = r.unsignedVarint();
-    const outer = r.pushLimit(r.unsignedVarint());
-    (unknown ??= []).push({ tag, data: r.raw(r.remaining) });
-    r.popLimit(outer);
-  }
   if (unknown !== undefined) m._unknownTaggedFields = unknown;
   return m;
 }

@@ -29,17 +29,17 @@ export function readDescribeQuorumRequest(r: Reader, version: number): DescribeQ
     for (let i = 0; i < n; i++) a.push(readDescribeQuorumRequestTopicData(r, version));
     f_topics = a;
   }
-  const m: DescribeQuorumRequest = {
-    topics: f_topics,
-  };
   let unknown: TaggedField[] | undefined;
   const count = r.unsignedVarint();
-  for (let i = 0; i < count; i++) {
+  for (let k = 0; k < count; k++) {
     const tag = r.unsignedVarint();
     const outer = r.pushLimit(r.unsignedVarint());
     (unknown ??= []).push({ tag, data: r.raw(r.remaining) });
     r.popLimit(outer);
   }
+  const m: DescribeQuorumRequest = {
+    topics: f_topics,
+  };
   if (unknown !== undefined) m._unknownTaggedFields = unknown;
   return m;
 }
@@ -63,18 +63,18 @@ export function readDescribeQuorumRequestTopicData(r: Reader, version: number): 
     for (let i = 0; i < n; i++) a.push(readDescribeQuorumRequestPartitionData(r, version));
     f_partitions = a;
   }
-  const m: DescribeQuorumRequestTopicData = {
-    topicName: f_topicName,
-    partitions: f_partitions,
-  };
   let unknown: TaggedField[] | undefined;
   const count = r.unsignedVarint();
-  for (let i = 0; i < count; i++) {
+  for (let k = 0; k < count; k++) {
     const tag = r.unsignedVarint();
     const outer = r.pushLimit(r.unsignedVarint());
     (unknown ??= []).push({ tag, data: r.raw(r.remaining) });
     r.popLimit(outer);
   }
+  const m: DescribeQuorumRequestTopicData = {
+    topicName: f_topicName,
+    partitions: f_partitions,
+  };
   if (unknown !== undefined) m._unknownTaggedFields = unknown;
   return m;
 }
@@ -92,17 +92,17 @@ export function writeDescribeQuorumRequestTopicData(w: Writer, version: number, 
 
 export function readDescribeQuorumRequestPartitionData(r: Reader, _version: number): DescribeQuorumRequestPartitionData {
   const f_partitionIndex: number = r.int32();
-  const m: DescribeQuorumRequestPartitionData = {
-    partitionIndex: f_partitionIndex,
-  };
   let unknown: TaggedField[] | undefined;
   const count = r.unsignedVarint();
-  for (let i = 0; i < count; i++) {
+  for (let k = 0; k < count; k++) {
     const tag = r.unsignedVarint();
     const outer = r.pushLimit(r.unsignedVarint());
     (unknown ??= []).push({ tag, data: r.raw(r.remaining) });
     r.popLimit(outer);
   }
+  const m: DescribeQuorumRequestPartitionData = {
+    partitionIndex: f_partitionIndex,
+  };
   if (unknown !== undefined) m._unknownTaggedFields = unknown;
   return m;
 }
@@ -183,20 +183,20 @@ export function readDescribeQuorumResponse(r: Reader, version: number): Describe
       f_nodes = a;
     }
   } else f_nodes = [];
+  let unknown: TaggedField[] | undefined;
+  const count = r.unsignedVarint();
+  for (let k = 0; k < count; k++) {
+    const tag = r.unsignedVarint();
+    const outer = r.pushLimit(r.unsignedVarint());
+    (unknown ??= []).push({ tag, data: r.raw(r.remaining) });
+    r.popLimit(outer);
+  }
   const m: DescribeQuorumResponse = {
     errorCode: f_errorCode,
     errorMessage: f_errorMessage,
     topics: f_topics,
     nodes: f_nodes,
   };
-  let unknown: TaggedField[] | undefined;
-  const count = r.unsignedVarint();
-  for (let i = 0; i < count; i++) {
-    const tag = r.unsignedVarint();
-    const outer = r.pushLimit(r.unsignedVarint());
-    (unknown ??= []).push({ tag, data: r.raw(r.remaining) });
-    r.popLimit(outer);
-  }
   if (unknown !== undefined) m._unknownTaggedFields = unknown;
   return m;
 }
@@ -237,6 +237,14 @@ export function readDescribeQuorumResponseReplicaState(r: Reader, version: numbe
   if (version >= 1) {
     f_lastCaughtUpTimestamp = r.int64();
   } else f_lastCaughtUpTimestamp = -1n;
+  let unknown: TaggedField[] | undefined;
+  const count = r.unsignedVarint();
+  for (let k = 0; k < count; k++) {
+    const tag = r.unsignedVarint();
+    const outer = r.pushLimit(r.unsignedVarint());
+    (unknown ??= []).push({ tag, data: r.raw(r.remaining) });
+    r.popLimit(outer);
+  }
   const m: DescribeQuorumResponseReplicaState = {
     replicaId: f_replicaId,
     replicaDirectoryId: f_replicaDirectoryId,
@@ -244,14 +252,6 @@ export function readDescribeQuorumResponseReplicaState(r: Reader, version: numbe
     lastFetchTimestamp: f_lastFetchTimestamp,
     lastCaughtUpTimestamp: f_lastCaughtUpTimestamp,
   };
-  let unknown: TaggedField[] | undefined;
-  const count = r.unsignedVarint();
-  for (let i = 0; i < count; i++) {
-    const tag = r.unsignedVarint();
-    const outer = r.pushLimit(r.unsignedVarint());
-    (unknown ??= []).push({ tag, data: r.raw(r.remaining) });
-    r.popLimit(outer);
-  }
   if (unknown !== undefined) m._unknownTaggedFields = unknown;
   return m;
 }
@@ -281,18 +281,18 @@ export function readDescribeQuorumResponseTopicData(r: Reader, version: number):
     for (let i = 0; i < n; i++) a.push(readDescribeQuorumResponsePartitionData(r, version));
     f_partitions = a;
   }
-  const m: DescribeQuorumResponseTopicData = {
-    topicName: f_topicName,
-    partitions: f_partitions,
-  };
   let unknown: TaggedField[] | undefined;
   const count = r.unsignedVarint();
-  for (let i = 0; i < count; i++) {
+  for (let k = 0; k < count; k++) {
     const tag = r.unsignedVarint();
     const outer = r.pushLimit(r.unsignedVarint());
     (unknown ??= []).push({ tag, data: r.raw(r.remaining) });
     r.popLimit(outer);
   }
+  const m: DescribeQuorumResponseTopicData = {
+    topicName: f_topicName,
+    partitions: f_partitions,
+  };
   if (unknown !== undefined) m._unknownTaggedFields = unknown;
   return m;
 }
@@ -332,6 +332,14 @@ export function readDescribeQuorumResponsePartitionData(r: Reader, version: numb
     for (let i = 0; i < n; i++) a.push(readDescribeQuorumResponseReplicaState(r, version));
     f_observers = a;
   }
+  let unknown: TaggedField[] | undefined;
+  const count = r.unsignedVarint();
+  for (let k = 0; k < count; k++) {
+    const tag = r.unsignedVarint();
+    const outer = r.pushLimit(r.unsignedVarint());
+    (unknown ??= []).push({ tag, data: r.raw(r.remaining) });
+    r.popLimit(outer);
+  }
   const m: DescribeQuorumResponsePartitionData = {
     partitionIndex: f_partitionIndex,
     errorCode: f_errorCode,
@@ -342,14 +350,6 @@ export function readDescribeQuorumResponsePartitionData(r: Reader, version: numb
     currentVoters: f_currentVoters,
     observers: f_observers,
   };
-  let unknown: TaggedField[] | undefined;
-  const count = r.unsignedVarint();
-  for (let i = 0; i < count; i++) {
-    const tag = r.unsignedVarint();
-    const outer = r.pushLimit(r.unsignedVarint());
-    (unknown ??= []).push({ tag, data: r.raw(r.remaining) });
-    r.popLimit(outer);
-  }
   if (unknown !== undefined) m._unknownTaggedFields = unknown;
   return m;
 }
@@ -391,18 +391,18 @@ export function readDescribeQuorumResponseNode(r: Reader, version: number): Desc
       f_listeners = a;
     }
   } else f_listeners = [];
-  const m: DescribeQuorumResponseNode = {
-    nodeId: f_nodeId,
-    listeners: f_listeners,
-  };
   let unknown: TaggedField[] | undefined;
   const count = r.unsignedVarint();
-  for (let i = 0; i < count; i++) {
+  for (let k = 0; k < count; k++) {
     const tag = r.unsignedVarint();
     const outer = r.pushLimit(r.unsignedVarint());
     (unknown ??= []).push({ tag, data: r.raw(r.remaining) });
     r.popLimit(outer);
   }
+  const m: DescribeQuorumResponseNode = {
+    nodeId: f_nodeId,
+    listeners: f_listeners,
+  };
   if (unknown !== undefined) m._unknownTaggedFields = unknown;
   return m;
 }
@@ -435,19 +435,19 @@ export function readDescribeQuorumResponseListener(r: Reader, version: number): 
   if (version >= 2) {
     f_port = r.uint16();
   } else f_port = 0;
-  const m: DescribeQuorumResponseListener = {
-    name: f_name,
-    host: f_host,
-    port: f_port,
-  };
   let unknown: TaggedField[] | undefined;
   const count = r.unsignedVarint();
-  for (let i = 0; i < count; i++) {
+  for (let k = 0; k < count; k++) {
     const tag = r.unsignedVarint();
     const outer = r.pushLimit(r.unsignedVarint());
     (unknown ??= []).push({ tag, data: r.raw(r.remaining) });
     r.popLimit(outer);
   }
+  const m: DescribeQuorumResponseListener = {
+    name: f_name,
+    host: f_host,
+    port: f_port,
+  };
   if (unknown !== undefined) m._unknownTaggedFields = unknown;
   return m;
 }

@@ -33,19 +33,19 @@ export function readDescribeTopicPartitionsRequest(r: Reader, version: number): 
   }
   const f_responsePartitionLimit: number = r.int32();
   const f_cursor: DescribeTopicPartitionsRequestCursor | null = (r.int8() < 0 ? null : readDescribeTopicPartitionsRequestCursor(r, version));
-  const m: DescribeTopicPartitionsRequest = {
-    topics: f_topics,
-    responsePartitionLimit: f_responsePartitionLimit,
-    cursor: f_cursor,
-  };
   let unknown: TaggedField[] | undefined;
   const count = r.unsignedVarint();
-  for (let i = 0; i < count; i++) {
+  for (let k = 0; k < count; k++) {
     const tag = r.unsignedVarint();
     const outer = r.pushLimit(r.unsignedVarint());
     (unknown ??= []).push({ tag, data: r.raw(r.remaining) });
     r.popLimit(outer);
   }
+  const m: DescribeTopicPartitionsRequest = {
+    topics: f_topics,
+    responsePartitionLimit: f_responsePartitionLimit,
+    cursor: f_cursor,
+  };
   if (unknown !== undefined) m._unknownTaggedFields = unknown;
   return m;
 }
@@ -68,17 +68,17 @@ export function writeDescribeTopicPartitionsRequest(w: Writer, version: number, 
 
 export function readDescribeTopicPartitionsRequestTopicRequest(r: Reader, _version: number): DescribeTopicPartitionsRequestTopicRequest {
   const f_name: string = r.string(true);
-  const m: DescribeTopicPartitionsRequestTopicRequest = {
-    name: f_name,
-  };
   let unknown: TaggedField[] | undefined;
   const count = r.unsignedVarint();
-  for (let i = 0; i < count; i++) {
+  for (let k = 0; k < count; k++) {
     const tag = r.unsignedVarint();
     const outer = r.pushLimit(r.unsignedVarint());
     (unknown ??= []).push({ tag, data: r.raw(r.remaining) });
     r.popLimit(outer);
   }
+  const m: DescribeTopicPartitionsRequestTopicRequest = {
+    name: f_name,
+  };
   if (unknown !== undefined) m._unknownTaggedFields = unknown;
   return m;
 }
@@ -92,18 +92,18 @@ export function writeDescribeTopicPartitionsRequestTopicRequest(w: Writer, _vers
 export function readDescribeTopicPartitionsRequestCursor(r: Reader, _version: number): DescribeTopicPartitionsRequestCursor {
   const f_topicName: string = r.string(true);
   const f_partitionIndex: number = r.int32();
-  const m: DescribeTopicPartitionsRequestCursor = {
-    topicName: f_topicName,
-    partitionIndex: f_partitionIndex,
-  };
   let unknown: TaggedField[] | undefined;
   const count = r.unsignedVarint();
-  for (let i = 0; i < count; i++) {
+  for (let k = 0; k < count; k++) {
     const tag = r.unsignedVarint();
     const outer = r.pushLimit(r.unsignedVarint());
     (unknown ??= []).push({ tag, data: r.raw(r.remaining) });
     r.popLimit(outer);
   }
+  const m: DescribeTopicPartitionsRequestCursor = {
+    topicName: f_topicName,
+    partitionIndex: f_partitionIndex,
+  };
   if (unknown !== undefined) m._unknownTaggedFields = unknown;
   return m;
 }
@@ -161,19 +161,19 @@ export function readDescribeTopicPartitionsResponse(r: Reader, version: number):
     f_topics = a;
   }
   const f_nextCursor: DescribeTopicPartitionsResponseCursor | null = (r.int8() < 0 ? null : readDescribeTopicPartitionsResponseCursor(r, version));
-  const m: DescribeTopicPartitionsResponse = {
-    throttleTimeMs: f_throttleTimeMs,
-    topics: f_topics,
-    nextCursor: f_nextCursor,
-  };
   let unknown: TaggedField[] | undefined;
   const count = r.unsignedVarint();
-  for (let i = 0; i < count; i++) {
+  for (let k = 0; k < count; k++) {
     const tag = r.unsignedVarint();
     const outer = r.pushLimit(r.unsignedVarint());
     (unknown ??= []).push({ tag, data: r.raw(r.remaining) });
     r.popLimit(outer);
   }
+  const m: DescribeTopicPartitionsResponse = {
+    throttleTimeMs: f_throttleTimeMs,
+    topics: f_topics,
+    nextCursor: f_nextCursor,
+  };
   if (unknown !== undefined) m._unknownTaggedFields = unknown;
   return m;
 }
@@ -207,6 +207,14 @@ export function readDescribeTopicPartitionsResponseDescribeTopicPartitionsRespon
     f_partitions = a;
   }
   const f_topicAuthorizedOperations: number = r.int32();
+  let unknown: TaggedField[] | undefined;
+  const count = r.unsignedVarint();
+  for (let k = 0; k < count; k++) {
+    const tag = r.unsignedVarint();
+    const outer = r.pushLimit(r.unsignedVarint());
+    (unknown ??= []).push({ tag, data: r.raw(r.remaining) });
+    r.popLimit(outer);
+  }
   const m: DescribeTopicPartitionsResponseDescribeTopicPartitionsResponseTopic = {
     errorCode: f_errorCode,
     name: f_name,
@@ -215,14 +223,6 @@ export function readDescribeTopicPartitionsResponseDescribeTopicPartitionsRespon
     partitions: f_partitions,
     topicAuthorizedOperations: f_topicAuthorizedOperations,
   };
-  let unknown: TaggedField[] | undefined;
-  const count = r.unsignedVarint();
-  for (let i = 0; i < count; i++) {
-    const tag = r.unsignedVarint();
-    const outer = r.pushLimit(r.unsignedVarint());
-    (unknown ??= []).push({ tag, data: r.raw(r.remaining) });
-    r.popLimit(outer);
-  }
   if (unknown !== undefined) m._unknownTaggedFields = unknown;
   return m;
 }
@@ -288,6 +288,14 @@ export function readDescribeTopicPartitionsResponseDescribeTopicPartitionsRespon
     for (let i = 0; i < n; i++) a.push(r.int32());
     f_offlineReplicas = a;
   }
+  let unknown: TaggedField[] | undefined;
+  const count = r.unsignedVarint();
+  for (let k = 0; k < count; k++) {
+    const tag = r.unsignedVarint();
+    const outer = r.pushLimit(r.unsignedVarint());
+    (unknown ??= []).push({ tag, data: r.raw(r.remaining) });
+    r.popLimit(outer);
+  }
   const m: DescribeTopicPartitionsResponseDescribeTopicPartitionsResponsePartition = {
     errorCode: f_errorCode,
     partitionIndex: f_partitionIndex,
@@ -299,14 +307,6 @@ export function readDescribeTopicPartitionsResponseDescribeTopicPartitionsRespon
     lastKnownElr: f_lastKnownElr,
     offlineReplicas: f_offlineReplicas,
   };
-  let unknown: TaggedField[] | undefined;
-  const count = r.unsignedVarint();
-  for (let i = 0; i < count; i++) {
-    const tag = r.unsignedVarint();
-    const outer = r.pushLimit(r.unsignedVarint());
-    (unknown ??= []).push({ tag, data: r.raw(r.remaining) });
-    r.popLimit(outer);
-  }
   if (unknown !== undefined) m._unknownTaggedFields = unknown;
   return m;
 }
@@ -354,18 +354,18 @@ export function writeDescribeTopicPartitionsResponseDescribeTopicPartitionsRespo
 export function readDescribeTopicPartitionsResponseCursor(r: Reader, _version: number): DescribeTopicPartitionsResponseCursor {
   const f_topicName: string = r.string(true);
   const f_partitionIndex: number = r.int32();
-  const m: DescribeTopicPartitionsResponseCursor = {
-    topicName: f_topicName,
-    partitionIndex: f_partitionIndex,
-  };
   let unknown: TaggedField[] | undefined;
   const count = r.unsignedVarint();
-  for (let i = 0; i < count; i++) {
+  for (let k = 0; k < count; k++) {
     const tag = r.unsignedVarint();
     const outer = r.pushLimit(r.unsignedVarint());
     (unknown ??= []).push({ tag, data: r.raw(r.remaining) });
     r.popLimit(outer);
   }
+  const m: DescribeTopicPartitionsResponseCursor = {
+    topicName: f_topicName,
+    partitionIndex: f_partitionIndex,
+  };
   if (unknown !== undefined) m._unknownTaggedFields = unknown;
   return m;
 }

@@ -18,17 +18,17 @@ export function readDescribeTransactionsRequest(r: Reader, _version: number): De
     for (let i = 0; i < n; i++) a.push(r.string(true));
     f_transactionalIds = a;
   }
-  const m: DescribeTransactionsRequest = {
-    transactionalIds: f_transactionalIds,
-  };
   let unknown: TaggedField[] | undefined;
   const count = r.unsignedVarint();
-  for (let i = 0; i < count; i++) {
+  for (let k = 0; k < count; k++) {
     const tag = r.unsignedVarint();
     const outer = r.pushLimit(r.unsignedVarint());
     (unknown ??= []).push({ tag, data: r.raw(r.remaining) });
     r.popLimit(outer);
   }
+  const m: DescribeTransactionsRequest = {
+    transactionalIds: f_transactionalIds,
+  };
   if (unknown !== undefined) m._unknownTaggedFields = unknown;
   return m;
 }
@@ -76,18 +76,18 @@ export function readDescribeTransactionsResponse(r: Reader, version: number): De
     for (let i = 0; i < n; i++) a.push(readDescribeTransactionsResponseTransactionState(r, version));
     f_transactionStates = a;
   }
-  const m: DescribeTransactionsResponse = {
-    throttleTimeMs: f_throttleTimeMs,
-    transactionStates: f_transactionStates,
-  };
   let unknown: TaggedField[] | undefined;
   const count = r.unsignedVarint();
-  for (let i = 0; i < count; i++) {
+  for (let k = 0; k < count; k++) {
     const tag = r.unsignedVarint();
     const outer = r.pushLimit(r.unsignedVarint());
     (unknown ??= []).push({ tag, data: r.raw(r.remaining) });
     r.popLimit(outer);
   }
+  const m: DescribeTransactionsResponse = {
+    throttleTimeMs: f_throttleTimeMs,
+    transactionStates: f_transactionStates,
+  };
   if (unknown !== undefined) m._unknownTaggedFields = unknown;
   return m;
 }
@@ -118,6 +118,14 @@ export function readDescribeTransactionsResponseTransactionState(r: Reader, vers
     for (let i = 0; i < n; i++) a.push(readDescribeTransactionsResponseTopicData(r, version));
     f_topics = a;
   }
+  let unknown: TaggedField[] | undefined;
+  const count = r.unsignedVarint();
+  for (let k = 0; k < count; k++) {
+    const tag = r.unsignedVarint();
+    const outer = r.pushLimit(r.unsignedVarint());
+    (unknown ??= []).push({ tag, data: r.raw(r.remaining) });
+    r.popLimit(outer);
+  }
   const m: DescribeTransactionsResponseTransactionState = {
     errorCode: f_errorCode,
     transactionalId: f_transactionalId,
@@ -128,14 +136,6 @@ export function readDescribeTransactionsResponseTransactionState(r: Reader, vers
     producerEpoch: f_producerEpoch,
     topics: f_topics,
   };
-  let unknown: TaggedField[] | undefined;
-  const count = r.unsignedVarint();
-  for (let i = 0; i < count; i++) {
-    const tag = r.unsignedVarint();
-    const outer = r.pushLimit(r.unsignedVarint());
-    (unknown ??= []).push({ tag, data: r.raw(r.remaining) });
-    r.popLimit(outer);
-  }
   if (unknown !== undefined) m._unknownTaggedFields = unknown;
   return m;
 }
@@ -166,18 +166,18 @@ export function readDescribeTransactionsResponseTopicData(r: Reader, _version: n
     for (let i = 0; i < n; i++) a.push(r.int32());
     f_partitions = a;
   }
-  const m: DescribeTransactionsResponseTopicData = {
-    topic: f_topic,
-    partitions: f_partitions,
-  };
   let unknown: TaggedField[] | undefined;
   const count = r.unsignedVarint();
-  for (let i = 0; i < count; i++) {
+  for (let k = 0; k < count; k++) {
     const tag = r.unsignedVarint();
     const outer = r.pushLimit(r.unsignedVarint());
     (unknown ??= []).push({ tag, data: r.raw(r.remaining) });
     r.popLimit(outer);
   }
+  const m: DescribeTransactionsResponseTopicData = {
+    topic: f_topic,
+    partitions: f_partitions,
+  };
   if (unknown !== undefined) m._unknownTaggedFields = unknown;
   return m;
 }

@@ -26,17 +26,17 @@ export function readDescribeUserScramCredentialsRequest(r: Reader, version: numb
       f_users = a;
     }
   }
-  const m: DescribeUserScramCredentialsRequest = {
-    users: f_users,
-  };
   let unknown: TaggedField[] | undefined;
   const count = r.unsignedVarint();
-  for (let i = 0; i < count; i++) {
+  for (let k = 0; k < count; k++) {
     const tag = r.unsignedVarint();
     const outer = r.pushLimit(r.unsignedVarint());
     (unknown ??= []).push({ tag, data: r.raw(r.remaining) });
     r.popLimit(outer);
   }
+  const m: DescribeUserScramCredentialsRequest = {
+    users: f_users,
+  };
   if (unknown !== undefined) m._unknownTaggedFields = unknown;
   return m;
 }
@@ -56,17 +56,17 @@ export function writeDescribeUserScramCredentialsRequest(w: Writer, version: num
 
 export function readDescribeUserScramCredentialsRequestUserName(r: Reader, _version: number): DescribeUserScramCredentialsRequestUserName {
   const f_name: string = r.string(true);
-  const m: DescribeUserScramCredentialsRequestUserName = {
-    name: f_name,
-  };
   let unknown: TaggedField[] | undefined;
   const count = r.unsignedVarint();
-  for (let i = 0; i < count; i++) {
+  for (let k = 0; k < count; k++) {
     const tag = r.unsignedVarint();
     const outer = r.pushLimit(r.unsignedVarint());
     (unknown ??= []).push({ tag, data: r.raw(r.remaining) });
     r.popLimit(outer);
   }
+  const m: DescribeUserScramCredentialsRequestUserName = {
+    name: f_name,
+  };
   if (unknown !== undefined) m._unknownTaggedFields = unknown;
   return m;
 }
@@ -110,20 +110,20 @@ export function readDescribeUserScramCredentialsResponse(r: Reader, version: num
     for (let i = 0; i < n; i++) a.push(readDescribeUserScramCredentialsResponseDescribeUserScramCredentialsResult(r, version));
     f_results = a;
   }
+  let unknown: TaggedField[] | undefined;
+  const count = r.unsignedVarint();
+  for (let k = 0; k < count; k++) {
+    const tag = r.unsignedVarint();
+    const outer = r.pushLimit(r.unsignedVarint());
+    (unknown ??= []).push({ tag, data: r.raw(r.remaining) });
+    r.popLimit(outer);
+  }
   const m: DescribeUserScramCredentialsResponse = {
     throttleTimeMs: f_throttleTimeMs,
     errorCode: f_errorCode,
     errorMessage: f_errorMessage,
     results: f_results,
   };
-  let unknown: TaggedField[] | undefined;
-  const count = r.unsignedVarint();
-  for (let i = 0; i < count; i++) {
-    const tag = r.unsignedVarint();
-    const outer = r.pushLimit(r.unsignedVarint());
-    (unknown ??= []).push({ tag, data: r.raw(r.remaining) });
-    r.popLimit(outer);
-  }
   if (unknown !== undefined) m._unknownTaggedFields = unknown;
   return m;
 }
@@ -152,20 +152,20 @@ export function readDescribeUserScramCredentialsResponseDescribeUserScramCredent
     for (let i = 0; i < n; i++) a.push(readDescribeUserScramCredentialsResponseCredentialInfo(r, version));
     f_credentialInfos = a;
   }
+  let unknown: TaggedField[] | undefined;
+  const count = r.unsignedVarint();
+  for (let k = 0; k < count; k++) {
+    const tag = r.unsignedVarint();
+    const outer = r.pushLimit(r.unsignedVarint());
+    (unknown ??= []).push({ tag, data: r.raw(r.remaining) });
+    r.popLimit(outer);
+  }
   const m: DescribeUserScramCredentialsResponseDescribeUserScramCredentialsResult = {
     user: f_user,
     errorCode: f_errorCode,
     errorMessage: f_errorMessage,
     credentialInfos: f_credentialInfos,
   };
-  let unknown: TaggedField[] | undefined;
-  const count = r.unsignedVarint();
-  for (let i = 0; i < count; i++) {
-    const tag = r.unsignedVarint();
-    const outer = r.pushLimit(r.unsignedVarint());
-    (unknown ??= []).push({ tag, data: r.raw(r.remaining) });
-    r.popLimit(outer);
-  }
   if (unknown !== undefined) m._unknownTaggedFields = unknown;
   return m;
 }
@@ -186,18 +186,18 @@ export function writeDescribeUserScramCredentialsResponseDescribeUserScramCreden
 export function readDescribeUserScramCredentialsResponseCredentialInfo(r: Reader, _version: number): DescribeUserScramCredentialsResponseCredentialInfo {
   const f_mechanism: number = r.int8();
   const f_iterations: number = r.int32();
-  const m: DescribeUserScramCredentialsResponseCredentialInfo = {
-    mechanism: f_mechanism,
-    iterations: f_iterations,
-  };
   let unknown: TaggedField[] | undefined;
   const count = r.unsignedVarint();
-  for (let i = 0; i < count; i++) {
+  for (let k = 0; k < count; k++) {
     const tag = r.unsignedVarint();
     const outer = r.pushLimit(r.unsignedVarint());
     (unknown ??= []).push({ tag, data: r.raw(r.remaining) });
     r.popLimit(outer);
   }
+  const m: DescribeUserScramCredentialsResponseCredentialInfo = {
+    mechanism: f_mechanism,
+    iterations: f_iterations,
+  };
   if (unknown !== undefined) m._unknownTaggedFields = unknown;
   return m;
 }

@@ -35,22 +35,22 @@ export function readElectLeadersRequest(r: Reader, version: number): ElectLeader
     }
   }
   const f_timeoutMs: number = r.int32();
-  const m: ElectLeadersRequest = {
-    electionType: f_electionType,
-    topicPartitions: f_topicPartitions,
-    timeoutMs: f_timeoutMs,
-  };
+  let unknown: TaggedField[] | undefined;
   if (flex) {
-    let unknown: TaggedField[] | undefined;
     const count = r.unsignedVarint();
-    for (let i = 0; i < count; i++) {
+    for (let k = 0; k < count; k++) {
       const tag = r.unsignedVarint();
       const outer = r.pushLimit(r.unsignedVarint());
       (unknown ??= []).push({ tag, data: r.raw(r.remaining) });
       r.popLimit(outer);
     }
-    if (unknown !== undefined) m._unknownTaggedFields = unknown;
   }
+  const m: ElectLeadersRequest = {
+    electionType: f_electionType,
+    topicPartitions: f_topicPartitions,
+    timeoutMs: f_timeoutMs,
+  };
+  if (unknown !== undefined) m._unknownTaggedFields = unknown;
   return m;
 }
 
@@ -84,21 +84,21 @@ export function readElectLeadersRequestTopicPartitions(r: Reader, version: numbe
     for (let i = 0; i < n; i++) a.push(r.int32());
     f_partitions = a;
   }
-  const m: ElectLeadersRequestTopicPartitions = {
-    topic: f_topic,
-    partitions: f_partitions,
-  };
+  let unknown: TaggedField[] | undefined;
   if (flex) {
-    let unknown: TaggedField[] | undefined;
     const count = r.unsignedVarint();
-    for (let i = 0; i < count; i++) {
+    for (let k = 0; k < count; k++) {
       const tag = r.unsignedVarint();
       const outer = r.pushLimit(r.unsignedVarint());
       (unknown ??= []).push({ tag, data: r.raw(r.remaining) });
       r.popLimit(outer);
     }
-    if (unknown !== undefined) m._unknownTaggedFields = unknown;
   }
+  const m: ElectLeadersRequestTopicPartitions = {
+    topic: f_topic,
+    partitions: f_partitions,
+  };
+  if (unknown !== undefined) m._unknownTaggedFields = unknown;
   return m;
 }
 
@@ -150,22 +150,22 @@ export function readElectLeadersResponse(r: Reader, version: number): ElectLeade
     for (let i = 0; i < n; i++) a.push(readElectLeadersResponseReplicaElectionResult(r, version));
     f_replicaElectionResults = a;
   }
-  const m: ElectLeadersResponse = {
-    throttleTimeMs: f_throttleTimeMs,
-    errorCode: f_errorCode,
-    replicaElectionResults: f_replicaElectionResults,
-  };
+  let unknown: TaggedField[] | undefined;
   if (flex) {
-    let unknown: TaggedField[] | undefined;
     const count = r.unsignedVarint();
-    for (let i = 0; i < count; i++) {
+    for (let k = 0; k < count; k++) {
       const tag = r.unsignedVarint();
       const outer = r.pushLimit(r.unsignedVarint());
       (unknown ??= []).push({ tag, data: r.raw(r.remaining) });
       r.popLimit(outer);
     }
-    if (unknown !== undefined) m._unknownTaggedFields = unknown;
   }
+  const m: ElectLeadersResponse = {
+    throttleTimeMs: f_throttleTimeMs,
+    errorCode: f_errorCode,
+    replicaElectionResults: f_replicaElectionResults,
+  };
+  if (unknown !== undefined) m._unknownTaggedFields = unknown;
   return m;
 }
 
@@ -196,21 +196,21 @@ export function readElectLeadersResponseReplicaElectionResult(r: Reader, version
     for (let i = 0; i < n; i++) a.push(readElectLeadersResponsePartitionResult(r, version));
     f_partitionResult = a;
   }
-  const m: ElectLeadersResponseReplicaElectionResult = {
-    topic: f_topic,
-    partitionResult: f_partitionResult,
-  };
+  let unknown: TaggedField[] | undefined;
   if (flex) {
-    let unknown: TaggedField[] | undefined;
     const count = r.unsignedVarint();
-    for (let i = 0; i < count; i++) {
+    for (let k = 0; k < count; k++) {
       const tag = r.unsignedVarint();
       const outer = r.pushLimit(r.unsignedVarint());
       (unknown ??= []).push({ tag, data: r.raw(r.remaining) });
       r.popLimit(outer);
     }
-    if (unknown !== undefined) m._unknownTaggedFields = unknown;
   }
+  const m: ElectLeadersResponseReplicaElectionResult = {
+    topic: f_topic,
+    partitionResult: f_partitionResult,
+  };
+  if (unknown !== undefined) m._unknownTaggedFields = unknown;
   return m;
 }
 
@@ -233,22 +233,22 @@ export function readElectLeadersResponsePartitionResult(r: Reader, version: numb
   const f_partitionId: number = r.int32();
   const f_errorCode: number = r.int16();
   const f_errorMessage: string | null = r.nullableString(flex);
-  const m: ElectLeadersResponsePartitionResult = {
-    partitionId: f_partitionId,
-    errorCode: f_errorCode,
-    errorMessage: f_errorMessage,
-  };
+  let unknown: TaggedField[] | undefined;
   if (flex) {
-    let unknown: TaggedField[] | undefined;
     const count = r.unsignedVarint();
-    for (let i = 0; i < count; i++) {
+    for (let k = 0; k < count; k++) {
       const tag = r.unsignedVarint();
       const outer = r.pushLimit(r.unsignedVarint());
       (unknown ??= []).push({ tag, data: r.raw(r.remaining) });
       r.popLimit(outer);
     }
-    if (unknown !== undefined) m._unknownTaggedFields = unknown;
   }
+  const m: ElectLeadersResponsePartitionResult = {
+    partitionId: f_partitionId,
+    errorCode: f_errorCode,
+    errorMessage: f_errorMessage,
+  };
+  if (unknown !== undefined) m._unknownTaggedFields = unknown;
   return m;
 }
 

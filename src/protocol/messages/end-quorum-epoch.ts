@@ -59,22 +59,22 @@ export function readEndQuorumEpochRequest(r: Reader, version: number): EndQuorum
       f_leaderEndpoints = a;
     }
   } else f_leaderEndpoints = [];
-  const m: EndQuorumEpochRequest = {
-    clusterId: f_clusterId,
-    topics: f_topics,
-    leaderEndpoints: f_leaderEndpoints,
-  };
+  let unknown: TaggedField[] | undefined;
   if (flex) {
-    let unknown: TaggedField[] | undefined;
     const count = r.unsignedVarint();
-    for (let i = 0; i < count; i++) {
+    for (let k = 0; k < count; k++) {
       const tag = r.unsignedVarint();
       const outer = r.pushLimit(r.unsignedVarint());
       (unknown ??= []).push({ tag, data: r.raw(r.remaining) });
       r.popLimit(outer);
     }
-    if (unknown !== undefined) m._unknownTaggedFields = unknown;
   }
+  const m: EndQuorumEpochRequest = {
+    clusterId: f_clusterId,
+    topics: f_topics,
+    leaderEndpoints: f_leaderEndpoints,
+  };
+  if (unknown !== undefined) m._unknownTaggedFields = unknown;
   return m;
 }
 
@@ -109,21 +109,21 @@ export function readEndQuorumEpochRequestTopicData(r: Reader, version: number): 
     for (let i = 0; i < n; i++) a.push(readEndQuorumEpochRequestPartitionData(r, version));
     f_partitions = a;
   }
-  const m: EndQuorumEpochRequestTopicData = {
-    topicName: f_topicName,
-    partitions: f_partitions,
-  };
+  let unknown: TaggedField[] | undefined;
   if (flex) {
-    let unknown: TaggedField[] | undefined;
     const count = r.unsignedVarint();
-    for (let i = 0; i < count; i++) {
+    for (let k = 0; k < count; k++) {
       const tag = r.unsignedVarint();
       const outer = r.pushLimit(r.unsignedVarint());
       (unknown ??= []).push({ tag, data: r.raw(r.remaining) });
       r.popLimit(outer);
     }
-    if (unknown !== undefined) m._unknownTaggedFields = unknown;
   }
+  const m: EndQuorumEpochRequestTopicData = {
+    topicName: f_topicName,
+    partitions: f_partitions,
+  };
+  if (unknown !== undefined) m._unknownTaggedFields = unknown;
   return m;
 }
 
@@ -164,6 +164,16 @@ export function readEndQuorumEpochRequestPartitionData(r: Reader, version: numbe
       f_preferredCandidates = a;
     }
   } else f_preferredCandidates = [];
+  let unknown: TaggedField[] | undefined;
+  if (flex) {
+    const count = r.unsignedVarint();
+    for (let k = 0; k < count; k++) {
+      const tag = r.unsignedVarint();
+      const outer = r.pushLimit(r.unsignedVarint());
+      (unknown ??= []).push({ tag, data: r.raw(r.remaining) });
+      r.popLimit(outer);
+    }
+  }
   const m: EndQuorumEpochRequestPartitionData = {
     partitionIndex: f_partitionIndex,
     leaderId: f_leaderId,
@@ -171,17 +181,7 @@ export function readEndQuorumEpochRequestPartitionData(r: Reader, version: numbe
     preferredSuccessors: f_preferredSuccessors,
     preferredCandidates: f_preferredCandidates,
   };
-  if (flex) {
-    let unknown: TaggedField[] | undefined;
-    const count = r.unsignedVarint();
-    for (let i = 0; i < count; i++) {
-      const tag = r.unsignedVarint();
-      const outer = r.pushLimit(r.unsignedVarint());
-      (unknown ??= []).push({ tag, data: r.raw(r.remaining) });
-      r.popLimit(outer);
-    }
-    if (unknown !== undefined) m._unknownTaggedFields = unknown;
-  }
+  if (unknown !== undefined) m._unknownTaggedFields = unknown;
   return m;
 }
 
@@ -220,21 +220,21 @@ export function readEndQuorumEpochRequestReplicaInfo(r: Reader, version: number)
   if (version >= 1) {
     f_candidateDirectoryId = r.uuid();
   } else f_candidateDirectoryId = ZERO_UUID;
-  const m: EndQuorumEpochRequestReplicaInfo = {
-    candidateId: f_candidateId,
-    candidateDirectoryId: f_candidateDirectoryId,
-  };
+  let unknown: TaggedField[] | undefined;
   if (flex) {
-    let unknown: TaggedField[] | undefined;
     const count = r.unsignedVarint();
-    for (let i = 0; i < count; i++) {
+    for (let k = 0; k < count; k++) {
       const tag = r.unsignedVarint();
       const outer = r.pushLimit(r.unsignedVarint());
       (unknown ??= []).push({ tag, data: r.raw(r.remaining) });
       r.popLimit(outer);
     }
-    if (unknown !== undefined) m._unknownTaggedFields = unknown;
   }
+  const m: EndQuorumEpochRequestReplicaInfo = {
+    candidateId: f_candidateId,
+    candidateDirectoryId: f_candidateDirectoryId,
+  };
+  if (unknown !== undefined) m._unknownTaggedFields = unknown;
   return m;
 }
 
@@ -266,22 +266,22 @@ export function readEndQuorumEpochRequestLeaderEndpoint(r: Reader, version: numb
   if (version >= 1) {
     f_port = r.uint16();
   } else f_port = 0;
-  const m: EndQuorumEpochRequestLeaderEndpoint = {
-    name: f_name,
-    host: f_host,
-    port: f_port,
-  };
+  let unknown: TaggedField[] | undefined;
   if (flex) {
-    let unknown: TaggedField[] | undefined;
     const count = r.unsignedVarint();
-    for (let i = 0; i < count; i++) {
+    for (let k = 0; k < count; k++) {
       const tag = r.unsignedVarint();
       const outer = r.pushLimit(r.unsignedVarint());
       (unknown ??= []).push({ tag, data: r.raw(r.remaining) });
       r.popLimit(outer);
     }
-    if (unknown !== undefined) m._unknownTaggedFields = unknown;
   }
+  const m: EndQuorumEpochRequestLeaderEndpoint = {
+    name: f_name,
+    host: f_host,
+    port: f_port,
+  };
+  if (unknown !== undefined) m._unknownTaggedFields = unknown;
   return m;
 }
 
@@ -341,15 +341,10 @@ export function readEndQuorumEpochResponse(r: Reader, version: number): EndQuoru
     f_topics = a;
   }
   let f_nodeEndpoints: EndQuorumEpochResponseNodeEndpoint[] | undefined;
-  const m: EndQuorumEpochResponse = {
-    errorCode: f_errorCode,
-    topics: f_topics,
-    nodeEndpoints: f_nodeEndpoints === undefined ? [] : f_nodeEndpoints,
-  };
+  let unknown: TaggedField[] | undefined;
   if (flex) {
-    let unknown: TaggedField[] | undefined;
     const count = r.unsignedVarint();
-    for (let i = 0; i < count; i++) {
+    for (let k = 0; k < count; k++) {
       const tag = r.unsignedVarint();
       const outer = r.pushLimit(r.unsignedVarint());
       if (tag === 0) {
@@ -362,8 +357,13 @@ export function readEndQuorumEpochResponse(r: Reader, version: number): EndQuoru
       } else (unknown ??= []).push({ tag, data: r.raw(r.remaining) });
       r.popLimit(outer);
     }
-    if (unknown !== undefined) m._unknownTaggedFields = unknown;
   }
+  const m: EndQuorumEpochResponse = {
+    errorCode: f_errorCode,
+    topics: f_topics,
+    nodeEndpoints: f_nodeEndpoints === undefined ? [] : f_nodeEndpoints,
+  };
+  if (unknown !== undefined) m._unknownTaggedFields = unknown;
   return m;
 }
 
@@ -401,21 +401,21 @@ export function readEndQuorumEpochResponseTopicData(r: Reader, version: number):
     for (let i = 0; i < n; i++) a.push(readEndQuorumEpochResponsePartitionData(r, version));
     f_partitions = a;
   }
-  const m: EndQuorumEpochResponseTopicData = {
-    topicName: f_topicName,
-    partitions: f_partitions,
-  };
+  let unknown: TaggedField[] | undefined;
   if (flex) {
-    let unknown: TaggedField[] | undefined;
     const count = r.unsignedVarint();
-    for (let i = 0; i < count; i++) {
+    for (let k = 0; k < count; k++) {
       const tag = r.unsignedVarint();
       const outer = r.pushLimit(r.unsignedVarint());
       (unknown ??= []).push({ tag, data: r.raw(r.remaining) });
       r.popLimit(outer);
     }
-    if (unknown !== undefined) m._unknownTaggedFields = unknown;
   }
+  const m: EndQuorumEpochResponseTopicData = {
+    topicName: f_topicName,
+    partitions: f_partitions,
+  };
+  if (unknown !== undefined) m._unknownTaggedFields = unknown;
   return m;
 }
 
@@ -439,23 +439,23 @@ export function readEndQuorumEpochResponsePartitionData(r: Reader, version: numb
   const f_errorCode: number = r.int16();
   const f_leaderId: number = r.int32();
   const f_leaderEpoch: number = r.int32();
+  let unknown: TaggedField[] | undefined;
+  if (flex) {
+    const count = r.unsignedVarint();
+    for (let k = 0; k < count; k++) {
+      const tag = r.unsignedVarint();
+      const outer = r.pushLimit(r.unsignedVarint());
+      (unknown ??= []).push({ tag, data: r.raw(r.remaining) });
+      r.popLimit(outer);
+    }
+  }
   const m: EndQuorumEpochResponsePartitionData = {
     partitionIndex: f_partitionIndex,
     errorCode: f_errorCode,
     leaderId: f_leaderId,
     leaderEpoch: f_leaderEpoch,
   };
-  if (flex) {
-    let unknown: TaggedField[] | undefined;
-    const count = r.unsignedVarint();
-    for (let i = 0; i < count; i++) {
-      const tag = r.unsignedVarint();
-      const outer = r.pushLimit(r.unsignedVarint());
-      (unknown ??= []).push({ tag, data: r.raw(r.remaining) });
-      r.popLimit(outer);
-    }
-    if (unknown !== undefined) m._unknownTaggedFields = unknown;
-  }
+  if (unknown !== undefined) m._unknownTaggedFields = unknown;
   return m;
 }
 
@@ -485,22 +485,22 @@ export function readEndQuorumEpochResponseNodeEndpoint(r: Reader, version: numbe
   if (version >= 1) {
     f_port = r.uint16();
   } else f_port = 0;
-  const m: EndQuorumEpochResponseNodeEndpoint = {
-    nodeId: f_nodeId,
-    host: f_host,
-    port: f_port,
-  };
+  let unknown: TaggedField[] | undefined;
   if (flex) {
-    let unknown: TaggedField[] | undefined;
     const count = r.unsignedVarint();
-    for (let i = 0; i < count; i++) {
+    for (let k = 0; k < count; k++) {
       const tag = r.unsignedVarint();
       const outer = r.pushLimit(r.unsignedVarint());
       (unknown ??= []).push({ tag, data: r.raw(r.remaining) });
       r.popLimit(outer);
     }
-    if (unknown !== undefined) m._unknownTaggedFields = unknown;
   }
+  const m: EndQuorumEpochResponseNodeEndpoint = {
+    nodeId: f_nodeId,
+    host: f_host,
+    port: f_port,
+  };
+  if (unknown !== undefined) m._unknownTaggedFields = unknown;
   return m;
 }
 

@@ -16,19 +16,19 @@ export function readEnvelopeRequest(r: Reader, _version: number): EnvelopeReques
   const f_requestData: Buffer = r.bytes(true);
   const f_requestPrincipal: Buffer | null = r.nullableBytes(true);
   const f_clientHostAddress: Buffer = r.bytes(true);
-  const m: EnvelopeRequest = {
-    requestData: f_requestData,
-    requestPrincipal: f_requestPrincipal,
-    clientHostAddress: f_clientHostAddress,
-  };
   let unknown: TaggedField[] | undefined;
   const count = r.unsignedVarint();
-  for (let i = 0; i < count; i++) {
+  for (let k = 0; k < count; k++) {
     const tag = r.unsignedVarint();
     const outer = r.pushLimit(r.unsignedVarint());
     (unknown ??= []).push({ tag, data: r.raw(r.remaining) });
     r.popLimit(outer);
   }
+  const m: EnvelopeRequest = {
+    requestData: f_requestData,
+    requestPrincipal: f_requestPrincipal,
+    clientHostAddress: f_clientHostAddress,
+  };
   if (unknown !== undefined) m._unknownTaggedFields = unknown;
   return m;
 }
@@ -50,18 +50,18 @@ export interface EnvelopeResponse {
 export function readEnvelopeResponse(r: Reader, _version: number): EnvelopeResponse {
   const f_responseData: Buffer | null = r.nullableBytes(true);
   const f_errorCode: number = r.int16();
-  const m: EnvelopeResponse = {
-    responseData: f_responseData,
-    errorCode: f_errorCode,
-  };
   let unknown: TaggedField[] | undefined;
   const count = r.unsignedVarint();
-  for (let i = 0; i < count; i++) {
+  for (let k = 0; k < count; k++) {
     const tag = r.unsignedVarint();
     const outer = r.pushLimit(r.unsignedVarint());
     (unknown ??= []).push({ tag, data: r.raw(r.remaining) });
     r.popLimit(outer);
   }
+  const m: EnvelopeResponse = {
+    responseData: f_responseData,
+    errorCode: f_errorCode,
+  };
   if (unknown !== undefined) m._unknownTaggedFields = unknown;
   return m;
 }

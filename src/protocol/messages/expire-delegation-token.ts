@@ -15,21 +15,21 @@ export function readExpireDelegationTokenRequest(r: Reader, version: number): Ex
   const flex = version >= 2;
   const f_hmac: Buffer = r.bytes(flex);
   const f_expiryTimePeriodMs: bigint = r.int64();
-  const m: ExpireDelegationTokenRequest = {
-    hmac: f_hmac,
-    expiryTimePeriodMs: f_expiryTimePeriodMs,
-  };
+  let unknown: TaggedField[] | undefined;
   if (flex) {
-    let unknown: TaggedField[] | undefined;
     const count = r.unsignedVarint();
-    for (let i = 0; i < count; i++) {
+    for (let k = 0; k < count; k++) {
       const tag = r.unsignedVarint();
       const outer = r.pushLimit(r.unsignedVarint());
       (unknown ??= []).push({ tag, data: r.raw(r.remaining) });
       r.popLimit(outer);
     }
-    if (unknown !== undefined) m._unknownTaggedFields = unknown;
   }
+  const m: ExpireDelegationTokenRequest = {
+    hmac: f_hmac,
+    expiryTimePeriodMs: f_expiryTimePeriodMs,
+  };
+  if (unknown !== undefined) m._unknownTaggedFields = unknown;
   return m;
 }
 
@@ -55,22 +55,22 @@ export function readExpireDelegationTokenResponse(r: Reader, version: number): E
   const f_errorCode: number = r.int16();
   const f_expiryTimestampMs: bigint = r.int64();
   const f_throttleTimeMs: number = r.int32();
-  const m: ExpireDelegationTokenResponse = {
-    errorCode: f_errorCode,
-    expiryTimestampMs: f_expiryTimestampMs,
-    throttleTimeMs: f_throttleTimeMs,
-  };
+  let unknown: TaggedField[] | undefined;
   if (flex) {
-    let unknown: TaggedField[] | undefined;
     const count = r.unsignedVarint();
-    for (let i = 0; i < count; i++) {
+    for (let k = 0; k < count; k++) {
       const tag = r.unsignedVarint();
       const outer = r.pushLimit(r.unsignedVarint());
       (unknown ??= []).push({ tag, data: r.raw(r.remaining) });
       r.popLimit(outer);
     }
-    if (unknown !== undefined) m._unknownTaggedFields = unknown;
   }
+  const m: ExpireDelegationTokenResponse = {
+    errorCode: f_errorCode,
+    expiryTimestampMs: f_expiryTimestampMs,
+    throttleTimeMs: f_throttleTimeMs,
+  };
+  if (unknown !== undefined) m._unknownTaggedFields = unknown;
   return m;
 }
 

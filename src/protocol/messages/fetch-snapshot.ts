@@ -45,15 +45,9 @@ export function readFetchSnapshotRequest(r: Reader, version: number): FetchSnaps
     for (let i = 0; i < n; i++) a.push(readFetchSnapshotRequestTopicSnapshot(r, version));
     f_topics = a;
   }
-  const m: FetchSnapshotRequest = {
-    clusterId: f_clusterId === undefined ? null : f_clusterId,
-    replicaId: f_replicaId,
-    maxBytes: f_maxBytes,
-    topics: f_topics,
-  };
   let unknown: TaggedField[] | undefined;
   const count = r.unsignedVarint();
-  for (let i = 0; i < count; i++) {
+  for (let k = 0; k < count; k++) {
     const tag = r.unsignedVarint();
     const outer = r.pushLimit(r.unsignedVarint());
     if (tag === 0) {
@@ -61,6 +55,12 @@ export function readFetchSnapshotRequest(r: Reader, version: number): FetchSnaps
     } else (unknown ??= []).push({ tag, data: r.raw(r.remaining) });
     r.popLimit(outer);
   }
+  const m: FetchSnapshotRequest = {
+    clusterId: f_clusterId === undefined ? null : f_clusterId,
+    replicaId: f_replicaId,
+    maxBytes: f_maxBytes,
+    topics: f_topics,
+  };
   if (unknown !== undefined) m._unknownTaggedFields = unknown;
   return m;
 }
@@ -91,18 +91,18 @@ export function readFetchSnapshotRequestTopicSnapshot(r: Reader, version: number
     for (let i = 0; i < n; i++) a.push(readFetchSnapshotRequestPartitionSnapshot(r, version));
     f_partitions = a;
   }
-  const m: FetchSnapshotRequestTopicSnapshot = {
-    name: f_name,
-    partitions: f_partitions,
-  };
   let unknown: TaggedField[] | undefined;
   const count = r.unsignedVarint();
-  for (let i = 0; i < count; i++) {
+  for (let k = 0; k < count; k++) {
     const tag = r.unsignedVarint();
     const outer = r.pushLimit(r.unsignedVarint());
     (unknown ??= []).push({ tag, data: r.raw(r.remaining) });
     r.popLimit(outer);
   }
+  const m: FetchSnapshotRequestTopicSnapshot = {
+    name: f_name,
+    partitions: f_partitions,
+  };
   if (unknown !== undefined) m._unknownTaggedFields = unknown;
   return m;
 }
@@ -124,16 +124,9 @@ export function readFetchSnapshotRequestPartitionSnapshot(r: Reader, version: nu
   const f_snapshotId: FetchSnapshotRequestSnapshotId = readFetchSnapshotRequestSnapshotId(r, version);
   const f_position: bigint = r.int64();
   let f_replicaDirectoryId: string | undefined;
-  const m: FetchSnapshotRequestPartitionSnapshot = {
-    partition: f_partition,
-    currentLeaderEpoch: f_currentLeaderEpoch,
-    snapshotId: f_snapshotId,
-    position: f_position,
-    replicaDirectoryId: f_replicaDirectoryId === undefined ? ZERO_UUID : f_replicaDirectoryId,
-  };
   let unknown: TaggedField[] | undefined;
   const count = r.unsignedVarint();
-  for (let i = 0; i < count; i++) {
+  for (let k = 0; k < count; k++) {
     const tag = r.unsignedVarint();
     const outer = r.pushLimit(r.unsignedVarint());
     if (tag === 0 && version >= 1) {
@@ -141,6 +134,13 @@ export function readFetchSnapshotRequestPartitionSnapshot(r: Reader, version: nu
     } else (unknown ??= []).push({ tag, data: r.raw(r.remaining) });
     r.popLimit(outer);
   }
+  const m: FetchSnapshotRequestPartitionSnapshot = {
+    partition: f_partition,
+    currentLeaderEpoch: f_currentLeaderEpoch,
+    snapshotId: f_snapshotId,
+    position: f_position,
+    replicaDirectoryId: f_replicaDirectoryId === undefined ? ZERO_UUID : f_replicaDirectoryId,
+  };
   if (unknown !== undefined) m._unknownTaggedFields = unknown;
   return m;
 }
@@ -162,18 +162,18 @@ export function writeFetchSnapshotRequestPartitionSnapshot(w: Writer, version: n
 export function readFetchSnapshotRequestSnapshotId(r: Reader, _version: number): FetchSnapshotRequestSnapshotId {
   const f_endOffset: bigint = r.int64();
   const f_epoch: number = r.int32();
-  const m: FetchSnapshotRequestSnapshotId = {
-    endOffset: f_endOffset,
-    epoch: f_epoch,
-  };
   let unknown: TaggedField[] | undefined;
   const count = r.unsignedVarint();
-  for (let i = 0; i < count; i++) {
+  for (let k = 0; k < count; k++) {
     const tag = r.unsignedVarint();
     const outer = r.pushLimit(r.unsignedVarint());
     (unknown ??= []).push({ tag, data: r.raw(r.remaining) });
     r.popLimit(outer);
   }
+  const m: FetchSnapshotRequestSnapshotId = {
+    endOffset: f_endOffset,
+    epoch: f_epoch,
+  };
   if (unknown !== undefined) m._unknownTaggedFields = unknown;
   return m;
 }
@@ -240,15 +240,9 @@ export function readFetchSnapshotResponse(r: Reader, version: number): FetchSnap
     f_topics = a;
   }
   let f_nodeEndpoints: FetchSnapshotResponseNodeEndpoint[] | undefined;
-  const m: FetchSnapshotResponse = {
-    throttleTimeMs: f_throttleTimeMs,
-    errorCode: f_errorCode,
-    topics: f_topics,
-    nodeEndpoints: f_nodeEndpoints === undefined ? [] : f_nodeEndpoints,
-  };
   let unknown: TaggedField[] | undefined;
   const count = r.unsignedVarint();
-  for (let i = 0; i < count; i++) {
+  for (let k = 0; k < count; k++) {
     const tag = r.unsignedVarint();
     const outer = r.pushLimit(r.unsignedVarint());
     if (tag === 0 && version >= 1) {
@@ -261,6 +255,12 @@ export function readFetchSnapshotResponse(r: Reader, version: number): FetchSnap
     } else (unknown ??= []).push({ tag, data: r.raw(r.remaining) });
     r.popLimit(outer);
   }
+  const m: FetchSnapshotResponse = {
+    throttleTimeMs: f_throttleTimeMs,
+    errorCode: f_errorCode,
+    topics: f_topics,
+    nodeEndpoints: f_nodeEndpoints === undefined ? [] : f_nodeEndpoints,
+  };
   if (unknown !== undefined) m._unknownTaggedFields = unknown;
   return m;
 }
@@ -295,18 +295,18 @@ export function readFetchSnapshotResponseTopicSnapshot(r: Reader, version: numbe
     for (let i = 0; i < n; i++) a.push(readFetchSnapshotResponsePartitionSnapshot(r, version));
     f_partitions = a;
   }
-  const m: FetchSnapshotResponseTopicSnapshot = {
-    name: f_name,
-    partitions: f_partitions,
-  };
   let unknown: TaggedField[] | undefined;
   const count = r.unsignedVarint();
-  for (let i = 0; i < count; i++) {
+  for (let k = 0; k < count; k++) {
     const tag = r.unsignedVarint();
     const outer = r.pushLimit(r.unsignedVarint());
     (unknown ??= []).push({ tag, data: r.raw(r.remaining) });
     r.popLimit(outer);
   }
+  const m: FetchSnapshotResponseTopicSnapshot = {
+    name: f_name,
+    partitions: f_partitions,
+  };
   if (unknown !== undefined) m._unknownTaggedFields = unknown;
   return m;
 }
@@ -330,6 +330,16 @@ export function readFetchSnapshotResponsePartitionSnapshot(r: Reader, version: n
   const f_size: bigint = r.int64();
   const f_position: bigint = r.int64();
   const f_unalignedRecords: Buffer = r.bytes(true);
+  let unknown: TaggedField[] | undefined;
+  const count = r.unsignedVarint();
+  for (let k = 0; k < count; k++) {
+    const tag = r.unsignedVarint();
+    const outer = r.pushLimit(r.unsignedVarint());
+    if (tag === 0) {
+      f_currentLeader = readFetchSnapshotResponseLeaderIdAndEpoch(r, version);
+    } else (unknown ??= []).push({ tag, data: r.raw(r.remaining) });
+    r.popLimit(outer);
+  }
   const m: FetchSnapshotResponsePartitionSnapshot = {
     index: f_index,
     errorCode: f_errorCode,
@@ -339,16 +349,6 @@ export function readFetchSnapshotResponsePartitionSnapshot(r: Reader, version: n
     position: f_position,
     unalignedRecords: f_unalignedRecords,
   };
-  let unknown: TaggedField[] | undefined;
-  const count = r.unsignedVarint();
-  for (let i = 0; i < count; i++) {
-    const tag = r.unsignedVarint();
-    const outer = r.pushLimit(r.unsignedVarint());
-    if (tag === 0) {
-      f_currentLeader = readFetchSnapshotResponseLeaderIdAndEpoch(r, version);
-    } else (unknown ??= []).push({ tag, data: r.raw(r.remaining) });
-    r.popLimit(outer);
-  }
   if (unknown !== undefined) m._unknownTaggedFields = unknown;
   return m;
 }
@@ -372,18 +372,18 @@ export function writeFetchSnapshotResponsePartitionSnapshot(w: Writer, version: 
 export function readFetchSnapshotResponseSnapshotId(r: Reader, _version: number): FetchSnapshotResponseSnapshotId {
   const f_endOffset: bigint = r.int64();
   const f_epoch: number = r.int32();
-  const m: FetchSnapshotResponseSnapshotId = {
-    endOffset: f_endOffset,
-    epoch: f_epoch,
-  };
   let unknown: TaggedField[] | undefined;
   const count = r.unsignedVarint();
-  for (let i = 0; i < count; i++) {
+  for (let k = 0; k < count; k++) {
     const tag = r.unsignedVarint();
     const outer = r.pushLimit(r.unsignedVarint());
     (unknown ??= []).push({ tag, data: r.raw(r.remaining) });
     r.popLimit(outer);
   }
+  const m: FetchSnapshotResponseSnapshotId = {
+    endOffset: f_endOffset,
+    epoch: f_epoch,
+  };
   if (unknown !== undefined) m._unknownTaggedFields = unknown;
   return m;
 }
@@ -398,18 +398,18 @@ export function writeFetchSnapshotResponseSnapshotId(w: Writer, _version: number
 export function readFetchSnapshotResponseLeaderIdAndEpoch(r: Reader, _version: number): FetchSnapshotResponseLeaderIdAndEpoch {
   const f_leaderId: number = r.int32();
   const f_leaderEpoch: number = r.int32();
-  const m: FetchSnapshotResponseLeaderIdAndEpoch = {
-    leaderId: f_leaderId,
-    leaderEpoch: f_leaderEpoch,
-  };
   let unknown: TaggedField[] | undefined;
   const count = r.unsignedVarint();
-  for (let i = 0; i < count; i++) {
+  for (let k = 0; k < count; k++) {
     const tag = r.unsignedVarint();
     const outer = r.pushLimit(r.unsignedVarint());
     (unknown ??= []).push({ tag, data: r.raw(r.remaining) });
     r.popLimit(outer);
   }
+  const m: FetchSnapshotResponseLeaderIdAndEpoch = {
+    leaderId: f_leaderId,
+    leaderEpoch: f_leaderEpoch,
+  };
   if (unknown !== undefined) m._unknownTaggedFields = unknown;
   return m;
 }
@@ -434,19 +434,19 @@ export function readFetchSnapshotResponseNodeEndpoint(r: Reader, version: number
   if (version >= 1) {
     f_port = r.uint16();
   } else f_port = 0;
-  const m: FetchSnapshotResponseNodeEndpoint = {
-    nodeId: f_nodeId,
-    host: f_host,
-    port: f_port,
-  };
   let unknown: TaggedField[] | undefined;
   const count = r.unsignedVarint();
-  for (let i = 0; i < count; i++) {
+  for (let k = 0; k < count; k++) {
     const tag = r.unsignedVarint();
     const outer = r.pushLimit(r.unsignedVarint());
     (unknown ??= []).push({ tag, data: r.raw(r.remaining) });
     r.popLimit(outer);
   }
+  const m: FetchSnapshotResponseNodeEndpoint = {
+    nodeId: f_nodeId,
+    host: f_host,
+    port: f_port,
+  };
   if (unknown !== undefined) m._unknownTaggedFields = unknown;
   return m;
 }

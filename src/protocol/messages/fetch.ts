@@ -98,6 +98,20 @@ export function readFetchRequest(r: Reader, version: number): FetchRequest {
   if (version >= 11) {
     f_rackId = r.string(flex);
   } else f_rackId = "";
+  let unknown: TaggedField[] | undefined;
+  if (flex) {
+    const count = r.unsignedVarint();
+    for (let k = 0; k < count; k++) {
+      const tag = r.unsignedVarint();
+      const outer = r.pushLimit(r.unsignedVarint());
+      if (tag === 0) {
+        f_clusterId = r.nullableString(true);
+      } else if (tag === 1 && version >= 15) {
+        f_replicaState = readFetchRequestReplicaState(r, version);
+      } else (unknown ??= []).push({ tag, data: r.raw(r.remaining) });
+      r.popLimit(outer);
+    }
+  }
   const m: FetchRequest = {
     clusterId: f_clusterId === undefined ? null : f_clusterId,
     replicaId: f_replicaId,
@@ -112,21 +126,7 @@ export function readFetchRequest(r: Reader, version: number): FetchRequest {
     forgottenTopicsData: f_forgottenTopicsData,
     rackId: f_rackId,
   };
-  if (flex) {
-    let unknown: TaggedField[] | undefined;
-    const count = r.unsignedVarint();
-    for (let i = 0; i < count; i++) {
-      const tag = r.unsignedVarint();
-      const outer = r.pushLimit(r.unsignedVarint());
-      if (tag === 0) {
-        f_clusterId = r.nullableString(true);
-      } else if (tag === 1 && version >= 15) {
-        f_replicaState = readFetchRequestReplicaState(r, version);
-      } else (unknown ??= []).push({ tag, data: r.raw(r.remaining) });
-      r.popLimit(outer);
-    }
-    if (unknown !== undefined) m._unknownTaggedFields = unknown;
-  }
+  if (unknown !== undefined) m._unknownTaggedFields = unknown;
   return m;
 }
 
@@ -191,21 +191,21 @@ export function readFetchRequestReplicaState(r: Reader, version: number): FetchR
   if (version >= 15) {
     f_replicaEpoch = r.int64();
   } else f_replicaEpoch = -1n;
-  const m: FetchRequestReplicaState = {
-    replicaId: f_replicaId,
-    replicaEpoch: f_replicaEpoch,
-  };
+  let unknown: TaggedField[] | undefined;
   if (flex) {
-    let unknown: TaggedField[] | undefined;
     const count = r.unsignedVarint();
-    for (let i = 0; i < count; i++) {
+    for (let k = 0; k < count; k++) {
       const tag = r.unsignedVarint();
       const outer = r.pushLimit(r.unsignedVarint());
       (unknown ??= []).push({ tag, data: r.raw(r.remaining) });
       r.popLimit(outer);
     }
-    if (unknown !== undefined) m._unknownTaggedFields = unknown;
   }
+  const m: FetchRequestReplicaState = {
+    replicaId: f_replicaId,
+    replicaEpoch: f_replicaEpoch,
+  };
+  if (unknown !== undefined) m._unknownTaggedFields = unknown;
   return m;
 }
 
@@ -240,22 +240,22 @@ export function readFetchRequestFetchTopic(r: Reader, version: number): FetchReq
     for (let i = 0; i < n; i++) a.push(readFetchRequestFetchPartition(r, version));
     f_partitions = a;
   }
-  const m: FetchRequestFetchTopic = {
-    topic: f_topic,
-    topicId: f_topicId,
-    partitions: f_partitions,
-  };
+  let unknown: TaggedField[] | undefined;
   if (flex) {
-    let unknown: TaggedField[] | undefined;
     const count = r.unsignedVarint();
-    for (let i = 0; i < count; i++) {
+    for (let k = 0; k < count; k++) {
       const tag = r.unsignedVarint();
       const outer = r.pushLimit(r.unsignedVarint());
       (unknown ??= []).push({ tag, data: r.raw(r.remaining) });
       r.popLimit(outer);
     }
-    if (unknown !== undefined) m._unknownTaggedFields = unknown;
   }
+  const m: FetchRequestFetchTopic = {
+    topic: f_topic,
+    topicId: f_topicId,
+    partitions: f_partitions,
+  };
+  if (unknown !== undefined) m._unknownTaggedFields = unknown;
   return m;
 }
 
@@ -296,6 +296,18 @@ export function readFetchRequestFetchPartition(r: Reader, version: number): Fetc
   } else f_logStartOffset = -1n;
   const f_partitionMaxBytes: number = r.int32();
   let f_replicaDirectoryId: string | undefined;
+  let unknown: TaggedField[] | undefined;
+  if (flex) {
+    const count = r.unsignedVarint();
+    for (let k = 0; k < count; k++) {
+      const tag = r.unsignedVarint();
+      const outer = r.pushLimit(r.unsignedVarint());
+      if (tag === 0 && version >= 17) {
+        f_replicaDirectoryId = r.uuid();
+      } else (unknown ??= []).push({ tag, data: r.raw(r.remaining) });
+      r.popLimit(outer);
+    }
+  }
   const m: FetchRequestFetchPartition = {
     partition: f_partition,
     currentLeaderEpoch: f_currentLeaderEpoch,
@@ -305,19 +317,7 @@ export function readFetchRequestFetchPartition(r: Reader, version: number): Fetc
     partitionMaxBytes: f_partitionMaxBytes,
     replicaDirectoryId: f_replicaDirectoryId === undefined ? ZERO_UUID : f_replicaDirectoryId,
   };
-  if (flex) {
-    let unknown: TaggedField[] | undefined;
-    const count = r.unsignedVarint();
-    for (let i = 0; i < count; i++) {
-      const tag = r.unsignedVarint();
-      const outer = r.pushLimit(r.unsignedVarint());
-      if (tag === 0 && version >= 17) {
-        f_replicaDirectoryId = r.uuid();
-      } else (unknown ??= []).push({ tag, data: r.raw(r.remaining) });
-      r.popLimit(outer);
-    }
-    if (unknown !== undefined) m._unknownTaggedFields = unknown;
-  }
+  if (unknown !== undefined) m._unknownTaggedFields = unknown;
   return m;
 }
 
@@ -365,22 +365,22 @@ export function readFetchRequestForgottenTopic(r: Reader, version: number): Fetc
       f_partitions = a;
     }
   } else f_partitions = [];
-  const m: FetchRequestForgottenTopic = {
-    topic: f_topic,
-    topicId: f_topicId,
-    partitions: f_partitions,
-  };
+  let unknown: TaggedField[] | undefined;
   if (flex) {
-    let unknown: TaggedField[] | undefined;
     const count = r.unsignedVarint();
-    for (let i = 0; i < count; i++) {
+    for (let k = 0; k < count; k++) {
       const tag = r.unsignedVarint();
       const outer = r.pushLimit(r.unsignedVarint());
       (unknown ??= []).push({ tag, data: r.raw(r.remaining) });
       r.popLimit(outer);
     }
-    if (unknown !== undefined) m._unknownTaggedFields = unknown;
   }
+  const m: FetchRequestForgottenTopic = {
+    topic: f_topic,
+    topicId: f_topicId,
+    partitions: f_partitions,
+  };
+  if (unknown !== undefined) m._unknownTaggedFields = unknown;
   return m;
 }
 
@@ -503,17 +503,10 @@ export function readFetchResponse(r: Reader, version: number): FetchResponse {
     f_responses = a;
   }
   let f_nodeEndpoints: FetchResponseNodeEndpoint[] | undefined;
-  const m: FetchResponse = {
-    throttleTimeMs: f_throttleTimeMs,
-    errorCode: f_errorCode,
-    sessionId: f_sessionId,
-    responses: f_responses,
-    nodeEndpoints: f_nodeEndpoints === undefined ? [] : f_nodeEndpoints,
-  };
+  let unknown: TaggedField[] | undefined;
   if (flex) {
-    let unknown: TaggedField[] | undefined;
     const count = r.unsignedVarint();
-    for (let i = 0; i < count; i++) {
+    for (let k = 0; k < count; k++) {
       const tag = r.unsignedVarint();
       const outer = r.pushLimit(r.unsignedVarint());
       if (tag === 0 && version >= 16) {
@@ -526,8 +519,15 @@ export function readFetchResponse(r: Reader, version: number): FetchResponse {
       } else (unknown ??= []).push({ tag, data: r.raw(r.remaining) });
       r.popLimit(outer);
     }
-    if (unknown !== undefined) m._unknownTaggedFields = unknown;
   }
+  const m: FetchResponse = {
+    throttleTimeMs: f_throttleTimeMs,
+    errorCode: f_errorCode,
+    sessionId: f_sessionId,
+    responses: f_responses,
+    nodeEndpoints: f_nodeEndpoints === undefined ? [] : f_nodeEndpoints,
+  };
+  if (unknown !== undefined) m._unknownTaggedFields = unknown;
   return m;
 }
 
@@ -580,22 +580,22 @@ export function readFetchResponseFetchableTopicResponse(r: Reader, version: numb
     for (let i = 0; i < n; i++) a.push(readFetchResponsePartitionData(r, version));
     f_partitions = a;
   }
-  const m: FetchResponseFetchableTopicResponse = {
-    topic: f_topic,
-    topicId: f_topicId,
-    partitions: f_partitions,
-  };
+  let unknown: TaggedField[] | undefined;
   if (flex) {
-    let unknown: TaggedField[] | undefined;
     const count = r.unsignedVarint();
-    for (let i = 0; i < count; i++) {
+    for (let k = 0; k < count; k++) {
       const tag = r.unsignedVarint();
       const outer = r.pushLimit(r.unsignedVarint());
       (unknown ??= []).push({ tag, data: r.raw(r.remaining) });
       r.popLimit(outer);
     }
-    if (unknown !== undefined) m._unknownTaggedFields = unknown;
   }
+  const m: FetchResponseFetchableTopicResponse = {
+    topic: f_topic,
+    topicId: f_topicId,
+    partitions: f_partitions,
+  };
+  if (unknown !== undefined) m._unknownTaggedFields = unknown;
   return m;
 }
 
@@ -651,6 +651,22 @@ export function readFetchResponsePartitionData(r: Reader, version: number): Fetc
     f_preferredReadReplica = r.int32();
   } else f_preferredReadReplica = -1;
   const f_records: Buffer | null = r.nullableBytes(flex);
+  let unknown: TaggedField[] | undefined;
+  if (flex) {
+    const count = r.unsignedVarint();
+    for (let k = 0; k < count; k++) {
+      const tag = r.unsignedVarint();
+      const outer = r.pushLimit(r.unsignedVarint());
+      if (tag === 0) {
+        f_divergingEpoch = readFetchResponseEpochEndOffset(r, version);
+      } else if (tag === 1) {
+        f_currentLeader = readFetchResponseLeaderIdAndEpoch(r, version);
+      } else if (tag === 2) {
+        f_snapshotId = readFetchResponseSnapshotId(r, version);
+      } else (unknown ??= []).push({ tag, data: r.raw(r.remaining) });
+      r.popLimit(outer);
+    }
+  }
   const m: FetchResponsePartitionData = {
     partitionIndex: f_partitionIndex,
     errorCode: f_errorCode,
@@ -664,23 +680,7 @@ export function readFetchResponsePartitionData(r: Reader, version: number): Fetc
     preferredReadReplica: f_preferredReadReplica,
     records: f_records,
   };
-  if (flex) {
-    let unknown: TaggedField[] | undefined;
-    const count = r.unsignedVarint();
-    for (let i = 0; i < count; i++) {
-      const tag = r.unsignedVarint();
-      const outer = r.pushLimit(r.unsignedVarint());
-      if (tag === 0) {
-        f_divergingEpoch = readFetchResponseEpochEndOffset(r, version);
-      } else if (tag === 1) {
-        f_currentLeader = readFetchResponseLeaderIdAndEpoch(r, version);
-      } else if (tag === 2) {
-        f_snapshotId = readFetchResponseSnapshotId(r, version);
-      } else (unknown ??= []).push({ tag, data: r.raw(r.remaining) });
-      r.popLimit(outer);
-    }
-    if (unknown !== undefined) m._unknownTaggedFields = unknown;
-  }
+  if (unknown !== undefined) m._unknownTaggedFields = unknown;
   return m;
 }
 
@@ -743,21 +743,21 @@ export function readFetchResponseEpochEndOffset(r: Reader, version: number): Fet
   if (version >= 12) {
     f_endOffset = r.int64();
   } else f_endOffset = -1n;
-  const m: FetchResponseEpochEndOffset = {
-    epoch: f_epoch,
-    endOffset: f_endOffset,
-  };
+  let unknown: TaggedField[] | undefined;
   if (flex) {
-    let unknown: TaggedField[] | undefined;
     const count = r.unsignedVarint();
-    for (let i = 0; i < count; i++) {
+    for (let k = 0; k < count; k++) {
       const tag = r.unsignedVarint();
       const outer = r.pushLimit(r.unsignedVarint());
       (unknown ??= []).push({ tag, data: r.raw(r.remaining) });
       r.popLimit(outer);
     }
-    if (unknown !== undefined) m._unknownTaggedFields = unknown;
   }
+  const m: FetchResponseEpochEndOffset = {
+    epoch: f_epoch,
+    endOffset: f_endOffset,
+  };
+  if (unknown !== undefined) m._unknownTaggedFields = unknown;
   return m;
 }
 
@@ -785,21 +785,21 @@ export function readFetchResponseLeaderIdAndEpoch(r: Reader, version: number): F
   if (version >= 12) {
     f_leaderEpoch = r.int32();
   } else f_leaderEpoch = -1;
-  const m: FetchResponseLeaderIdAndEpoch = {
-    leaderId: f_leaderId,
-    leaderEpoch: f_leaderEpoch,
-  };
+  let unknown: TaggedField[] | undefined;
   if (flex) {
-    let unknown: TaggedField[] | undefined;
     const count = r.unsignedVarint();
-    for (let i = 0; i < count; i++) {
+    for (let k = 0; k < count; k++) {
       const tag = r.unsignedVarint();
       const outer = r.pushLimit(r.unsignedVarint());
       (unknown ??= []).push({ tag, data: r.raw(r.remaining) });
       r.popLimit(outer);
     }
-    if (unknown !== undefined) m._unknownTaggedFields = unknown;
   }
+  const m: FetchResponseLeaderIdAndEpoch = {
+    leaderId: f_leaderId,
+    leaderEpoch: f_leaderEpoch,
+  };
+  if (unknown !== undefined) m._unknownTaggedFields = unknown;
   return m;
 }
 
@@ -821,21 +821,21 @@ export function readFetchResponseSnapshotId(r: Reader, version: number): FetchRe
   const flex = version >= 12;
   const f_endOffset: bigint = r.int64();
   const f_epoch: number = r.int32();
-  const m: FetchResponseSnapshotId = {
-    endOffset: f_endOffset,
-    epoch: f_epoch,
-  };
+  let unknown: TaggedField[] | undefined;
   if (flex) {
-    let unknown: TaggedField[] | undefined;
     const count = r.unsignedVarint();
-    for (let i = 0; i < count; i++) {
+    for (let k = 0; k < count; k++) {
       const tag = r.unsignedVarint();
       const outer = r.pushLimit(r.unsignedVarint());
       (unknown ??= []).push({ tag, data: r.raw(r.remaining) });
       r.popLimit(outer);
     }
-    if (unknown !== undefined) m._unknownTaggedFields = unknown;
   }
+  const m: FetchResponseSnapshotId = {
+    endOffset: f_endOffset,
+    epoch: f_epoch,
+  };
+  if (unknown !== undefined) m._unknownTaggedFields = unknown;
   return m;
 }
 
@@ -859,21 +859,21 @@ export function readFetchResponseAbortedTransaction(r: Reader, version: number):
   if (version >= 4) {
     f_firstOffset = r.int64();
   } else f_firstOffset = 0n;
-  const m: FetchResponseAbortedTransaction = {
-    producerId: f_producerId,
-    firstOffset: f_firstOffset,
-  };
+  let unknown: TaggedField[] | undefined;
   if (flex) {
-    let unknown: TaggedField[] | undefined;
     const count = r.unsignedVarint();
-    for (let i = 0; i < count; i++) {
+    for (let k = 0; k < count; k++) {
       const tag = r.unsignedVarint();
       const outer = r.pushLimit(r.unsignedVarint());
       (unknown ??= []).push({ tag, data: r.raw(r.remaining) });
       r.popLimit(outer);
     }
-    if (unknown !== undefined) m._unknownTaggedFields = unknown;
   }
+  const m: FetchResponseAbortedTransaction = {
+    producerId: f_producerId,
+    firstOffset: f_firstOffset,
+  };
+  if (unknown !== undefined) m._unknownTaggedFields = unknown;
   return m;
 }
 
@@ -909,23 +909,23 @@ export function readFetchResponseNodeEndpoint(r: Reader, version: number): Fetch
   if (version >= 16) {
     f_rack = r.nullableString(true);
   } else f_rack = null;
+  let unknown: TaggedField[] | undefined;
+  if (flex) {
+    const count = r.unsignedVarint();
+    for (let k = 0; k < count; k++) {
+      const tag = r.unsignedVarint();
+      const outer = r.pushLimit(r.unsignedVarint());
+      (unknown ??= []).push({ tag, data: r.raw(r.remaining) });
+      r.popLimit(outer);
+    }
+  }
   const m: FetchResponseNodeEndpoint = {
     nodeId: f_nodeId,
     host: f_host,
     port: f_port,
     rack: f_rack,
   };
-  if (flex) {
-    let unknown: TaggedField[] | undefined;
-    const count = r.unsignedVarint();
-    for (let i = 0; i < count; i++) {
-      const tag = r.unsignedVarint();
-      const outer = r.pushLimit(r.unsignedVarint());
-      (unknown ??= []).push({ tag, data: r.raw(r.remaining) });
-      r.popLimit(outer);
-    }
-    if (unknown !== undefined) m._unknownTaggedFields = unknown;
-  }
+  if (unknown !== undefined) m._unknownTaggedFields = unknown;
   return m;
 }
 

@@ -31,22 +31,22 @@ export function readFindCoordinatorRequest(r: Reader, version: number): FindCoor
       f_coordinatorKeys = a;
     }
   } else f_coordinatorKeys = [];
-  const m: FindCoordinatorRequest = {
-    key: f_key,
-    keyType: f_keyType,
-    coordinatorKeys: f_coordinatorKeys,
-  };
+  let unknown: TaggedField[] | undefined;
   if (flex) {
-    let unknown: TaggedField[] | undefined;
     const count = r.unsignedVarint();
-    for (let i = 0; i < count; i++) {
+    for (let k = 0; k < count; k++) {
       const tag = r.unsignedVarint();
       const outer = r.pushLimit(r.unsignedVarint());
       (unknown ??= []).push({ tag, data: r.raw(r.remaining) });
       r.popLimit(outer);
     }
-    if (unknown !== undefined) m._unknownTaggedFields = unknown;
   }
+  const m: FindCoordinatorRequest = {
+    key: f_key,
+    keyType: f_keyType,
+    coordinatorKeys: f_coordinatorKeys,
+  };
+  if (unknown !== undefined) m._unknownTaggedFields = unknown;
   return m;
 }
 
@@ -127,6 +127,16 @@ export function readFindCoordinatorResponse(r: Reader, version: number): FindCoo
       f_coordinators = a;
     }
   } else f_coordinators = [];
+  let unknown: TaggedField[] | undefined;
+  if (flex) {
+    const count = r.unsignedVarint();
+    for (let k = 0; k < count; k++) {
+      const tag = r.unsignedVarint();
+      const outer = r.pushLimit(r.unsignedVarint());
+      (unknown ??= []).push({ tag, data: r.raw(r.remaining) });
+      r.popLimit(outer);
+    }
+  }
   const m: FindCoordinatorResponse = {
     throttleTimeMs: f_throttleTimeMs,
     errorCode: f_errorCode,
@@ -136,17 +146,7 @@ export function readFindCoordinatorResponse(r: Reader, version: number): FindCoo
     port: f_port,
     coordinators: f_coordinators,
   };
-  if (flex) {
-    let unknown: TaggedField[] | undefined;
-    const count = r.unsignedVarint();
-    for (let i = 0; i < count; i++) {
-      const tag = r.unsignedVarint();
-      const outer = r.pushLimit(r.unsignedVarint());
-      (unknown ??= []).push({ tag, data: r.raw(r.remaining) });
-      r.popLimit(outer);
-    }
-    if (unknown !== undefined) m._unknownTaggedFields = unknown;
-  }
+  if (unknown !== undefined) m._unknownTaggedFields = unknown;
   return m;
 }
 
@@ -209,6 +209,16 @@ export function readFindCoordinatorResponseCoordinator(r: Reader, version: numbe
   if (version >= 4) {
     f_errorMessage = r.nullableString(true);
   } else f_errorMessage = "";
+  let unknown: TaggedField[] | undefined;
+  if (flex) {
+    const count = r.unsignedVarint();
+    for (let k = 0; k < count; k++) {
+      const tag = r.unsignedVarint();
+      const outer = r.pushLimit(r.unsignedVarint());
+      (unknown ??= []).push({ tag, data: r.raw(r.remaining) });
+      r.popLimit(outer);
+    }
+  }
   const m: FindCoordinatorResponseCoordinator = {
     key: f_key,
     nodeId: f_nodeId,
@@ -217,17 +227,7 @@ export function readFindCoordinatorResponseCoordinator(r: Reader, version: numbe
     errorCode: f_errorCode,
     errorMessage: f_errorMessage,
   };
-  if (flex) {
-    let unknown: TaggedField[] | undefined;
-    const count = r.unsignedVarint();
-    for (let i = 0; i < count; i++) {
-      const tag = r.unsignedVarint();
-      const outer = r.pushLimit(r.unsignedVarint());
-      (unknown ??= []).push({ tag, data: r.raw(r.remaining) });
-      r.popLimit(outer);
-    }
-    if (unknown !== undefined) m._unknownTaggedFields = unknown;
-  }
+  if (unknown !== undefined) m._unknownTaggedFields = unknown;
   return m;
 }
 

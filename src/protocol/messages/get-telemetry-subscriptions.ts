@@ -12,17 +12,17 @@ export interface GetTelemetrySubscriptionsRequest {
 
 export function readGetTelemetrySubscriptionsRequest(r: Reader, _version: number): GetTelemetrySubscriptionsRequest {
   const f_clientInstanceId: string = r.uuid();
-  const m: GetTelemetrySubscriptionsRequest = {
-    clientInstanceId: f_clientInstanceId,
-  };
   let unknown: TaggedField[] | undefined;
   const count = r.unsignedVarint();
-  for (let i = 0; i < count; i++) {
+  for (let k = 0; k < count; k++) {
     const tag = r.unsignedVarint();
     const outer = r.pushLimit(r.unsignedVarint());
     (unknown ??= []).push({ tag, data: r.raw(r.remaining) });
     r.popLimit(outer);
   }
+  const m: GetTelemetrySubscriptionsRequest = {
+    clientInstanceId: f_clientInstanceId,
+  };
   if (unknown !== undefined) m._unknownTaggedFields = unknown;
   return m;
 }
@@ -68,6 +68,14 @@ export function readGetTelemetrySubscriptionsResponse(r: Reader, _version: numbe
     for (let i = 0; i < n; i++) a.push(r.string(true));
     f_requestedMetrics = a;
   }
+  let unknown: TaggedField[] | undefined;
+  const count = r.unsignedVarint();
+  for (let k = 0; k < count; k++) {
+    const tag = r.unsignedVarint();
+    const outer = r.pushLimit(r.unsignedVarint());
+    (unknown ??= []).push({ tag, data: r.raw(r.remaining) });
+    r.popLimit(outer);
+  }
   const m: GetTelemetrySubscriptionsResponse = {
     throttleTimeMs: f_throttleTimeMs,
     errorCode: f_errorCode,
@@ -79,14 +87,6 @@ export function readGetTelemetrySubscriptionsResponse(r: Reader, _version: numbe
     deltaTemporality: f_deltaTemporality,
     requestedMetrics: f_requestedMetrics,
   };
-  let unknown: TaggedField[] | undefined;
-  const count = r.unsignedVarint();
-  for (let i = 0; i < count; i++) {
-    const tag = r.unsignedVarint();
-    const outer = r.pushLimit(r.unsignedVarint());
-    (unknown ??= []).push({ tag, data: r.raw(r.remaining) });
-    r.popLimit(outer);
-  }
   if (unknown !== undefined) m._unknownTaggedFields = unknown;
   return m;
 }

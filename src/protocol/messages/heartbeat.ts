@@ -22,23 +22,23 @@ export function readHeartbeatRequest(r: Reader, version: number): HeartbeatReque
   if (version >= 3) {
     f_groupInstanceId = r.nullableString(flex);
   } else f_groupInstanceId = null;
+  let unknown: TaggedField[] | undefined;
+  if (flex) {
+    const count = r.unsignedVarint();
+    for (let k = 0; k < count; k++) {
+      const tag = r.unsignedVarint();
+      const outer = r.pushLimit(r.unsignedVarint());
+      (unknown ??= []).push({ tag, data: r.raw(r.remaining) });
+      r.popLimit(outer);
+    }
+  }
   const m: HeartbeatRequest = {
     groupId: f_groupId,
     generationId: f_generationId,
     memberId: f_memberId,
     groupInstanceId: f_groupInstanceId,
   };
-  if (flex) {
-    let unknown: TaggedField[] | undefined;
-    const count = r.unsignedVarint();
-    for (let i = 0; i < count; i++) {
-      const tag = r.unsignedVarint();
-      const outer = r.pushLimit(r.unsignedVarint());
-      (unknown ??= []).push({ tag, data: r.raw(r.remaining) });
-      r.popLimit(outer);
-    }
-    if (unknown !== undefined) m._unknownTaggedFields = unknown;
-  }
+  if (unknown !== undefined) m._unknownTaggedFields = unknown;
   return m;
 }
 
@@ -69,21 +69,21 @@ export function readHeartbeatResponse(r: Reader, version: number): HeartbeatResp
     f_throttleTimeMs = r.int32();
   } else f_throttleTimeMs = 0;
   const f_errorCode: number = r.int16();
-  const m: HeartbeatResponse = {
-    throttleTimeMs: f_throttleTimeMs,
-    errorCode: f_errorCode,
-  };
+  let unknown: TaggedField[] | undefined;
   if (flex) {
-    let unknown: TaggedField[] | undefined;
     const count = r.unsignedVarint();
-    for (let i = 0; i < count; i++) {
+    for (let k = 0; k < count; k++) {
       const tag = r.unsignedVarint();
       const outer = r.pushLimit(r.unsignedVarint());
       (unknown ??= []).push({ tag, data: r.raw(r.remaining) });
       r.popLimit(outer);
     }
-    if (unknown !== undefined) m._unknownTaggedFields = unknown;
   }
+  const m: HeartbeatResponse = {
+    throttleTimeMs: f_throttleTimeMs,
+    errorCode: f_errorCode,
+  };
+  if (unknown !== undefined) m._unknownTaggedFields = unknown;
   return m;
 }
 

@@ -35,21 +35,21 @@ export function readIncrementalAlterConfigsRequest(r: Reader, version: number): 
     f_resources = a;
   }
   const f_validateOnly: boolean = r.bool();
-  const m: IncrementalAlterConfigsRequest = {
-    resources: f_resources,
-    validateOnly: f_validateOnly,
-  };
+  let unknown: TaggedField[] | undefined;
   if (flex) {
-    let unknown: TaggedField[] | undefined;
     const count = r.unsignedVarint();
-    for (let i = 0; i < count; i++) {
+    for (let k = 0; k < count; k++) {
       const tag = r.unsignedVarint();
       const outer = r.pushLimit(r.unsignedVarint());
       (unknown ??= []).push({ tag, data: r.raw(r.remaining) });
       r.popLimit(outer);
     }
-    if (unknown !== undefined) m._unknownTaggedFields = unknown;
   }
+  const m: IncrementalAlterConfigsRequest = {
+    resources: f_resources,
+    validateOnly: f_validateOnly,
+  };
+  if (unknown !== undefined) m._unknownTaggedFields = unknown;
   return m;
 }
 
@@ -78,22 +78,22 @@ export function readIncrementalAlterConfigsRequestAlterConfigsResource(r: Reader
     for (let i = 0; i < n; i++) a.push(readIncrementalAlterConfigsRequestAlterableConfig(r, version));
     f_configs = a;
   }
-  const m: IncrementalAlterConfigsRequestAlterConfigsResource = {
-    resourceType: f_resourceType,
-    resourceName: f_resourceName,
-    configs: f_configs,
-  };
+  let unknown: TaggedField[] | undefined;
   if (flex) {
-    let unknown: TaggedField[] | undefined;
     const count = r.unsignedVarint();
-    for (let i = 0; i < count; i++) {
+    for (let k = 0; k < count; k++) {
       const tag = r.unsignedVarint();
       const outer = r.pushLimit(r.unsignedVarint());
       (unknown ??= []).push({ tag, data: r.raw(r.remaining) });
       r.popLimit(outer);
     }
-    if (unknown !== undefined) m._unknownTaggedFields = unknown;
   }
+  const m: IncrementalAlterConfigsRequestAlterConfigsResource = {
+    resourceType: f_resourceType,
+    resourceName: f_resourceName,
+    configs: f_configs,
+  };
+  if (unknown !== undefined) m._unknownTaggedFields = unknown;
   return m;
 }
 
@@ -117,22 +117,22 @@ export function readIncrementalAlterConfigsRequestAlterableConfig(r: Reader, ver
   const f_name: string = r.string(flex);
   const f_configOperation: number = r.int8();
   const f_value: string | null = r.nullableString(flex);
-  const m: IncrementalAlterConfigsRequestAlterableConfig = {
-    name: f_name,
-    configOperation: f_configOperation,
-    value: f_value,
-  };
+  let unknown: TaggedField[] | undefined;
   if (flex) {
-    let unknown: TaggedField[] | undefined;
     const count = r.unsignedVarint();
-    for (let i = 0; i < count; i++) {
+    for (let k = 0; k < count; k++) {
       const tag = r.unsignedVarint();
       const outer = r.pushLimit(r.unsignedVarint());
       (unknown ??= []).push({ tag, data: r.raw(r.remaining) });
       r.popLimit(outer);
     }
-    if (unknown !== undefined) m._unknownTaggedFields = unknown;
   }
+  const m: IncrementalAlterConfigsRequestAlterableConfig = {
+    name: f_name,
+    configOperation: f_configOperation,
+    value: f_value,
+  };
+  if (unknown !== undefined) m._unknownTaggedFields = unknown;
   return m;
 }
 
@@ -171,21 +171,21 @@ export function readIncrementalAlterConfigsResponse(r: Reader, version: number):
     for (let i = 0; i < n; i++) a.push(readIncrementalAlterConfigsResponseAlterConfigsResourceResponse(r, version));
     f_responses = a;
   }
-  const m: IncrementalAlterConfigsResponse = {
-    throttleTimeMs: f_throttleTimeMs,
-    responses: f_responses,
-  };
+  let unknown: TaggedField[] | undefined;
   if (flex) {
-    let unknown: TaggedField[] | undefined;
     const count = r.unsignedVarint();
-    for (let i = 0; i < count; i++) {
+    for (let k = 0; k < count; k++) {
       const tag = r.unsignedVarint();
       const outer = r.pushLimit(r.unsignedVarint());
       (unknown ??= []).push({ tag, data: r.raw(r.remaining) });
       r.popLimit(outer);
     }
-    if (unknown !== undefined) m._unknownTaggedFields = unknown;
   }
+  const m: IncrementalAlterConfigsResponse = {
+    throttleTimeMs: f_throttleTimeMs,
+    responses: f_responses,
+  };
+  if (unknown !== undefined) m._unknownTaggedFields = unknown;
   return m;
 }
 
@@ -209,23 +209,23 @@ export function readIncrementalAlterConfigsResponseAlterConfigsResourceResponse(
   const f_errorMessage: string | null = r.nullableString(flex);
   const f_resourceType: number = r.int8();
   const f_resourceName: string = r.string(flex);
+  let unknown: TaggedField[] | undefined;
+  if (flex) {
+    const count = r.unsignedVarint();
+    for (let k = 0; k < count; k++) {
+      const tag = r.unsignedVarint();
+      const outer = r.pushLimit(r.unsignedVarint());
+      (unknown ??= []).push({ tag, data: r.raw(r.remaining) });
+      r.popLimit(outer);
+    }
+  }
   const m: IncrementalAlterConfigsResponseAlterConfigsResourceResponse = {
     errorCode: f_errorCode,
     errorMessage: f_errorMessage,
     resourceType: f_resourceType,
     resourceName: f_resourceName,
   };
-  if (flex) {
-    let unknown: TaggedField[] | undefined;
-    const count = r.unsignedVarint();
-    for (let i = 0; i < count; i++) {
-      const tag = r.unsignedVarint();
-      const outer = r.pushLimit(r.unsignedVarint());
-      (unknown ??= []).push({ tag, data: r.raw(r.remaining) });
-      r.popLimit(outer);
-    }
-    if (unknown !== undefined) m._unknownTaggedFields = unknown;
-  }
+  if (unknown !== undefined) m._unknownTaggedFields = unknown;
   return m;
 }
 

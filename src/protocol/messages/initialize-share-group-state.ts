@@ -33,18 +33,18 @@ export function readInitializeShareGroupStateRequest(r: Reader, version: number)
     for (let i = 0; i < n; i++) a.push(readInitializeShareGroupStateRequestInitializeStateData(r, version));
     f_topics = a;
   }
-  const m: InitializeShareGroupStateRequest = {
-    groupId: f_groupId,
-    topics: f_topics,
-  };
   let unknown: TaggedField[] | undefined;
   const count = r.unsignedVarint();
-  for (let i = 0; i < count; i++) {
+  for (let k = 0; k < count; k++) {
     const tag = r.unsignedVarint();
     const outer = r.pushLimit(r.unsignedVarint());
     (unknown ??= []).push({ tag, data: r.raw(r.remaining) });
     r.popLimit(outer);
   }
+  const m: InitializeShareGroupStateRequest = {
+    groupId: f_groupId,
+    topics: f_topics,
+  };
   if (unknown !== undefined) m._unknownTaggedFields = unknown;
   return m;
 }
@@ -69,18 +69,18 @@ export function readInitializeShareGroupStateRequestInitializeStateData(r: Reade
     for (let i = 0; i < n; i++) a.push(readInitializeShareGroupStateRequestPartitionData(r, version));
     f_partitions = a;
   }
-  const m: InitializeShareGroupStateRequestInitializeStateData = {
-    topicId: f_topicId,
-    partitions: f_partitions,
-  };
   let unknown: TaggedField[] | undefined;
   const count = r.unsignedVarint();
-  for (let i = 0; i < count; i++) {
+  for (let k = 0; k < count; k++) {
     const tag = r.unsignedVarint();
     const outer = r.pushLimit(r.unsignedVarint());
     (unknown ??= []).push({ tag, data: r.raw(r.remaining) });
     r.popLimit(outer);
   }
+  const m: InitializeShareGroupStateRequestInitializeStateData = {
+    topicId: f_topicId,
+    partitions: f_partitions,
+  };
   if (unknown !== undefined) m._unknownTaggedFields = unknown;
   return m;
 }
@@ -100,19 +100,19 @@ export function readInitializeShareGroupStateRequestPartitionData(r: Reader, _ve
   const f_partition: number = r.int32();
   const f_stateEpoch: number = r.int32();
   const f_startOffset: bigint = r.int64();
-  const m: InitializeShareGroupStateRequestPartitionData = {
-    partition: f_partition,
-    stateEpoch: f_stateEpoch,
-    startOffset: f_startOffset,
-  };
   let unknown: TaggedField[] | undefined;
   const count = r.unsignedVarint();
-  for (let i = 0; i < count; i++) {
+  for (let k = 0; k < count; k++) {
     const tag = r.unsignedVarint();
     const outer = r.pushLimit(r.unsignedVarint());
     (unknown ??= []).push({ tag, data: r.raw(r.remaining) });
     r.popLimit(outer);
   }
+  const m: InitializeShareGroupStateRequestPartitionData = {
+    partition: f_partition,
+    stateEpoch: f_stateEpoch,
+    startOffset: f_startOffset,
+  };
   if (unknown !== undefined) m._unknownTaggedFields = unknown;
   return m;
 }
@@ -151,17 +151,17 @@ export function readInitializeShareGroupStateResponse(r: Reader, version: number
     for (let i = 0; i < n; i++) a.push(readInitializeShareGroupStateResponseInitializeStateResult(r, version));
     f_results = a;
   }
-  const m: InitializeShareGroupStateResponse = {
-    results: f_results,
-  };
   let unknown: TaggedField[] | undefined;
   const count = r.unsignedVarint();
-  for (let i = 0; i < count; i++) {
+  for (let k = 0; k < count; k++) {
     const tag = r.unsignedVarint();
     const outer = r.pushLimit(r.unsignedVarint());
     (unknown ??= []).push({ tag, data: r.raw(r.remaining) });
     r.popLimit(outer);
   }
+  const m: InitializeShareGroupStateResponse = {
+    results: f_results,
+  };
   if (unknown !== undefined) m._unknownTaggedFields = unknown;
   return m;
 }
@@ -185,18 +185,18 @@ export function readInitializeShareGroupStateResponseInitializeStateResult(r: Re
     for (let i = 0; i < n; i++) a.push(readInitializeShareGroupStateResponsePartitionResult(r, version));
     f_partitions = a;
   }
-  const m: InitializeShareGroupStateResponseInitializeStateResult = {
-    topicId: f_topicId,
-    partitions: f_partitions,
-  };
   let unknown: TaggedField[] | undefined;
   const count = r.unsignedVarint();
-  for (let i = 0; i < count; i++) {
+  for (let k = 0; k < count; k++) {
     const tag = r.unsignedVarint();
     const outer = r.pushLimit(r.unsignedVarint());
     (unknown ??= []).push({ tag, data: r.raw(r.remaining) });
     r.popLimit(outer);
   }
+  const m: InitializeShareGroupStateResponseInitializeStateResult = {
+    topicId: f_topicId,
+    partitions: f_partitions,
+  };
   if (unknown !== undefined) m._unknownTaggedFields = unknown;
   return m;
 }
@@ -216,19 +216,19 @@ export function readInitializeShareGroupStateResponsePartitionResult(r: Reader, 
   const f_partition: number = r.int32();
   const f_errorCode: number = r.int16();
   const f_errorMessage: string | null = r.nullableString(true);
-  const m: InitializeShareGroupStateResponsePartitionResult = {
-    partition: f_partition,
-    errorCode: f_errorCode,
-    errorMessage: f_errorMessage,
-  };
   let unknown: TaggedField[] | undefined;
   const count = r.unsignedVarint();
-  for (let i = 0; i < count; i++) {
+  for (let k = 0; k < count; k++) {
     const tag = r.unsignedVarint();
     const outer = r.pushLimit(r.unsignedVarint());
     (unknown ??= []).push({ tag, data: r.raw(r.remaining) });
     r.popLimit(outer);
   }
+  const m: InitializeShareGroupStateResponsePartitionResult = {
+    partition: f_partition,
+    errorCode: f_errorCode,
+    errorMessage: f_errorMessage,
+  };
   if (unknown !== undefined) m._unknownTaggedFields = unknown;
   return m;
 }

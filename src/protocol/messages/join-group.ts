@@ -48,6 +48,16 @@ export function readJoinGroupRequest(r: Reader, version: number): JoinGroupReque
   if (version >= 8) {
     f_reason = r.nullableString(true);
   } else f_reason = null;
+  let unknown: TaggedField[] | undefined;
+  if (flex) {
+    const count = r.unsignedVarint();
+    for (let k = 0; k < count; k++) {
+      const tag = r.unsignedVarint();
+      const outer = r.pushLimit(r.unsignedVarint());
+      (unknown ??= []).push({ tag, data: r.raw(r.remaining) });
+      r.popLimit(outer);
+    }
+  }
   const m: JoinGroupRequest = {
     groupId: f_groupId,
     sessionTimeoutMs: f_sessionTimeoutMs,
@@ -58,17 +68,7 @@ export function readJoinGroupRequest(r: Reader, version: number): JoinGroupReque
     protocols: f_protocols,
     reason: f_reason,
   };
-  if (flex) {
-    let unknown: TaggedField[] | undefined;
-    const count = r.unsignedVarint();
-    for (let i = 0; i < count; i++) {
-      const tag = r.unsignedVarint();
-      const outer = r.pushLimit(r.unsignedVarint());
-      (unknown ??= []).push({ tag, data: r.raw(r.remaining) });
-      r.popLimit(outer);
-    }
-    if (unknown !== undefined) m._unknownTaggedFields = unknown;
-  }
+  if (unknown !== undefined) m._unknownTaggedFields = unknown;
   return m;
 }
 
@@ -102,21 +102,21 @@ export function readJoinGroupRequestJoinGroupRequestProtocol(r: Reader, version:
   const flex = version >= 6;
   const f_name: string = r.string(flex);
   const f_metadata: Buffer = r.bytes(flex);
-  const m: JoinGroupRequestJoinGroupRequestProtocol = {
-    name: f_name,
-    metadata: f_metadata,
-  };
+  let unknown: TaggedField[] | undefined;
   if (flex) {
-    let unknown: TaggedField[] | undefined;
     const count = r.unsignedVarint();
-    for (let i = 0; i < count; i++) {
+    for (let k = 0; k < count; k++) {
       const tag = r.unsignedVarint();
       const outer = r.pushLimit(r.unsignedVarint());
       (unknown ??= []).push({ tag, data: r.raw(r.remaining) });
       r.popLimit(outer);
     }
-    if (unknown !== undefined) m._unknownTaggedFields = unknown;
   }
+  const m: JoinGroupRequestJoinGroupRequestProtocol = {
+    name: f_name,
+    metadata: f_metadata,
+  };
+  if (unknown !== undefined) m._unknownTaggedFields = unknown;
   return m;
 }
 
@@ -176,6 +176,16 @@ export function readJoinGroupResponse(r: Reader, version: number): JoinGroupResp
     for (let i = 0; i < n; i++) a.push(readJoinGroupResponseJoinGroupResponseMember(r, version));
     f_members = a;
   }
+  let unknown: TaggedField[] | undefined;
+  if (flex) {
+    const count = r.unsignedVarint();
+    for (let k = 0; k < count; k++) {
+      const tag = r.unsignedVarint();
+      const outer = r.pushLimit(r.unsignedVarint());
+      (unknown ??= []).push({ tag, data: r.raw(r.remaining) });
+      r.popLimit(outer);
+    }
+  }
   const m: JoinGroupResponse = {
     throttleTimeMs: f_throttleTimeMs,
     errorCode: f_errorCode,
@@ -187,17 +197,7 @@ export function readJoinGroupResponse(r: Reader, version: number): JoinGroupResp
     memberId: f_memberId,
     members: f_members,
   };
-  if (flex) {
-    let unknown: TaggedField[] | undefined;
-    const count = r.unsignedVarint();
-    for (let i = 0; i < count; i++) {
-      const tag = r.unsignedVarint();
-      const outer = r.pushLimit(r.unsignedVarint());
-      (unknown ??= []).push({ tag, data: r.raw(r.remaining) });
-      r.popLimit(outer);
-    }
-    if (unknown !== undefined) m._unknownTaggedFields = unknown;
-  }
+  if (unknown !== undefined) m._unknownTaggedFields = unknown;
   return m;
 }
 
@@ -237,22 +237,22 @@ export function readJoinGroupResponseJoinGroupResponseMember(r: Reader, version:
     f_groupInstanceId = r.nullableString(flex);
   } else f_groupInstanceId = null;
   const f_metadata: Buffer = r.bytes(flex);
-  const m: JoinGroupResponseJoinGroupResponseMember = {
-    memberId: f_memberId,
-    groupInstanceId: f_groupInstanceId,
-    metadata: f_metadata,
-  };
+  let unknown: TaggedField[] | undefined;
   if (flex) {
-    let unknown: TaggedField[] | undefined;
     const count = r.unsignedVarint();
-    for (let i = 0; i < count; i++) {
+    for (let k = 0; k < count; k++) {
       const tag = r.unsignedVarint();
       const outer = r.pushLimit(r.unsignedVarint());
       (unknown ??= []).push({ tag, data: r.raw(r.remaining) });
       r.popLimit(outer);
     }
-    if (unknown !== undefined) m._unknownTaggedFields = unknown;
   }
+  const m: JoinGroupResponseJoinGroupResponseMember = {
+    memberId: f_memberId,
+    groupInstanceId: f_groupInstanceId,
+    metadata: f_metadata,
+  };
+  if (unknown !== undefined) m._unknownTaggedFields = unknown;
   return m;
 }
 

@@ -14,18 +14,18 @@ export interface KRaftVersionRecord {
 export function readKRaftVersionRecord(r: Reader, _version: number): KRaftVersionRecord {
   const f_version: number = r.int16();
   const f_kRaftVersion: number = r.int16();
-  const m: KRaftVersionRecord = {
-    version: f_version,
-    kRaftVersion: f_kRaftVersion,
-  };
   let unknown: TaggedField[] | undefined;
   const count = r.unsignedVarint();
-  for (let i = 0; i < count; i++) {
+  for (let k = 0; k < count; k++) {
     const tag = r.unsignedVarint();
     const outer = r.pushLimit(r.unsignedVarint());
     (unknown ??= []).push({ tag, data: r.raw(r.remaining) });
     r.popLimit(outer);
   }
+  const m: KRaftVersionRecord = {
+    version: f_version,
+    kRaftVersion: f_kRaftVersion,
+  };
   if (unknown !== undefined) m._unknownTaggedFields = unknown;
   return m;
 }

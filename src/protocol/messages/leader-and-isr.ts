@@ -88,6 +88,16 @@ export function readLeaderAndIsrRequest(r: Reader, version: number): LeaderAndIs
     for (let i = 0; i < n; i++) a.push(readLeaderAndIsrRequestLeaderAndIsrLiveLeader(r, version));
     f_liveLeaders = a;
   }
+  let unknown: TaggedField[] | undefined;
+  if (flex) {
+    const count = r.unsignedVarint();
+    for (let k = 0; k < count; k++) {
+      const tag = r.unsignedVarint();
+      const outer = r.pushLimit(r.unsignedVarint());
+      (unknown ??= []).push({ tag, data: r.raw(r.remaining) });
+      r.popLimit(outer);
+    }
+  }
   const m: LeaderAndIsrRequest = {
     controllerId: f_controllerId,
     isKRaftController: f_isKRaftController,
@@ -98,17 +108,7 @@ export function readLeaderAndIsrRequest(r: Reader, version: number): LeaderAndIs
     topicStates: f_topicStates,
     liveLeaders: f_liveLeaders,
   };
-  if (flex) {
-    let unknown: TaggedField[] | undefined;
-    const count = r.unsignedVarint();
-    for (let i = 0; i < count; i++) {
-      const tag = r.unsignedVarint();
-      const outer = r.pushLimit(r.unsignedVarint());
-      (unknown ??= []).push({ tag, data: r.raw(r.remaining) });
-      r.popLimit(outer);
-    }
-    if (unknown !== undefined) m._unknownTaggedFields = unknown;
-  }
+  if (unknown !== undefined) m._unknownTaggedFields = unknown;
   return m;
 }
 
@@ -201,6 +201,16 @@ export function readLeaderAndIsrRequestLeaderAndIsrPartitionState(r: Reader, ver
   if (version >= 6) {
     f_leaderRecoveryState = r.int8();
   } else f_leaderRecoveryState = 0;
+  let unknown: TaggedField[] | undefined;
+  if (flex) {
+    const count = r.unsignedVarint();
+    for (let k = 0; k < count; k++) {
+      const tag = r.unsignedVarint();
+      const outer = r.pushLimit(r.unsignedVarint());
+      (unknown ??= []).push({ tag, data: r.raw(r.remaining) });
+      r.popLimit(outer);
+    }
+  }
   const m: LeaderAndIsrRequestLeaderAndIsrPartitionState = {
     topicName: f_topicName,
     partitionIndex: f_partitionIndex,
@@ -215,17 +225,7 @@ export function readLeaderAndIsrRequestLeaderAndIsrPartitionState(r: Reader, ver
     isNew: f_isNew,
     leaderRecoveryState: f_leaderRecoveryState,
   };
-  if (flex) {
-    let unknown: TaggedField[] | undefined;
-    const count = r.unsignedVarint();
-    for (let i = 0; i < count; i++) {
-      const tag = r.unsignedVarint();
-      const outer = r.pushLimit(r.unsignedVarint());
-      (unknown ??= []).push({ tag, data: r.raw(r.remaining) });
-      r.popLimit(outer);
-    }
-    if (unknown !== undefined) m._unknownTaggedFields = unknown;
-  }
+  if (unknown !== undefined) m._unknownTaggedFields = unknown;
   return m;
 }
 
@@ -294,22 +294,22 @@ export function readLeaderAndIsrRequestLeaderAndIsrTopicState(r: Reader, version
       f_partitionStates = a;
     }
   } else f_partitionStates = [];
-  const m: LeaderAndIsrRequestLeaderAndIsrTopicState = {
-    topicName: f_topicName,
-    topicId: f_topicId,
-    partitionStates: f_partitionStates,
-  };
+  let unknown: TaggedField[] | undefined;
   if (flex) {
-    let unknown: TaggedField[] | undefined;
     const count = r.unsignedVarint();
-    for (let i = 0; i < count; i++) {
+    for (let k = 0; k < count; k++) {
       const tag = r.unsignedVarint();
       const outer = r.pushLimit(r.unsignedVarint());
       (unknown ??= []).push({ tag, data: r.raw(r.remaining) });
       r.popLimit(outer);
     }
-    if (unknown !== undefined) m._unknownTaggedFields = unknown;
   }
+  const m: LeaderAndIsrRequestLeaderAndIsrTopicState = {
+    topicName: f_topicName,
+    topicId: f_topicId,
+    partitionStates: f_partitionStates,
+  };
+  if (unknown !== undefined) m._unknownTaggedFields = unknown;
   return m;
 }
 
@@ -339,22 +339,22 @@ export function readLeaderAndIsrRequestLeaderAndIsrLiveLeader(r: Reader, version
   const f_brokerId: number = r.int32();
   const f_hostName: string = r.string(flex);
   const f_port: number = r.int32();
-  const m: LeaderAndIsrRequestLeaderAndIsrLiveLeader = {
-    brokerId: f_brokerId,
-    hostName: f_hostName,
-    port: f_port,
-  };
+  let unknown: TaggedField[] | undefined;
   if (flex) {
-    let unknown: TaggedField[] | undefined;
     const count = r.unsignedVarint();
-    for (let i = 0; i < count; i++) {
+    for (let k = 0; k < count; k++) {
       const tag = r.unsignedVarint();
       const outer = r.pushLimit(r.unsignedVarint());
       (unknown ??= []).push({ tag, data: r.raw(r.remaining) });
       r.popLimit(outer);
     }
-    if (unknown !== undefined) m._unknownTaggedFields = unknown;
   }
+  const m: LeaderAndIsrRequestLeaderAndIsrLiveLeader = {
+    brokerId: f_brokerId,
+    hostName: f_hostName,
+    port: f_port,
+  };
+  if (unknown !== undefined) m._unknownTaggedFields = unknown;
   return m;
 }
 
@@ -410,22 +410,22 @@ export function readLeaderAndIsrResponse(r: Reader, version: number): LeaderAndI
       f_topics = a;
     }
   } else f_topics = [];
-  const m: LeaderAndIsrResponse = {
-    errorCode: f_errorCode,
-    partitionErrors: f_partitionErrors,
-    topics: f_topics,
-  };
+  let unknown: TaggedField[] | undefined;
   if (flex) {
-    let unknown: TaggedField[] | undefined;
     const count = r.unsignedVarint();
-    for (let i = 0; i < count; i++) {
+    for (let k = 0; k < count; k++) {
       const tag = r.unsignedVarint();
       const outer = r.pushLimit(r.unsignedVarint());
       (unknown ??= []).push({ tag, data: r.raw(r.remaining) });
       r.popLimit(outer);
     }
-    if (unknown !== undefined) m._unknownTaggedFields = unknown;
   }
+  const m: LeaderAndIsrResponse = {
+    errorCode: f_errorCode,
+    partitionErrors: f_partitionErrors,
+    topics: f_topics,
+  };
+  if (unknown !== undefined) m._unknownTaggedFields = unknown;
   return m;
 }
 
@@ -460,22 +460,22 @@ export function readLeaderAndIsrResponseLeaderAndIsrPartitionError(r: Reader, ve
   } else f_topicName = "";
   const f_partitionIndex: number = r.int32();
   const f_errorCode: number = r.int16();
-  const m: LeaderAndIsrResponseLeaderAndIsrPartitionError = {
-    topicName: f_topicName,
-    partitionIndex: f_partitionIndex,
-    errorCode: f_errorCode,
-  };
+  let unknown: TaggedField[] | undefined;
   if (flex) {
-    let unknown: TaggedField[] | undefined;
     const count = r.unsignedVarint();
-    for (let i = 0; i < count; i++) {
+    for (let k = 0; k < count; k++) {
       const tag = r.unsignedVarint();
       const outer = r.pushLimit(r.unsignedVarint());
       (unknown ??= []).push({ tag, data: r.raw(r.remaining) });
       r.popLimit(outer);
     }
-    if (unknown !== undefined) m._unknownTaggedFields = unknown;
   }
+  const m: LeaderAndIsrResponseLeaderAndIsrPartitionError = {
+    topicName: f_topicName,
+    partitionIndex: f_partitionIndex,
+    errorCode: f_errorCode,
+  };
+  if (unknown !== undefined) m._unknownTaggedFields = unknown;
   return m;
 }
 
@@ -507,21 +507,21 @@ export function readLeaderAndIsrResponseLeaderAndIsrTopicError(r: Reader, versio
       f_partitionErrors = a;
     }
   } else f_partitionErrors = [];
-  const m: LeaderAndIsrResponseLeaderAndIsrTopicError = {
-    topicId: f_topicId,
-    partitionErrors: f_partitionErrors,
-  };
+  let unknown: TaggedField[] | undefined;
   if (flex) {
-    let unknown: TaggedField[] | undefined;
     const count = r.unsignedVarint();
-    for (let i = 0; i < count; i++) {
+    for (let k = 0; k < count; k++) {
       const tag = r.unsignedVarint();
       const outer = r.pushLimit(r.unsignedVarint());
       (unknown ??= []).push({ tag, data: r.raw(r.remaining) });
       r.popLimit(outer);
     }
-    if (unknown !== undefined) m._unknownTaggedFields = unknown;
   }
+  const m: LeaderAndIsrResponseLeaderAndIsrTopicError = {
+    topicId: f_topicId,
+    partitionErrors: f_partitionErrors,
+  };
+  if (unknown !== undefined) m._unknownTaggedFields = unknown;
   return m;
 }
 

@@ -36,20 +36,20 @@ export function readLeaderChangeMessage(r: Reader, version: number): LeaderChang
     for (let i = 0; i < n; i++) a.push(readLeaderChangeMessageVoter(r, version));
     f_grantingVoters = a;
   }
+  let unknown: TaggedField[] | undefined;
+  const count = r.unsignedVarint();
+  for (let k = 0; k < count; k++) {
+    const tag = r.unsignedVarint();
+    const outer = r.pushLimit(r.unsignedVarint());
+    (unknown ??= []).push({ tag, data: r.raw(r.remaining) });
+    r.popLimit(outer);
+  }
   const m: LeaderChangeMessage = {
     version: f_version,
     leaderId: f_leaderId,
     voters: f_voters,
     grantingVoters: f_grantingVoters,
   };
-  let unknown: TaggedField[] | undefined;
-  const count = r.unsignedVarint();
-  for (let i = 0; i < count; i++) {
-    const tag = r.unsignedVarint();
-    const outer = r.pushLimit(r.unsignedVarint());
-    (unknown ??= []).push({ tag, data: r.raw(r.remaining) });
-    r.popLimit(outer);
-  }
   if (unknown !== undefined) m._unknownTaggedFields = unknown;
   return m;
 }
@@ -77,18 +77,18 @@ export function readLeaderChangeMessageVoter(r: Reader, version: number): Leader
   if (version >= 1) {
     f_voterDirectoryId = r.uuid();
   } else f_voterDirectoryId = ZERO_UUID;
-  const m: LeaderChangeMessageVoter = {
-    voterId: f_voterId,
-    voterDirectoryId: f_voterDirectoryId,
-  };
   let unknown: TaggedField[] | undefined;
   const count = r.unsignedVarint();
-  for (let i = 0; i < count; i++) {
+  for (let k = 0; k < count; k++) {
     const tag = r.unsignedVarint();
     const outer = r.pushLimit(r.unsignedVarint());
     (unknown ??= []).push({ tag, data: r.raw(r.remaining) });
     r.popLimit(outer);
   }
+  const m: LeaderChangeMessageVoter = {
+    voterId: f_voterId,
+    voterDirectoryId: f_voterDirectoryId,
+  };
   if (unknown !== undefined) m._unknownTaggedFields = unknown;
   return m;
 }

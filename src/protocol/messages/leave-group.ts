@@ -35,22 +35,22 @@ export function readLeaveGroupRequest(r: Reader, version: number): LeaveGroupReq
       f_members = a;
     }
   } else f_members = [];
-  const m: LeaveGroupRequest = {
-    groupId: f_groupId,
-    memberId: f_memberId,
-    members: f_members,
-  };
+  let unknown: TaggedField[] | undefined;
   if (flex) {
-    let unknown: TaggedField[] | undefined;
     const count = r.unsignedVarint();
-    for (let i = 0; i < count; i++) {
+    for (let k = 0; k < count; k++) {
       const tag = r.unsignedVarint();
       const outer = r.pushLimit(r.unsignedVarint());
       (unknown ??= []).push({ tag, data: r.raw(r.remaining) });
       r.popLimit(outer);
     }
-    if (unknown !== undefined) m._unknownTaggedFields = unknown;
   }
+  const m: LeaveGroupRequest = {
+    groupId: f_groupId,
+    memberId: f_memberId,
+    members: f_members,
+  };
+  if (unknown !== undefined) m._unknownTaggedFields = unknown;
   return m;
 }
 
@@ -87,22 +87,22 @@ export function readLeaveGroupRequestMemberIdentity(r: Reader, version: number):
   if (version >= 5) {
     f_reason = r.nullableString(true);
   } else f_reason = null;
-  const m: LeaveGroupRequestMemberIdentity = {
-    memberId: f_memberId,
-    groupInstanceId: f_groupInstanceId,
-    reason: f_reason,
-  };
+  let unknown: TaggedField[] | undefined;
   if (flex) {
-    let unknown: TaggedField[] | undefined;
     const count = r.unsignedVarint();
-    for (let i = 0; i < count; i++) {
+    for (let k = 0; k < count; k++) {
       const tag = r.unsignedVarint();
       const outer = r.pushLimit(r.unsignedVarint());
       (unknown ??= []).push({ tag, data: r.raw(r.remaining) });
       r.popLimit(outer);
     }
-    if (unknown !== undefined) m._unknownTaggedFields = unknown;
   }
+  const m: LeaveGroupRequestMemberIdentity = {
+    memberId: f_memberId,
+    groupInstanceId: f_groupInstanceId,
+    reason: f_reason,
+  };
+  if (unknown !== undefined) m._unknownTaggedFields = unknown;
   return m;
 }
 
@@ -153,22 +153,22 @@ export function readLeaveGroupResponse(r: Reader, version: number): LeaveGroupRe
       f_members = a;
     }
   } else f_members = [];
-  const m: LeaveGroupResponse = {
-    throttleTimeMs: f_throttleTimeMs,
-    errorCode: f_errorCode,
-    members: f_members,
-  };
+  let unknown: TaggedField[] | undefined;
   if (flex) {
-    let unknown: TaggedField[] | undefined;
     const count = r.unsignedVarint();
-    for (let i = 0; i < count; i++) {
+    for (let k = 0; k < count; k++) {
       const tag = r.unsignedVarint();
       const outer = r.pushLimit(r.unsignedVarint());
       (unknown ??= []).push({ tag, data: r.raw(r.remaining) });
       r.popLimit(outer);
     }
-    if (unknown !== undefined) m._unknownTaggedFields = unknown;
   }
+  const m: LeaveGroupResponse = {
+    throttleTimeMs: f_throttleTimeMs,
+    errorCode: f_errorCode,
+    members: f_members,
+  };
+  if (unknown !== undefined) m._unknownTaggedFields = unknown;
   return m;
 }
 
@@ -205,22 +205,22 @@ export function readLeaveGroupResponseMemberResponse(r: Reader, version: number)
   if (version >= 3) {
     f_errorCode = r.int16();
   } else f_errorCode = 0;
-  const m: LeaveGroupResponseMemberResponse = {
-    memberId: f_memberId,
-    groupInstanceId: f_groupInstanceId,
-    errorCode: f_errorCode,
-  };
+  let unknown: TaggedField[] | undefined;
   if (flex) {
-    let unknown: TaggedField[] | undefined;
     const count = r.unsignedVarint();
-    for (let i = 0; i < count; i++) {
+    for (let k = 0; k < count; k++) {
       const tag = r.unsignedVarint();
       const outer = r.pushLimit(r.unsignedVarint());
       (unknown ??= []).push({ tag, data: r.raw(r.remaining) });
       r.popLimit(outer);
     }
-    if (unknown !== undefined) m._unknownTaggedFields = unknown;
   }
+  const m: LeaveGroupResponseMemberResponse = {
+    memberId: f_memberId,
+    groupInstanceId: f_groupInstanceId,
+    errorCode: f_errorCode,
+  };
+  if (unknown !== undefined) m._unknownTaggedFields = unknown;
   return m;
 }
 

@@ -10,16 +10,16 @@ export interface ListClientMetricsResourcesRequest {
 }
 
 export function readListClientMetricsResourcesRequest(r: Reader, _version: number): ListClientMetricsResourcesRequest {
-  const m: ListClientMetricsResourcesRequest = {
-  };
   let unknown: TaggedField[] | undefined;
   const count = r.unsignedVarint();
-  for (let i = 0; i < count; i++) {
+  for (let k = 0; k < count; k++) {
     const tag = r.unsignedVarint();
     const outer = r.pushLimit(r.unsignedVarint());
     (unknown ??= []).push({ tag, data: r.raw(r.remaining) });
     r.popLimit(outer);
   }
+  const m: ListClientMetricsResourcesRequest = {
+  };
   if (unknown !== undefined) m._unknownTaggedFields = unknown;
   return m;
 }
@@ -51,19 +51,19 @@ export function readListClientMetricsResourcesResponse(r: Reader, version: numbe
     for (let i = 0; i < n; i++) a.push(readListClientMetricsResourcesResponseClientMetricsResource(r, version));
     f_clientMetricsResources = a;
   }
-  const m: ListClientMetricsResourcesResponse = {
-    throttleTimeMs: f_throttleTimeMs,
-    errorCode: f_errorCode,
-    clientMetricsResources: f_clientMetricsResources,
-  };
   let unknown: TaggedField[] | undefined;
   const count = r.unsignedVarint();
-  for (let i = 0; i < count; i++) {
+  for (let k = 0; k < count; k++) {
     const tag = r.unsignedVarint();
     const outer = r.pushLimit(r.unsignedVarint());
     (unknown ??= []).push({ tag, data: r.raw(r.remaining) });
     r.popLimit(outer);
   }
+  const m: ListClientMetricsResourcesResponse = {
+    throttleTimeMs: f_throttleTimeMs,
+    errorCode: f_errorCode,
+    clientMetricsResources: f_clientMetricsResources,
+  };
   if (unknown !== undefined) m._unknownTaggedFields = unknown;
   return m;
 }
@@ -82,17 +82,17 @@ export function writeListClientMetricsResourcesResponse(w: Writer, version: numb
 
 export function readListClientMetricsResourcesResponseClientMetricsResource(r: Reader, _version: number): ListClientMetricsResourcesResponseClientMetricsResource {
   const f_name: string = r.string(true);
-  const m: ListClientMetricsResourcesResponseClientMetricsResource = {
-    name: f_name,
-  };
   let unknown: TaggedField[] | undefined;
   const count = r.unsignedVarint();
-  for (let i = 0; i < count; i++) {
+  for (let k = 0; k < count; k++) {
     const tag = r.unsignedVarint();
     const outer = r.pushLimit(r.unsignedVarint());
     (unknown ??= []).push({ tag, data: r.raw(r.remaining) });
     r.popLimit(outer);
   }
+  const m: ListClientMetricsResourcesResponseClientMetricsResource = {
+    name: f_name,
+  };
   if (unknown !== undefined) m._unknownTaggedFields = unknown;
   return m;
 }

@@ -45,23 +45,23 @@ export function readListOffsetsRequest(r: Reader, version: number): ListOffsetsR
   if (version >= 10) {
     f_timeoutMs = r.int32();
   } else f_timeoutMs = 0;
+  let unknown: TaggedField[] | undefined;
+  if (flex) {
+    const count = r.unsignedVarint();
+    for (let k = 0; k < count; k++) {
+      const tag = r.unsignedVarint();
+      const outer = r.pushLimit(r.unsignedVarint());
+      (unknown ??= []).push({ tag, data: r.raw(r.remaining) });
+      r.popLimit(outer);
+    }
+  }
   const m: ListOffsetsRequest = {
     replicaId: f_replicaId,
     isolationLevel: f_isolationLevel,
     topics: f_topics,
     timeoutMs: f_timeoutMs,
   };
-  if (flex) {
-    let unknown: TaggedField[] | undefined;
-    const count = r.unsignedVarint();
-    for (let i = 0; i < count; i++) {
-      const tag = r.unsignedVarint();
-      const outer = r.pushLimit(r.unsignedVarint());
-      (unknown ??= []).push({ tag, data: r.raw(r.remaining) });
-      r.popLimit(outer);
-    }
-    if (unknown !== undefined) m._unknownTaggedFields = unknown;
-  }
+  if (unknown !== undefined) m._unknownTaggedFields = unknown;
   return m;
 }
 
@@ -95,21 +95,21 @@ export function readListOffsetsRequestListOffsetsTopic(r: Reader, version: numbe
     for (let i = 0; i < n; i++) a.push(readListOffsetsRequestListOffsetsPartition(r, version));
     f_partitions = a;
   }
-  const m: ListOffsetsRequestListOffsetsTopic = {
-    name: f_name,
-    partitions: f_partitions,
-  };
+  let unknown: TaggedField[] | undefined;
   if (flex) {
-    let unknown: TaggedField[] | undefined;
     const count = r.unsignedVarint();
-    for (let i = 0; i < count; i++) {
+    for (let k = 0; k < count; k++) {
       const tag = r.unsignedVarint();
       const outer = r.pushLimit(r.unsignedVarint());
       (unknown ??= []).push({ tag, data: r.raw(r.remaining) });
       r.popLimit(outer);
     }
-    if (unknown !== undefined) m._unknownTaggedFields = unknown;
   }
+  const m: ListOffsetsRequestListOffsetsTopic = {
+    name: f_name,
+    partitions: f_partitions,
+  };
+  if (unknown !== undefined) m._unknownTaggedFields = unknown;
   return m;
 }
 
@@ -139,23 +139,23 @@ export function readListOffsetsRequestListOffsetsPartition(r: Reader, version: n
   if (version <= 0) {
     f_maxNumOffsets = r.int32();
   } else f_maxNumOffsets = 1;
+  let unknown: TaggedField[] | undefined;
+  if (flex) {
+    const count = r.unsignedVarint();
+    for (let k = 0; k < count; k++) {
+      const tag = r.unsignedVarint();
+      const outer = r.pushLimit(r.unsignedVarint());
+      (unknown ??= []).push({ tag, data: r.raw(r.remaining) });
+      r.popLimit(outer);
+    }
+  }
   const m: ListOffsetsRequestListOffsetsPartition = {
     partitionIndex: f_partitionIndex,
     currentLeaderEpoch: f_currentLeaderEpoch,
     timestamp: f_timestamp,
     maxNumOffsets: f_maxNumOffsets,
   };
-  if (flex) {
-    let unknown: TaggedField[] | undefined;
-    const count = r.unsignedVarint();
-    for (let i = 0; i < count; i++) {
-      const tag = r.unsignedVarint();
-      const outer = r.pushLimit(r.unsignedVarint());
-      (unknown ??= []).push({ tag, data: r.raw(r.remaining) });
-      r.popLimit(outer);
-    }
-    if (unknown !== undefined) m._unknownTaggedFields = unknown;
-  }
+  if (unknown !== undefined) m._unknownTaggedFields = unknown;
   return m;
 }
 
@@ -210,21 +210,21 @@ export function readListOffsetsResponse(r: Reader, version: number): ListOffsets
     for (let i = 0; i < n; i++) a.push(readListOffsetsResponseListOffsetsTopicResponse(r, version));
     f_topics = a;
   }
-  const m: ListOffsetsResponse = {
-    throttleTimeMs: f_throttleTimeMs,
-    topics: f_topics,
-  };
+  let unknown: TaggedField[] | undefined;
   if (flex) {
-    let unknown: TaggedField[] | undefined;
     const count = r.unsignedVarint();
-    for (let i = 0; i < count; i++) {
+    for (let k = 0; k < count; k++) {
       const tag = r.unsignedVarint();
       const outer = r.pushLimit(r.unsignedVarint());
       (unknown ??= []).push({ tag, data: r.raw(r.remaining) });
       r.popLimit(outer);
     }
-    if (unknown !== undefined) m._unknownTaggedFields = unknown;
   }
+  const m: ListOffsetsResponse = {
+    throttleTimeMs: f_throttleTimeMs,
+    topics: f_topics,
+  };
+  if (unknown !== undefined) m._unknownTaggedFields = unknown;
   return m;
 }
 
@@ -254,21 +254,21 @@ export function readListOffsetsResponseListOffsetsTopicResponse(r: Reader, versi
     for (let i = 0; i < n; i++) a.push(readListOffsetsResponseListOffsetsPartitionResponse(r, version));
     f_partitions = a;
   }
-  const m: ListOffsetsResponseListOffsetsTopicResponse = {
-    name: f_name,
-    partitions: f_partitions,
-  };
+  let unknown: TaggedField[] | undefined;
   if (flex) {
-    let unknown: TaggedField[] | undefined;
     const count = r.unsignedVarint();
-    for (let i = 0; i < count; i++) {
+    for (let k = 0; k < count; k++) {
       const tag = r.unsignedVarint();
       const outer = r.pushLimit(r.unsignedVarint());
       (unknown ??= []).push({ tag, data: r.raw(r.remaining) });
       r.popLimit(outer);
     }
-    if (unknown !== undefined) m._unknownTaggedFields = unknown;
   }
+  const m: ListOffsetsResponseListOffsetsTopicResponse = {
+    name: f_name,
+    partitions: f_partitions,
+  };
+  if (unknown !== undefined) m._unknownTaggedFields = unknown;
   return m;
 }
 
@@ -311,6 +311,16 @@ export function readListOffsetsResponseListOffsetsPartitionResponse(r: Reader, v
   if (version >= 4) {
     f_leaderEpoch = r.int32();
   } else f_leaderEpoch = -1;
+  let unknown: TaggedField[] | undefined;
+  if (flex) {
+    const count = r.unsignedVarint();
+    for (let k = 0; k < count; k++) {
+      const tag = r.unsignedVarint();
+      const outer = r.pushLimit(r.unsignedVarint());
+      (unknown ??= []).push({ tag, data: r.raw(r.remaining) });
+      r.popLimit(outer);
+    }
+  }
   const m: ListOffsetsResponseListOffsetsPartitionResponse = {
     partitionIndex: f_partitionIndex,
     errorCode: f_errorCode,
@@ -319,17 +329,7 @@ export function readListOffsetsResponseListOffsetsPartitionResponse(r: Reader, v
     offset: f_offset,
     leaderEpoch: f_leaderEpoch,
   };
-  if (flex) {
-    let unknown: TaggedField[] | undefined;
-    const count = r.unsignedVarint();
-    for (let i = 0; i < count; i++) {
-      const tag = r.unsignedVarint();
-      const outer = r.pushLimit(r.unsignedVarint());
-      (unknown ??= []).push({ tag, data: r.raw(r.remaining) });
-      r.popLimit(outer);
-    }
-    if (unknown !== undefined) m._unknownTaggedFields = unknown;
-  }
+  if (unknown !== undefined) m._unknownTaggedFields = unknown;
   return m;
 }
 

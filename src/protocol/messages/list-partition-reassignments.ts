@@ -29,18 +29,18 @@ export function readListPartitionReassignmentsRequest(r: Reader, version: number
       f_topics = a;
     }
   }
-  const m: ListPartitionReassignmentsRequest = {
-    timeoutMs: f_timeoutMs,
-    topics: f_topics,
-  };
   let unknown: TaggedField[] | undefined;
   const count = r.unsignedVarint();
-  for (let i = 0; i < count; i++) {
+  for (let k = 0; k < count; k++) {
     const tag = r.unsignedVarint();
     const outer = r.pushLimit(r.unsignedVarint());
     (unknown ??= []).push({ tag, data: r.raw(r.remaining) });
     r.popLimit(outer);
   }
+  const m: ListPartitionReassignmentsRequest = {
+    timeoutMs: f_timeoutMs,
+    topics: f_topics,
+  };
   if (unknown !== undefined) m._unknownTaggedFields = unknown;
   return m;
 }
@@ -68,18 +68,18 @@ export function readListPartitionReassignmentsRequestListPartitionReassignmentsT
     for (let i = 0; i < n; i++) a.push(r.int32());
     f_partitionIndexes = a;
   }
-  const m: ListPartitionReassignmentsRequestListPartitionReassignmentsTopics = {
-    name: f_name,
-    partitionIndexes: f_partitionIndexes,
-  };
   let unknown: TaggedField[] | undefined;
   const count = r.unsignedVarint();
-  for (let i = 0; i < count; i++) {
+  for (let k = 0; k < count; k++) {
     const tag = r.unsignedVarint();
     const outer = r.pushLimit(r.unsignedVarint());
     (unknown ??= []).push({ tag, data: r.raw(r.remaining) });
     r.popLimit(outer);
   }
+  const m: ListPartitionReassignmentsRequestListPartitionReassignmentsTopics = {
+    name: f_name,
+    partitionIndexes: f_partitionIndexes,
+  };
   if (unknown !== undefined) m._unknownTaggedFields = unknown;
   return m;
 }
@@ -128,20 +128,20 @@ export function readListPartitionReassignmentsResponse(r: Reader, version: numbe
     for (let i = 0; i < n; i++) a.push(readListPartitionReassignmentsResponseOngoingTopicReassignment(r, version));
     f_topics = a;
   }
+  let unknown: TaggedField[] | undefined;
+  const count = r.unsignedVarint();
+  for (let k = 0; k < count; k++) {
+    const tag = r.unsignedVarint();
+    const outer = r.pushLimit(r.unsignedVarint());
+    (unknown ??= []).push({ tag, data: r.raw(r.remaining) });
+    r.popLimit(outer);
+  }
   const m: ListPartitionReassignmentsResponse = {
     throttleTimeMs: f_throttleTimeMs,
     errorCode: f_errorCode,
     errorMessage: f_errorMessage,
     topics: f_topics,
   };
-  let unknown: TaggedField[] | undefined;
-  const count = r.unsignedVarint();
-  for (let i = 0; i < count; i++) {
-    const tag = r.unsignedVarint();
-    const outer = r.pushLimit(r.unsignedVarint());
-    (unknown ??= []).push({ tag, data: r.raw(r.remaining) });
-    r.popLimit(outer);
-  }
   if (unknown !== undefined) m._unknownTaggedFields = unknown;
   return m;
 }
@@ -168,18 +168,18 @@ export function readListPartitionReassignmentsResponseOngoingTopicReassignment(r
     for (let i = 0; i < n; i++) a.push(readListPartitionReassignmentsResponseOngoingPartitionReassignment(r, version));
     f_partitions = a;
   }
-  const m: ListPartitionReassignmentsResponseOngoingTopicReassignment = {
-    name: f_name,
-    partitions: f_partitions,
-  };
   let unknown: TaggedField[] | undefined;
   const count = r.unsignedVarint();
-  for (let i = 0; i < count; i++) {
+  for (let k = 0; k < count; k++) {
     const tag = r.unsignedVarint();
     const outer = r.pushLimit(r.unsignedVarint());
     (unknown ??= []).push({ tag, data: r.raw(r.remaining) });
     r.popLimit(outer);
   }
+  const m: ListPartitionReassignmentsResponseOngoingTopicReassignment = {
+    name: f_name,
+    partitions: f_partitions,
+  };
   if (unknown !== undefined) m._unknownTaggedFields = unknown;
   return m;
 }
@@ -218,20 +218,20 @@ export function readListPartitionReassignmentsResponseOngoingPartitionReassignme
     for (let i = 0; i < n; i++) a.push(r.int32());
     f_removingReplicas = a;
   }
+  let unknown: TaggedField[] | undefined;
+  const count = r.unsignedVarint();
+  for (let k = 0; k < count; k++) {
+    const tag = r.unsignedVarint();
+    const outer = r.pushLimit(r.unsignedVarint());
+    (unknown ??= []).push({ tag, data: r.raw(r.remaining) });
+    r.popLimit(outer);
+  }
   const m: ListPartitionReassignmentsResponseOngoingPartitionReassignment = {
     partitionIndex: f_partitionIndex,
     replicas: f_replicas,
     addingReplicas: f_addingReplicas,
     removingReplicas: f_removingReplicas,
   };
-  let unknown: TaggedField[] | undefined;
-  const count = r.unsignedVarint();
-  for (let i = 0; i < count; i++) {
-    const tag = r.unsignedVarint();
-    const outer = r.pushLimit(r.unsignedVarint());
-    (unknown ??= []).push({ tag, data: r.raw(r.remaining) });
-    r.popLimit(outer);
-  }
   if (unknown !== undefined) m._unknownTaggedFields = unknown;
   return m;
 }

@@ -31,19 +31,19 @@ export function readListTransactionsRequest(r: Reader, version: number): ListTra
   if (version >= 1) {
     f_durationFilter = r.int64();
   } else f_durationFilter = -1n;
-  const m: ListTransactionsRequest = {
-    stateFilters: f_stateFilters,
-    producerIdFilters: f_producerIdFilters,
-    durationFilter: f_durationFilter,
-  };
   let unknown: TaggedField[] | undefined;
   const count = r.unsignedVarint();
-  for (let i = 0; i < count; i++) {
+  for (let k = 0; k < count; k++) {
     const tag = r.unsignedVarint();
     const outer = r.pushLimit(r.unsignedVarint());
     (unknown ??= []).push({ tag, data: r.raw(r.remaining) });
     r.popLimit(outer);
   }
+  const m: ListTransactionsRequest = {
+    stateFilters: f_stateFilters,
+    producerIdFilters: f_producerIdFilters,
+    durationFilter: f_durationFilter,
+  };
   if (unknown !== undefined) m._unknownTaggedFields = unknown;
   return m;
 }
@@ -98,20 +98,20 @@ export function readListTransactionsResponse(r: Reader, version: number): ListTr
     for (let i = 0; i < n; i++) a.push(readListTransactionsResponseTransactionState(r, version));
     f_transactionStates = a;
   }
+  let unknown: TaggedField[] | undefined;
+  const count = r.unsignedVarint();
+  for (let k = 0; k < count; k++) {
+    const tag = r.unsignedVarint();
+    const outer = r.pushLimit(r.unsignedVarint());
+    (unknown ??= []).push({ tag, data: r.raw(r.remaining) });
+    r.popLimit(outer);
+  }
   const m: ListTransactionsResponse = {
     throttleTimeMs: f_throttleTimeMs,
     errorCode: f_errorCode,
     unknownStateFilters: f_unknownStateFilters,
     transactionStates: f_transactionStates,
   };
-  let unknown: TaggedField[] | undefined;
-  const count = r.unsignedVarint();
-  for (let i = 0; i < count; i++) {
-    const tag = r.unsignedVarint();
-    const outer = r.pushLimit(r.unsignedVarint());
-    (unknown ??= []).push({ tag, data: r.raw(r.remaining) });
-    r.popLimit(outer);
-  }
   if (unknown !== undefined) m._unknownTaggedFields = unknown;
   return m;
 }
@@ -137,19 +137,19 @@ export function readListTransactionsResponseTransactionState(r: Reader, _version
   const f_transactionalId: string = r.string(true);
   const f_producerId: bigint = r.int64();
   const f_transactionState: string = r.string(true);
-  const m: ListTransactionsResponseTransactionState = {
-    transactionalId: f_transactionalId,
-    producerId: f_producerId,
-    transactionState: f_transactionState,
-  };
   let unknown: TaggedField[] | undefined;
   const count = r.unsignedVarint();
-  for (let i = 0; i < count; i++) {
+  for (let k = 0; k < count; k++) {
     const tag = r.unsignedVarint();
     const outer = r.pushLimit(r.unsignedVarint());
     (unknown ??= []).push({ tag, data: r.raw(r.remaining) });
     r.popLimit(outer);
   }
+  const m: ListTransactionsResponseTransactionState = {
+    transactionalId: f_transactionalId,
+    producerId: f_producerId,
+    transactionState: f_transactionState,
+  };
   if (unknown !== undefined) m._unknownTaggedFields = unknown;
   return m;
 }

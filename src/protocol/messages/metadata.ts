@@ -43,23 +43,23 @@ export function readMetadataRequest(r: Reader, version: number): MetadataRequest
   if (version >= 8) {
     f_includeTopicAuthorizedOperations = r.bool();
   } else f_includeTopicAuthorizedOperations = false;
+  let unknown: TaggedField[] | undefined;
+  if (flex) {
+    const count = r.unsignedVarint();
+    for (let k = 0; k < count; k++) {
+      const tag = r.unsignedVarint();
+      const outer = r.pushLimit(r.unsignedVarint());
+      (unknown ??= []).push({ tag, data: r.raw(r.remaining) });
+      r.popLimit(outer);
+    }
+  }
   const m: MetadataRequest = {
     topics: f_topics,
     allowAutoTopicCreation: f_allowAutoTopicCreation,
     includeClusterAuthorizedOperations: f_includeClusterAuthorizedOperations,
     includeTopicAuthorizedOperations: f_includeTopicAuthorizedOperations,
   };
-  if (flex) {
-    let unknown: TaggedField[] | undefined;
-    const count = r.unsignedVarint();
-    for (let i = 0; i < count; i++) {
-      const tag = r.unsignedVarint();
-      const outer = r.pushLimit(r.unsignedVarint());
-      (unknown ??= []).push({ tag, data: r.raw(r.remaining) });
-      r.popLimit(outer);
-    }
-    if (unknown !== undefined) m._unknownTaggedFields = unknown;
-  }
+  if (unknown !== undefined) m._unknownTaggedFields = unknown;
   return m;
 }
 
@@ -96,21 +96,21 @@ export function readMetadataRequestMetadataRequestTopic(r: Reader, version: numb
     f_topicId = r.uuid();
   } else f_topicId = ZERO_UUID;
   const f_name: string | null = (version >= 10 ? r.nullableString(flex) : r.string(flex));
-  const m: MetadataRequestMetadataRequestTopic = {
-    topicId: f_topicId,
-    name: f_name,
-  };
+  let unknown: TaggedField[] | undefined;
   if (flex) {
-    let unknown: TaggedField[] | undefined;
     const count = r.unsignedVarint();
-    for (let i = 0; i < count; i++) {
+    for (let k = 0; k < count; k++) {
       const tag = r.unsignedVarint();
       const outer = r.pushLimit(r.unsignedVarint());
       (unknown ??= []).push({ tag, data: r.raw(r.remaining) });
       r.popLimit(outer);
     }
-    if (unknown !== undefined) m._unknownTaggedFields = unknown;
   }
+  const m: MetadataRequestMetadataRequestTopic = {
+    topicId: f_topicId,
+    name: f_name,
+  };
+  if (unknown !== undefined) m._unknownTaggedFields = unknown;
   return m;
 }
 
@@ -198,6 +198,16 @@ export function readMetadataResponse(r: Reader, version: number): MetadataRespon
   if (version >= 8 && version <= 10) {
     f_clusterAuthorizedOperations = r.int32();
   } else f_clusterAuthorizedOperations = -2147483648;
+  let unknown: TaggedField[] | undefined;
+  if (flex) {
+    const count = r.unsignedVarint();
+    for (let k = 0; k < count; k++) {
+      const tag = r.unsignedVarint();
+      const outer = r.pushLimit(r.unsignedVarint());
+      (unknown ??= []).push({ tag, data: r.raw(r.remaining) });
+      r.popLimit(outer);
+    }
+  }
   const m: MetadataResponse = {
     throttleTimeMs: f_throttleTimeMs,
     brokers: f_brokers,
@@ -206,17 +216,7 @@ export function readMetadataResponse(r: Reader, version: number): MetadataRespon
     topics: f_topics,
     clusterAuthorizedOperations: f_clusterAuthorizedOperations,
   };
-  if (flex) {
-    let unknown: TaggedField[] | undefined;
-    const count = r.unsignedVarint();
-    for (let i = 0; i < count; i++) {
-      const tag = r.unsignedVarint();
-      const outer = r.pushLimit(r.unsignedVarint());
-      (unknown ??= []).push({ tag, data: r.raw(r.remaining) });
-      r.popLimit(outer);
-    }
-    if (unknown !== undefined) m._unknownTaggedFields = unknown;
-  }
+  if (unknown !== undefined) m._unknownTaggedFields = unknown;
   return m;
 }
 
@@ -259,23 +259,23 @@ export function readMetadataResponseMetadataResponseBroker(r: Reader, version: n
   if (version >= 1) {
     f_rack = r.nullableString(flex);
   } else f_rack = null;
+  let unknown: TaggedField[] | undefined;
+  if (flex) {
+    const count = r.unsignedVarint();
+    for (let k = 0; k < count; k++) {
+      const tag = r.unsignedVarint();
+      const outer = r.pushLimit(r.unsignedVarint());
+      (unknown ??= []).push({ tag, data: r.raw(r.remaining) });
+      r.popLimit(outer);
+    }
+  }
   const m: MetadataResponseMetadataResponseBroker = {
     nodeId: f_nodeId,
     host: f_host,
     port: f_port,
     rack: f_rack,
   };
-  if (flex) {
-    let unknown: TaggedField[] | undefined;
-    const count = r.unsignedVarint();
-    for (let i = 0; i < count; i++) {
-      const tag = r.unsignedVarint();
-      const outer = r.pushLimit(r.unsignedVarint());
-      (unknown ??= []).push({ tag, data: r.raw(r.remaining) });
-      r.popLimit(outer);
-    }
-    if (unknown !== undefined) m._unknownTaggedFields = unknown;
-  }
+  if (unknown !== undefined) m._unknownTaggedFields = unknown;
   return m;
 }
 
@@ -316,6 +316,16 @@ export function readMetadataResponseMetadataResponseTopic(r: Reader, version: nu
   if (version >= 8) {
     f_topicAuthorizedOperations = r.int32();
   } else f_topicAuthorizedOperations = -2147483648;
+  let unknown: TaggedField[] | undefined;
+  if (flex) {
+    const count = r.unsignedVarint();
+    for (let k = 0; k < count; k++) {
+      const tag = r.unsignedVarint();
+      const outer = r.pushLimit(r.unsignedVarint());
+      (unknown ??= []).push({ tag, data: r.raw(r.remaining) });
+      r.popLimit(outer);
+    }
+  }
   const m: MetadataResponseMetadataResponseTopic = {
     errorCode: f_errorCode,
     name: f_name,
@@ -324,17 +334,7 @@ export function readMetadataResponseMetadataResponseTopic(r: Reader, version: nu
     partitions: f_partitions,
     topicAuthorizedOperations: f_topicAuthorizedOperations,
   };
-  if (flex) {
-    let unknown: TaggedField[] | undefined;
-    const count = r.unsignedVarint();
-    for (let i = 0; i < count; i++) {
-      const tag = r.unsignedVarint();
-      const outer = r.pushLimit(r.unsignedVarint());
-      (unknown ??= []).push({ tag, data: r.raw(r.remaining) });
-      r.popLimit(outer);
-    }
-    if (unknown !== undefined) m._unknownTaggedFields = unknown;
-  }
+  if (unknown !== undefined) m._unknownTaggedFields = unknown;
   return m;
 }
 
@@ -395,6 +395,16 @@ export function readMetadataResponseMetadataResponsePartition(r: Reader, version
       f_offlineReplicas = a;
     }
   } else f_offlineReplicas = [];
+  let unknown: TaggedField[] | undefined;
+  if (flex) {
+    const count = r.unsignedVarint();
+    for (let k = 0; k < count; k++) {
+      const tag = r.unsignedVarint();
+      const outer = r.pushLimit(r.unsignedVarint());
+      (unknown ??= []).push({ tag, data: r.raw(r.remaining) });
+      r.popLimit(outer);
+    }
+  }
   const m: MetadataResponseMetadataResponsePartition = {
     errorCode: f_errorCode,
     partitionIndex: f_partitionIndex,
@@ -404,17 +414,7 @@ export function readMetadataResponseMetadataResponsePartition(r: Reader, version
     isrNodes: f_isrNodes,
     offlineReplicas: f_offlineReplicas,
   };
-  if (flex) {
-    let unknown: TaggedField[] | undefined;
-    const count = r.unsignedVarint();
-    for (let i = 0; i < count; i++) {
-      const tag = r.unsignedVarint();
-      const outer = r.pushLimit(r.unsignedVarint());
-      (unknown ??= []).push({ tag, data: r.raw(r.remaining) });
-      r.popLimit(outer);
-    }
-    if (unknown !== undefined) m._unknownTaggedFields = unknown;
-  }
+  if (unknown !== undefined) m._unknownTaggedFields = unknown;
   return m;
 }
 

@@ -56,6 +56,16 @@ export function readOffsetCommitRequest(r: Reader, version: number): OffsetCommi
     for (let i = 0; i < n; i++) a.push(readOffsetCommitRequestOffsetCommitRequestTopic(r, version));
     f_topics = a;
   }
+  let unknown: TaggedField[] | undefined;
+  if (flex) {
+    const count = r.unsignedVarint();
+    for (let k = 0; k < count; k++) {
+      const tag = r.unsignedVarint();
+      const outer = r.pushLimit(r.unsignedVarint());
+      (unknown ??= []).push({ tag, data: r.raw(r.remaining) });
+      r.popLimit(outer);
+    }
+  }
   const m: OffsetCommitRequest = {
     groupId: f_groupId,
     generationIdOrMemberEpoch: f_generationIdOrMemberEpoch,
@@ -64,17 +74,7 @@ export function readOffsetCommitRequest(r: Reader, version: number): OffsetCommi
     retentionTimeMs: f_retentionTimeMs,
     topics: f_topics,
   };
-  if (flex) {
-    let unknown: TaggedField[] | undefined;
-    const count = r.unsignedVarint();
-    for (let i = 0; i < count; i++) {
-      const tag = r.unsignedVarint();
-      const outer = r.pushLimit(r.unsignedVarint());
-      (unknown ??= []).push({ tag, data: r.raw(r.remaining) });
-      r.popLimit(outer);
-    }
-    if (unknown !== undefined) m._unknownTaggedFields = unknown;
-  }
+  if (unknown !== undefined) m._unknownTaggedFields = unknown;
   return m;
 }
 
@@ -114,21 +114,21 @@ export function readOffsetCommitRequestOffsetCommitRequestTopic(r: Reader, versi
     for (let i = 0; i < n; i++) a.push(readOffsetCommitRequestOffsetCommitRequestPartition(r, version));
     f_partitions = a;
   }
-  const m: OffsetCommitRequestOffsetCommitRequestTopic = {
-    name: f_name,
-    partitions: f_partitions,
-  };
+  let unknown: TaggedField[] | undefined;
   if (flex) {
-    let unknown: TaggedField[] | undefined;
     const count = r.unsignedVarint();
-    for (let i = 0; i < count; i++) {
+    for (let k = 0; k < count; k++) {
       const tag = r.unsignedVarint();
       const outer = r.pushLimit(r.unsignedVarint());
       (unknown ??= []).push({ tag, data: r.raw(r.remaining) });
       r.popLimit(outer);
     }
-    if (unknown !== undefined) m._unknownTaggedFields = unknown;
   }
+  const m: OffsetCommitRequestOffsetCommitRequestTopic = {
+    name: f_name,
+    partitions: f_partitions,
+  };
+  if (unknown !== undefined) m._unknownTaggedFields = unknown;
   return m;
 }
 
@@ -159,6 +159,16 @@ export function readOffsetCommitRequestOffsetCommitRequestPartition(r: Reader, v
     f_commitTimestamp = r.int64();
   } else f_commitTimestamp = -1n;
   const f_committedMetadata: string | null = r.nullableString(flex);
+  let unknown: TaggedField[] | undefined;
+  if (flex) {
+    const count = r.unsignedVarint();
+    for (let k = 0; k < count; k++) {
+      const tag = r.unsignedVarint();
+      const outer = r.pushLimit(r.unsignedVarint());
+      (unknown ??= []).push({ tag, data: r.raw(r.remaining) });
+      r.popLimit(outer);
+    }
+  }
   const m: OffsetCommitRequestOffsetCommitRequestPartition = {
     partitionIndex: f_partitionIndex,
     committedOffset: f_committedOffset,
@@ -166,17 +176,7 @@ export function readOffsetCommitRequestOffsetCommitRequestPartition(r: Reader, v
     commitTimestamp: f_commitTimestamp,
     committedMetadata: f_committedMetadata,
   };
-  if (flex) {
-    let unknown: TaggedField[] | undefined;
-    const count = r.unsignedVarint();
-    for (let i = 0; i < count; i++) {
-      const tag = r.unsignedVarint();
-      const outer = r.pushLimit(r.unsignedVarint());
-      (unknown ??= []).push({ tag, data: r.raw(r.remaining) });
-      r.popLimit(outer);
-    }
-    if (unknown !== undefined) m._unknownTaggedFields = unknown;
-  }
+  if (unknown !== undefined) m._unknownTaggedFields = unknown;
   return m;
 }
 
@@ -228,21 +228,21 @@ export function readOffsetCommitResponse(r: Reader, version: number): OffsetComm
     for (let i = 0; i < n; i++) a.push(readOffsetCommitResponseOffsetCommitResponseTopic(r, version));
     f_topics = a;
   }
-  const m: OffsetCommitResponse = {
-    throttleTimeMs: f_throttleTimeMs,
-    topics: f_topics,
-  };
+  let unknown: TaggedField[] | undefined;
   if (flex) {
-    let unknown: TaggedField[] | undefined;
     const count = r.unsignedVarint();
-    for (let i = 0; i < count; i++) {
+    for (let k = 0; k < count; k++) {
       const tag = r.unsignedVarint();
       const outer = r.pushLimit(r.unsignedVarint());
       (unknown ??= []).push({ tag, data: r.raw(r.remaining) });
       r.popLimit(outer);
     }
-    if (unknown !== undefined) m._unknownTaggedFields = unknown;
   }
+  const m: OffsetCommitResponse = {
+    throttleTimeMs: f_throttleTimeMs,
+    topics: f_topics,
+  };
+  if (unknown !== undefined) m._unknownTaggedFields = unknown;
   return m;
 }
 
@@ -272,21 +272,21 @@ export function readOffsetCommitResponseOffsetCommitResponseTopic(r: Reader, ver
     for (let i = 0; i < n; i++) a.push(readOffsetCommitResponseOffsetCommitResponsePartition(r, version));
     f_partitions = a;
   }
-  const m: OffsetCommitResponseOffsetCommitResponseTopic = {
-    name: f_name,
-    partitions: f_partitions,
-  };
+  let unknown: TaggedField[] | undefined;
   if (flex) {
-    let unknown: TaggedField[] | undefined;
     const count = r.unsignedVarint();
-    for (let i = 0; i < count; i++) {
+    for (let k = 0; k < count; k++) {
       const tag = r.unsignedVarint();
       const outer = r.pushLimit(r.unsignedVarint());
       (unknown ??= []).push({ tag, data: r.raw(r.remaining) });
       r.popLimit(outer);
     }
-    if (unknown !== undefined) m._unknownTaggedFields = unknown;
   }
+  const m: OffsetCommitResponseOffsetCommitResponseTopic = {
+    name: f_name,
+    partitions: f_partitions,
+  };
+  if (unknown !== undefined) m._unknownTaggedFields = unknown;
   return m;
 }
 
@@ -308,21 +308,21 @@ export function readOffsetCommitResponseOffsetCommitResponsePartition(r: Reader,
   const flex = version >= 8;
   const f_partitionIndex: number = r.int32();
   const f_errorCode: number = r.int16();
-  const m: OffsetCommitResponseOffsetCommitResponsePartition = {
-    partitionIndex: f_partitionIndex,
-    errorCode: f_errorCode,
-  };
+  let unknown: TaggedField[] | undefined;
   if (flex) {
-    let unknown: TaggedField[] | undefined;
     const count = r.unsignedVarint();
-    for (let i = 0; i < count; i++) {
+    for (let k = 0; k < count; k++) {
       const tag = r.unsignedVarint();
       const outer = r.pushLimit(r.unsignedVarint());
       (unknown ??= []).push({ tag, data: r.raw(r.remaining) });
       r.popLimit(outer);
     }
-    if (unknown !== undefined) m._unknownTaggedFields = unknown;
   }
+  const m: OffsetCommitResponseOffsetCommitResponsePartition = {
+    partitionIndex: f_partitionIndex,
+    errorCode: f_errorCode,
+  };
+  if (unknown !== undefined) m._unknownTaggedFields = unknown;
   return m;
 }
 

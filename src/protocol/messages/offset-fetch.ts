@@ -64,23 +64,23 @@ export function readOffsetFetchRequest(r: Reader, version: number): OffsetFetchR
   if (version >= 7) {
     f_requireStable = r.bool();
   } else f_requireStable = false;
+  let unknown: TaggedField[] | undefined;
+  if (flex) {
+    const count = r.unsignedVarint();
+    for (let k = 0; k < count; k++) {
+      const tag = r.unsignedVarint();
+      const outer = r.pushLimit(r.unsignedVarint());
+      (unknown ??= []).push({ tag, data: r.raw(r.remaining) });
+      r.popLimit(outer);
+    }
+  }
   const m: OffsetFetchRequest = {
     groupId: f_groupId,
     topics: f_topics,
     groups: f_groups,
     requireStable: f_requireStable,
   };
-  if (flex) {
-    let unknown: TaggedField[] | undefined;
-    const count = r.unsignedVarint();
-    for (let i = 0; i < count; i++) {
-      const tag = r.unsignedVarint();
-      const outer = r.pushLimit(r.unsignedVarint());
-      (unknown ??= []).push({ tag, data: r.raw(r.remaining) });
-      r.popLimit(outer);
-    }
-    if (unknown !== undefined) m._unknownTaggedFields = unknown;
-  }
+  if (unknown !== undefined) m._unknownTaggedFields = unknown;
   return m;
 }
 
@@ -131,21 +131,21 @@ export function readOffsetFetchRequestOffsetFetchRequestTopic(r: Reader, version
       f_partitionIndexes = a;
     }
   } else f_partitionIndexes = [];
-  const m: OffsetFetchRequestOffsetFetchRequestTopic = {
-    name: f_name,
-    partitionIndexes: f_partitionIndexes,
-  };
+  let unknown: TaggedField[] | undefined;
   if (flex) {
-    let unknown: TaggedField[] | undefined;
     const count = r.unsignedVarint();
-    for (let i = 0; i < count; i++) {
+    for (let k = 0; k < count; k++) {
       const tag = r.unsignedVarint();
       const outer = r.pushLimit(r.unsignedVarint());
       (unknown ??= []).push({ tag, data: r.raw(r.remaining) });
       r.popLimit(outer);
     }
-    if (unknown !== undefined) m._unknownTaggedFields = unknown;
   }
+  const m: OffsetFetchRequestOffsetFetchRequestTopic = {
+    name: f_name,
+    partitionIndexes: f_partitionIndexes,
+  };
+  if (unknown !== undefined) m._unknownTaggedFields = unknown;
   return m;
 }
 
@@ -193,23 +193,23 @@ export function readOffsetFetchRequestOffsetFetchRequestGroup(r: Reader, version
       }
     }
   } else f_topics = [];
+  let unknown: TaggedField[] | undefined;
+  if (flex) {
+    const count = r.unsignedVarint();
+    for (let k = 0; k < count; k++) {
+      const tag = r.unsignedVarint();
+      const outer = r.pushLimit(r.unsignedVarint());
+      (unknown ??= []).push({ tag, data: r.raw(r.remaining) });
+      r.popLimit(outer);
+    }
+  }
   const m: OffsetFetchRequestOffsetFetchRequestGroup = {
     groupId: f_groupId,
     memberId: f_memberId,
     memberEpoch: f_memberEpoch,
     topics: f_topics,
   };
-  if (flex) {
-    let unknown: TaggedField[] | undefined;
-    const count = r.unsignedVarint();
-    for (let i = 0; i < count; i++) {
-      const tag = r.unsignedVarint();
-      const outer = r.pushLimit(r.unsignedVarint());
-      (unknown ??= []).push({ tag, data: r.raw(r.remaining) });
-      r.popLimit(outer);
-    }
-    if (unknown !== undefined) m._unknownTaggedFields = unknown;
-  }
+  if (unknown !== undefined) m._unknownTaggedFields = unknown;
   return m;
 }
 
@@ -255,21 +255,21 @@ export function readOffsetFetchRequestOffsetFetchRequestTopics(r: Reader, versio
       f_partitionIndexes = a;
     }
   } else f_partitionIndexes = [];
-  const m: OffsetFetchRequestOffsetFetchRequestTopics = {
-    name: f_name,
-    partitionIndexes: f_partitionIndexes,
-  };
+  let unknown: TaggedField[] | undefined;
   if (flex) {
-    let unknown: TaggedField[] | undefined;
     const count = r.unsignedVarint();
-    for (let i = 0; i < count; i++) {
+    for (let k = 0; k < count; k++) {
       const tag = r.unsignedVarint();
       const outer = r.pushLimit(r.unsignedVarint());
       (unknown ??= []).push({ tag, data: r.raw(r.remaining) });
       r.popLimit(outer);
     }
-    if (unknown !== undefined) m._unknownTaggedFields = unknown;
   }
+  const m: OffsetFetchRequestOffsetFetchRequestTopics = {
+    name: f_name,
+    partitionIndexes: f_partitionIndexes,
+  };
+  if (unknown !== undefined) m._unknownTaggedFields = unknown;
   return m;
 }
 
@@ -364,23 +364,23 @@ export function readOffsetFetchResponse(r: Reader, version: number): OffsetFetch
       f_groups = a;
     }
   } else f_groups = [];
+  let unknown: TaggedField[] | undefined;
+  if (flex) {
+    const count = r.unsignedVarint();
+    for (let k = 0; k < count; k++) {
+      const tag = r.unsignedVarint();
+      const outer = r.pushLimit(r.unsignedVarint());
+      (unknown ??= []).push({ tag, data: r.raw(r.remaining) });
+      r.popLimit(outer);
+    }
+  }
   const m: OffsetFetchResponse = {
     throttleTimeMs: f_throttleTimeMs,
     topics: f_topics,
     errorCode: f_errorCode,
     groups: f_groups,
   };
-  if (flex) {
-    let unknown: TaggedField[] | undefined;
-    const count = r.unsignedVarint();
-    for (let i = 0; i < count; i++) {
-      const tag = r.unsignedVarint();
-      const outer = r.pushLimit(r.unsignedVarint());
-      (unknown ??= []).push({ tag, data: r.raw(r.remaining) });
-      r.popLimit(outer);
-    }
-    if (unknown !== undefined) m._unknownTaggedFields = unknown;
-  }
+  if (unknown !== undefined) m._unknownTaggedFields = unknown;
   return m;
 }
 
@@ -427,21 +427,21 @@ export function readOffsetFetchResponseOffsetFetchResponseTopic(r: Reader, versi
       f_partitions = a;
     }
   } else f_partitions = [];
-  const m: OffsetFetchResponseOffsetFetchResponseTopic = {
-    name: f_name,
-    partitions: f_partitions,
-  };
+  let unknown: TaggedField[] | undefined;
   if (flex) {
-    let unknown: TaggedField[] | undefined;
     const count = r.unsignedVarint();
-    for (let i = 0; i < count; i++) {
+    for (let k = 0; k < count; k++) {
       const tag = r.unsignedVarint();
       const outer = r.pushLimit(r.unsignedVarint());
       (unknown ??= []).push({ tag, data: r.raw(r.remaining) });
       r.popLimit(outer);
     }
-    if (unknown !== undefined) m._unknownTaggedFields = unknown;
   }
+  const m: OffsetFetchResponseOffsetFetchResponseTopic = {
+    name: f_name,
+    partitions: f_partitions,
+  };
+  if (unknown !== undefined) m._unknownTaggedFields = unknown;
   return m;
 }
 
@@ -485,6 +485,16 @@ export function readOffsetFetchResponseOffsetFetchResponsePartition(r: Reader, v
   if (version <= 7) {
     f_errorCode = r.int16();
   } else f_errorCode = 0;
+  let unknown: TaggedField[] | undefined;
+  if (flex) {
+    const count = r.unsignedVarint();
+    for (let k = 0; k < count; k++) {
+      const tag = r.unsignedVarint();
+      const outer = r.pushLimit(r.unsignedVarint());
+      (unknown ??= []).push({ tag, data: r.raw(r.remaining) });
+      r.popLimit(outer);
+    }
+  }
   const m: OffsetFetchResponseOffsetFetchResponsePartition = {
     partitionIndex: f_partitionIndex,
     committedOffset: f_committedOffset,
@@ -492,17 +502,7 @@ export function readOffsetFetchResponseOffsetFetchResponsePartition(r: Reader, v
     metadata: f_metadata,
     errorCode: f_errorCode,
   };
-  if (flex) {
-    let unknown: TaggedField[] | undefined;
-    const count = r.unsignedVarint();
-    for (let i = 0; i < count; i++) {
-      const tag = r.unsignedVarint();
-      const outer = r.pushLimit(r.unsignedVarint());
-      (unknown ??= []).push({ tag, data: r.raw(r.remaining) });
-      r.popLimit(outer);
-    }
-    if (unknown !== undefined) m._unknownTaggedFields = unknown;
-  }
+  if (unknown !== undefined) m._unknownTaggedFields = unknown;
   return m;
 }
 
@@ -548,22 +548,22 @@ export function readOffsetFetchResponseOffsetFetchResponseGroup(r: Reader, versi
   if (version >= 8) {
     f_errorCode = r.int16();
   } else f_errorCode = 0;
-  const m: OffsetFetchResponseOffsetFetchResponseGroup = {
-    groupId: f_groupId,
-    topics: f_topics,
-    errorCode: f_errorCode,
-  };
+  let unknown: TaggedField[] | undefined;
   if (flex) {
-    let unknown: TaggedField[] | undefined;
     const count = r.unsignedVarint();
-    for (let i = 0; i < count; i++) {
+    for (let k = 0; k < count; k++) {
       const tag = r.unsignedVarint();
       const outer = r.pushLimit(r.unsignedVarint());
       (unknown ??= []).push({ tag, data: r.raw(r.remaining) });
       r.popLimit(outer);
     }
-    if (unknown !== undefined) m._unknownTaggedFields = unknown;
   }
+  const m: OffsetFetchResponseOffsetFetchResponseGroup = {
+    groupId: f_groupId,
+    topics: f_topics,
+    errorCode: f_errorCode,
+  };
+  if (unknown !== undefined) m._unknownTaggedFields = unknown;
   return m;
 }
 
@@ -603,21 +603,21 @@ export function readOffsetFetchResponseOffsetFetchResponseTopics(r: Reader, vers
       f_partitions = a;
     }
   } else f_partitions = [];
-  const m: OffsetFetchResponseOffsetFetchResponseTopics = {
-    name: f_name,
-    partitions: f_partitions,
-  };
+  let unknown: TaggedField[] | undefined;
   if (flex) {
-    let unknown: TaggedField[] | undefined;
     const count = r.unsignedVarint();
-    for (let i = 0; i < count; i++) {
+    for (let k = 0; k < count; k++) {
       const tag = r.unsignedVarint();
       const outer = r.pushLimit(r.unsignedVarint());
       (unknown ??= []).push({ tag, data: r.raw(r.remaining) });
       r.popLimit(outer);
     }
-    if (unknown !== undefined) m._unknownTaggedFields = unknown;
   }
+  const m: OffsetFetchResponseOffsetFetchResponseTopics = {
+    name: f_name,
+    partitions: f_partitions,
+  };
+  if (unknown !== undefined) m._unknownTaggedFields = unknown;
   return m;
 }
 
@@ -661,6 +661,16 @@ export function readOffsetFetchResponseOffsetFetchResponsePartitions(r: Reader, 
   if (version >= 8) {
     f_errorCode = r.int16();
   } else f_errorCode = 0;
+  let unknown: TaggedField[] | undefined;
+  if (flex) {
+    const count = r.unsignedVarint();
+    for (let k = 0; k < count; k++) {
+      const tag = r.unsignedVarint();
+      const outer = r.pushLimit(r.unsignedVarint());
+      (unknown ??= []).push({ tag, data: r.raw(r.remaining) });
+      r.popLimit(outer);
+    }
+  }
   const m: OffsetFetchResponseOffsetFetchResponsePartitions = {
     partitionIndex: f_partitionIndex,
     committedOffset: f_committedOffset,
@@ -668,17 +678,7 @@ export function readOffsetFetchResponseOffsetFetchResponsePartitions(r: Reader, 
     metadata: f_metadata,
     errorCode: f_errorCode,
   };
-  if (flex) {
-    let unknown: TaggedField[] | undefined;
-    const count = r.unsignedVarint();
-    for (let i = 0; i < count; i++) {
-      const tag = r.unsignedVarint();
-      const outer = r.pushLimit(r.unsignedVarint());
-      (unknown ??= []).push({ tag, data: r.raw(r.remaining) });
-      r.popLimit(outer);
-    }
-    if (unknown !== undefined) m._unknownTaggedFields = unknown;
-  }
+  if (unknown !== undefined) m._unknownTaggedFields = unknown;
   return m;
 }
 

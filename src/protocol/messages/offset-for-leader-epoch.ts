@@ -37,21 +37,21 @@ export function readOffsetForLeaderEpochRequest(r: Reader, version: number): Off
     for (let i = 0; i < n; i++) a.push(readOffsetForLeaderEpochRequestOffsetForLeaderTopic(r, version));
     f_topics = a;
   }
-  const m: OffsetForLeaderEpochRequest = {
-    replicaId: f_replicaId,
-    topics: f_topics,
-  };
+  let unknown: TaggedField[] | undefined;
   if (flex) {
-    let unknown: TaggedField[] | undefined;
     const count = r.unsignedVarint();
-    for (let i = 0; i < count; i++) {
+    for (let k = 0; k < count; k++) {
       const tag = r.unsignedVarint();
       const outer = r.pushLimit(r.unsignedVarint());
       (unknown ??= []).push({ tag, data: r.raw(r.remaining) });
       r.popLimit(outer);
     }
-    if (unknown !== undefined) m._unknownTaggedFields = unknown;
   }
+  const m: OffsetForLeaderEpochRequest = {
+    replicaId: f_replicaId,
+    topics: f_topics,
+  };
+  if (unknown !== undefined) m._unknownTaggedFields = unknown;
   return m;
 }
 
@@ -81,21 +81,21 @@ export function readOffsetForLeaderEpochRequestOffsetForLeaderTopic(r: Reader, v
     for (let i = 0; i < n; i++) a.push(readOffsetForLeaderEpochRequestOffsetForLeaderPartition(r, version));
     f_partitions = a;
   }
-  const m: OffsetForLeaderEpochRequestOffsetForLeaderTopic = {
-    topic: f_topic,
-    partitions: f_partitions,
-  };
+  let unknown: TaggedField[] | undefined;
   if (flex) {
-    let unknown: TaggedField[] | undefined;
     const count = r.unsignedVarint();
-    for (let i = 0; i < count; i++) {
+    for (let k = 0; k < count; k++) {
       const tag = r.unsignedVarint();
       const outer = r.pushLimit(r.unsignedVarint());
       (unknown ??= []).push({ tag, data: r.raw(r.remaining) });
       r.popLimit(outer);
     }
-    if (unknown !== undefined) m._unknownTaggedFields = unknown;
   }
+  const m: OffsetForLeaderEpochRequestOffsetForLeaderTopic = {
+    topic: f_topic,
+    partitions: f_partitions,
+  };
+  if (unknown !== undefined) m._unknownTaggedFields = unknown;
   return m;
 }
 
@@ -121,22 +121,22 @@ export function readOffsetForLeaderEpochRequestOffsetForLeaderPartition(r: Reade
     f_currentLeaderEpoch = r.int32();
   } else f_currentLeaderEpoch = -1;
   const f_leaderEpoch: number = r.int32();
-  const m: OffsetForLeaderEpochRequestOffsetForLeaderPartition = {
-    partition: f_partition,
-    currentLeaderEpoch: f_currentLeaderEpoch,
-    leaderEpoch: f_leaderEpoch,
-  };
+  let unknown: TaggedField[] | undefined;
   if (flex) {
-    let unknown: TaggedField[] | undefined;
     const count = r.unsignedVarint();
-    for (let i = 0; i < count; i++) {
+    for (let k = 0; k < count; k++) {
       const tag = r.unsignedVarint();
       const outer = r.pushLimit(r.unsignedVarint());
       (unknown ??= []).push({ tag, data: r.raw(r.remaining) });
       r.popLimit(outer);
     }
-    if (unknown !== undefined) m._unknownTaggedFields = unknown;
   }
+  const m: OffsetForLeaderEpochRequestOffsetForLeaderPartition = {
+    partition: f_partition,
+    currentLeaderEpoch: f_currentLeaderEpoch,
+    leaderEpoch: f_leaderEpoch,
+  };
+  if (unknown !== undefined) m._unknownTaggedFields = unknown;
   return m;
 }
 
@@ -186,21 +186,21 @@ export function readOffsetForLeaderEpochResponse(r: Reader, version: number): Of
     for (let i = 0; i < n; i++) a.push(readOffsetForLeaderEpochResponseOffsetForLeaderTopicResult(r, version));
     f_topics = a;
   }
-  const m: OffsetForLeaderEpochResponse = {
-    throttleTimeMs: f_throttleTimeMs,
-    topics: f_topics,
-  };
+  let unknown: TaggedField[] | undefined;
   if (flex) {
-    let unknown: TaggedField[] | undefined;
     const count = r.unsignedVarint();
-    for (let i = 0; i < count; i++) {
+    for (let k = 0; k < count; k++) {
       const tag = r.unsignedVarint();
       const outer = r.pushLimit(r.unsignedVarint());
       (unknown ??= []).push({ tag, data: r.raw(r.remaining) });
       r.popLimit(outer);
     }
-    if (unknown !== undefined) m._unknownTaggedFields = unknown;
   }
+  const m: OffsetForLeaderEpochResponse = {
+    throttleTimeMs: f_throttleTimeMs,
+    topics: f_topics,
+  };
+  if (unknown !== undefined) m._unknownTaggedFields = unknown;
   return m;
 }
 
@@ -230,21 +230,21 @@ export function readOffsetForLeaderEpochResponseOffsetForLeaderTopicResult(r: Re
     for (let i = 0; i < n; i++) a.push(readOffsetForLeaderEpochResponseEpochEndOffset(r, version));
     f_partitions = a;
   }
-  const m: OffsetForLeaderEpochResponseOffsetForLeaderTopicResult = {
-    topic: f_topic,
-    partitions: f_partitions,
-  };
+  let unknown: TaggedField[] | undefined;
   if (flex) {
-    let unknown: TaggedField[] | undefined;
     const count = r.unsignedVarint();
-    for (let i = 0; i < count; i++) {
+    for (let k = 0; k < count; k++) {
       const tag = r.unsignedVarint();
       const outer = r.pushLimit(r.unsignedVarint());
       (unknown ??= []).push({ tag, data: r.raw(r.remaining) });
       r.popLimit(outer);
     }
-    if (unknown !== undefined) m._unknownTaggedFields = unknown;
   }
+  const m: OffsetForLeaderEpochResponseOffsetForLeaderTopicResult = {
+    topic: f_topic,
+    partitions: f_partitions,
+  };
+  if (unknown !== undefined) m._unknownTaggedFields = unknown;
   return m;
 }
 
@@ -271,23 +271,23 @@ export function readOffsetForLeaderEpochResponseEpochEndOffset(r: Reader, versio
     f_leaderEpoch = r.int32();
   } else f_leaderEpoch = -1;
   const f_endOffset: bigint = r.int64();
+  let unknown: TaggedField[] | undefined;
+  if (flex) {
+    const count = r.unsignedVarint();
+    for (let k = 0; k < count; k++) {
+      const tag = r.unsignedVarint();
+      const outer = r.pushLimit(r.unsignedVarint());
+      (unknown ??= []).push({ tag, data: r.raw(r.remaining) });
+      r.popLimit(outer);
+    }
+  }
   const m: OffsetForLeaderEpochResponseEpochEndOffset = {
     errorCode: f_errorCode,
     partition: f_partition,
     leaderEpoch: f_leaderEpoch,
     endOffset: f_endOffset,
   };
-  if (flex) {
-    let unknown: TaggedField[] | undefined;
-    const count = r.unsignedVarint();
-    for (let i = 0; i < count; i++) {
-      const tag = r.unsignedVarint();
-      const outer = r.pushLimit(r.unsignedVarint());
-      (unknown ??= []).push({ tag, data: r.raw(r.remaining) });
-      r.popLimit(outer);
-    }
-    if (unknown !== undefined) m._unknownTaggedFields = unknown;
-  }
+  if (unknown !== undefined) m._unknownTaggedFields = unknown;
   return m;
 }
 

@@ -40,23 +40,23 @@ export function readProduceRequest(r: Reader, version: number): ProduceRequest {
     for (let i = 0; i < n; i++) a.push(readProduceRequestTopicProduceData(r, version));
     f_topicData = a;
   }
+  let unknown: TaggedField[] | undefined;
+  if (flex) {
+    const count = r.unsignedVarint();
+    for (let k = 0; k < count; k++) {
+      const tag = r.unsignedVarint();
+      const outer = r.pushLimit(r.unsignedVarint());
+      (unknown ??= []).push({ tag, data: r.raw(r.remaining) });
+      r.popLimit(outer);
+    }
+  }
   const m: ProduceRequest = {
     transactionalId: f_transactionalId,
     acks: f_acks,
     timeoutMs: f_timeoutMs,
     topicData: f_topicData,
   };
-  if (flex) {
-    let unknown: TaggedField[] | undefined;
-    const count = r.unsignedVarint();
-    for (let i = 0; i < count; i++) {
-      const tag = r.unsignedVarint();
-      const outer = r.pushLimit(r.unsignedVarint());
-      (unknown ??= []).push({ tag, data: r.raw(r.remaining) });
-      r.popLimit(outer);
-    }
-    if (unknown !== undefined) m._unknownTaggedFields = unknown;
-  }
+  if (unknown !== undefined) m._unknownTaggedFields = unknown;
   return m;
 }
 
@@ -88,21 +88,21 @@ export function readProduceRequestTopicProduceData(r: Reader, version: number): 
     for (let i = 0; i < n; i++) a.push(readProduceRequestPartitionProduceData(r, version));
     f_partitionData = a;
   }
-  const m: ProduceRequestTopicProduceData = {
-    name: f_name,
-    partitionData: f_partitionData,
-  };
+  let unknown: TaggedField[] | undefined;
   if (flex) {
-    let unknown: TaggedField[] | undefined;
     const count = r.unsignedVarint();
-    for (let i = 0; i < count; i++) {
+    for (let k = 0; k < count; k++) {
       const tag = r.unsignedVarint();
       const outer = r.pushLimit(r.unsignedVarint());
       (unknown ??= []).push({ tag, data: r.raw(r.remaining) });
       r.popLimit(outer);
     }
-    if (unknown !== undefined) m._unknownTaggedFields = unknown;
   }
+  const m: ProduceRequestTopicProduceData = {
+    name: f_name,
+    partitionData: f_partitionData,
+  };
+  if (unknown !== undefined) m._unknownTaggedFields = unknown;
   return m;
 }
 
@@ -124,21 +124,21 @@ export function readProduceRequestPartitionProduceData(r: Reader, version: numbe
   const flex = version >= 9;
   const f_index: number = r.int32();
   const f_records: Buffer | null = r.nullableBytes(flex);
-  const m: ProduceRequestPartitionProduceData = {
-    index: f_index,
-    records: f_records,
-  };
+  let unknown: TaggedField[] | undefined;
   if (flex) {
-    let unknown: TaggedField[] | undefined;
     const count = r.unsignedVarint();
-    for (let i = 0; i < count; i++) {
+    for (let k = 0; k < count; k++) {
       const tag = r.unsignedVarint();
       const outer = r.pushLimit(r.unsignedVarint());
       (unknown ??= []).push({ tag, data: r.raw(r.remaining) });
       r.popLimit(outer);
     }
-    if (unknown !== undefined) m._unknownTaggedFields = unknown;
   }
+  const m: ProduceRequestPartitionProduceData = {
+    index: f_index,
+    records: f_records,
+  };
+  if (unknown !== undefined) m._unknownTaggedFields = unknown;
   return m;
 }
 
@@ -211,15 +211,10 @@ export function readProduceResponse(r: Reader, version: number): ProduceResponse
     f_throttleTimeMs = r.int32();
   } else f_throttleTimeMs = 0;
   let f_nodeEndpoints: ProduceResponseNodeEndpoint[] | undefined;
-  const m: ProduceResponse = {
-    responses: f_responses,
-    throttleTimeMs: f_throttleTimeMs,
-    nodeEndpoints: f_nodeEndpoints === undefined ? [] : f_nodeEndpoints,
-  };
+  let unknown: TaggedField[] | undefined;
   if (flex) {
-    let unknown: TaggedField[] | undefined;
     const count = r.unsignedVarint();
-    for (let i = 0; i < count; i++) {
+    for (let k = 0; k < count; k++) {
       const tag = r.unsignedVarint();
       const outer = r.pushLimit(r.unsignedVarint());
       if (tag === 0 && version >= 10) {
@@ -232,8 +227,13 @@ export function readProduceResponse(r: Reader, version: number): ProduceResponse
       } else (unknown ??= []).push({ tag, data: r.raw(r.remaining) });
       r.popLimit(outer);
     }
-    if (unknown !== undefined) m._unknownTaggedFields = unknown;
   }
+  const m: ProduceResponse = {
+    responses: f_responses,
+    throttleTimeMs: f_throttleTimeMs,
+    nodeEndpoints: f_nodeEndpoints === undefined ? [] : f_nodeEndpoints,
+  };
+  if (unknown !== undefined) m._unknownTaggedFields = unknown;
   return m;
 }
 
@@ -273,21 +273,21 @@ export function readProduceResponseTopicProduceResponse(r: Reader, version: numb
     for (let i = 0; i < n; i++) a.push(readProduceResponsePartitionProduceResponse(r, version));
     f_partitionResponses = a;
   }
-  const m: ProduceResponseTopicProduceResponse = {
-    name: f_name,
-    partitionResponses: f_partitionResponses,
-  };
+  let unknown: TaggedField[] | undefined;
   if (flex) {
-    let unknown: TaggedField[] | undefined;
     const count = r.unsignedVarint();
-    for (let i = 0; i < count; i++) {
+    for (let k = 0; k < count; k++) {
       const tag = r.unsignedVarint();
       const outer = r.pushLimit(r.unsignedVarint());
       (unknown ??= []).push({ tag, data: r.raw(r.remaining) });
       r.popLimit(outer);
     }
-    if (unknown !== undefined) m._unknownTaggedFields = unknown;
   }
+  const m: ProduceResponseTopicProduceResponse = {
+    name: f_name,
+    partitionResponses: f_partitionResponses,
+  };
+  if (unknown !== undefined) m._unknownTaggedFields = unknown;
   return m;
 }
 
@@ -332,6 +332,18 @@ export function readProduceResponsePartitionProduceResponse(r: Reader, version: 
     f_errorMessage = r.nullableString(flex);
   } else f_errorMessage = null;
   let f_currentLeader: ProduceResponseLeaderIdAndEpoch | undefined;
+  let unknown: TaggedField[] | undefined;
+  if (flex) {
+    const count = r.unsignedVarint();
+    for (let k = 0; k < count; k++) {
+      const tag = r.unsignedVarint();
+      const outer = r.pushLimit(r.unsignedVarint());
+      if (tag === 0 && version >= 10) {
+        f_currentLeader = readProduceResponseLeaderIdAndEpoch(r, version);
+      } else (unknown ??= []).push({ tag, data: r.raw(r.remaining) });
+      r.popLimit(outer);
+    }
+  }
   const m: ProduceResponsePartitionProduceResponse = {
     index: f_index,
     errorCode: f_errorCode,
@@ -342,19 +354,7 @@ export function readProduceResponsePartitionProduceResponse(r: Reader, version: 
     errorMessage: f_errorMessage,
     currentLeader: f_currentLeader === undefined ? defaultProduceResponseLeaderIdAndEpoch() : f_currentLeader,
   };
-  if (flex) {
-    let unknown: TaggedField[] | undefined;
-    const count = r.unsignedVarint();
-    for (let i = 0; i < count; i++) {
-      const tag = r.unsignedVarint();
-      const outer = r.pushLimit(r.unsignedVarint());
-      if (tag === 0 && version >= 10) {
-        f_currentLeader = readProduceResponseLeaderIdAndEpoch(r, version);
-      } else (unknown ??= []).push({ tag, data: r.raw(r.remaining) });
-      r.popLimit(outer);
-    }
-    if (unknown !== undefined) m._unknownTaggedFields = unknown;
-  }
+  if (unknown !== undefined) m._unknownTaggedFields = unknown;
   return m;
 }
 
@@ -401,21 +401,21 @@ export function readProduceResponseBatchIndexAndErrorMessage(r: Reader, version:
   if (version >= 8) {
     f_batchIndexErrorMessage = r.nullableString(flex);
   } else f_batchIndexErrorMessage = null;
-  const m: ProduceResponseBatchIndexAndErrorMessage = {
-    batchIndex: f_batchIndex,
-    batchIndexErrorMessage: f_batchIndexErrorMessage,
-  };
+  let unknown: TaggedField[] | undefined;
   if (flex) {
-    let unknown: TaggedField[] | undefined;
     const count = r.unsignedVarint();
-    for (let i = 0; i < count; i++) {
+    for (let k = 0; k < count; k++) {
       const tag = r.unsignedVarint();
       const outer = r.pushLimit(r.unsignedVarint());
       (unknown ??= []).push({ tag, data: r.raw(r.remaining) });
       r.popLimit(outer);
     }
-    if (unknown !== undefined) m._unknownTaggedFields = unknown;
   }
+  const m: ProduceResponseBatchIndexAndErrorMessage = {
+    batchIndex: f_batchIndex,
+    batchIndexErrorMessage: f_batchIndexErrorMessage,
+  };
+  if (unknown !== undefined) m._unknownTaggedFields = unknown;
   return m;
 }
 
@@ -443,21 +443,21 @@ export function readProduceResponseLeaderIdAndEpoch(r: Reader, version: number):
   if (version >= 10) {
     f_leaderEpoch = r.int32();
   } else f_leaderEpoch = -1;
-  const m: ProduceResponseLeaderIdAndEpoch = {
-    leaderId: f_leaderId,
-    leaderEpoch: f_leaderEpoch,
-  };
+  let unknown: TaggedField[] | undefined;
   if (flex) {
-    let unknown: TaggedField[] | undefined;
     const count = r.unsignedVarint();
-    for (let i = 0; i < count; i++) {
+    for (let k = 0; k < count; k++) {
       const tag = r.unsignedVarint();
       const outer = r.pushLimit(r.unsignedVarint());
       (unknown ??= []).push({ tag, data: r.raw(r.remaining) });
       r.popLimit(outer);
     }
-    if (unknown !== undefined) m._unknownTaggedFields = unknown;
   }
+  const m: ProduceResponseLeaderIdAndEpoch = {
+    leaderId: f_leaderId,
+    leaderEpoch: f_leaderEpoch,
+  };
+  if (unknown !== undefined) m._unknownTaggedFields = unknown;
   return m;
 }
 
@@ -493,23 +493,23 @@ export function readProduceResponseNodeEndpoint(r: Reader, version: number): Pro
   if (version >= 10) {
     f_rack = r.nullableString(true);
   } else f_rack = null;
+  let unknown: TaggedField[] | undefined;
+  if (flex) {
+    const count = r.unsignedVarint();
+    for (let k = 0; k < count; k++) {
+      const tag = r.unsignedVarint();
+      const outer = r.pushLimit(r.unsignedVarint());
+      (unknown ??= []).push({ tag, data: r.raw(r.remaining) });
+      r.popLimit(outer);
+    }
+  }
   const m: ProduceResponseNodeEndpoint = {
     nodeId: f_nodeId,
     host: f_host,
     port: f_port,
     rack: f_rack,
   };
-  if (flex) {
-    let unknown: TaggedField[] | undefined;
-    const count = r.unsignedVarint();
-    for (let i = 0; i < count; i++) {
-      const tag = r.unsignedVarint();
-      const outer = r.pushLimit(r.unsignedVarint());
-      (unknown ??= []).push({ tag, data: r.raw(r.remaining) });
-      r.popLimit(outer);
-    }
-    if (unknown !== undefined) m._unknownTaggedFields = unknown;
-  }
+  if (unknown !== undefined) m._unknownTaggedFields = unknown;
   return m;
 }
 

@@ -20,6 +20,14 @@ export function readPushTelemetryRequest(r: Reader, _version: number): PushTelem
   const f_terminating: boolean = r.bool();
   const f_compressionType: number = r.int8();
   const f_metrics: Buffer = r.bytes(true);
+  let unknown: TaggedField[] | undefined;
+  const count = r.unsignedVarint();
+  for (let k = 0; k < count; k++) {
+    const tag = r.unsignedVarint();
+    const outer = r.pushLimit(r.unsignedVarint());
+    (unknown ??= []).push({ tag, data: r.raw(r.remaining) });
+    r.popLimit(outer);
+  }
   const m: PushTelemetryRequest = {
     clientInstanceId: f_clientInstanceId,
     subscriptionId: f_subscriptionId,
@@ -27,14 +35,6 @@ export function readPushTelemetryRequest(r: Reader, _version: number): PushTelem
     compressionType: f_compressionType,
     metrics: f_metrics,
   };
-  let unknown: TaggedField[] | undefined;
-  const count = r.unsignedVarint();
-  for (let i = 0; i < count; i++) {
-    const tag = r.unsignedVarint();
-    const outer = r.pushLimit(r.unsignedVarint());
-    (unknown ??= []).push({ tag, data: r.raw(r.remaining) });
-    r.popLimit(outer);
-  }
   if (unknown !== undefined) m._unknownTaggedFields = unknown;
   return m;
 }
@@ -58,18 +58,18 @@ export interface PushTelemetryResponse {
 export function readPushTelemetryResponse(r: Reader, _version: number): PushTelemetryResponse {
   const f_throttleTimeMs: number = r.int32();
   const f_errorCode: number = r.int16();
-  const m: PushTelemetryResponse = {
-    throttleTimeMs: f_throttleTimeMs,
-    errorCode: f_errorCode,
-  };
   let unknown: TaggedField[] | undefined;
   const count = r.unsignedVarint();
-  for (let i = 0; i < count; i++) {
+  for (let k = 0; k < count; k++) {
     const tag = r.unsignedVarint();
     const outer = r.pushLimit(r.unsignedVarint());
     (unknown ??= []).push({ tag, data: r.raw(r.remaining) });
     r.popLimit(outer);
   }
+  const m: PushTelemetryResponse = {
+    throttleTimeMs: f_throttleTimeMs,
+    errorCode: f_errorCode,
+  };
   if (unknown !== undefined) m._unknownTaggedFields = unknown;
   return m;
 }

@@ -32,18 +32,18 @@ export function readReadShareGroupStateSummaryRequest(r: Reader, version: number
     for (let i = 0; i < n; i++) a.push(readReadShareGroupStateSummaryRequestReadStateSummaryData(r, version));
     f_topics = a;
   }
-  const m: ReadShareGroupStateSummaryRequest = {
-    groupId: f_groupId,
-    topics: f_topics,
-  };
   let unknown: TaggedField[] | undefined;
   const count = r.unsignedVarint();
-  for (let i = 0; i < count; i++) {
+  for (let k = 0; k < count; k++) {
     const tag = r.unsignedVarint();
     const outer = r.pushLimit(r.unsignedVarint());
     (unknown ??= []).push({ tag, data: r.raw(r.remaining) });
     r.popLimit(outer);
   }
+  const m: ReadShareGroupStateSummaryRequest = {
+    groupId: f_groupId,
+    topics: f_topics,
+  };
   if (unknown !== undefined) m._unknownTaggedFields = unknown;
   return m;
 }
@@ -68,18 +68,18 @@ export function readReadShareGroupStateSummaryRequestReadStateSummaryData(r: Rea
     for (let i = 0; i < n; i++) a.push(readReadShareGroupStateSummaryRequestPartitionData(r, version));
     f_partitions = a;
   }
-  const m: ReadShareGroupStateSummaryRequestReadStateSummaryData = {
-    topicId: f_topicId,
-    partitions: f_partitions,
-  };
   let unknown: TaggedField[] | undefined;
   const count = r.unsignedVarint();
-  for (let i = 0; i < count; i++) {
+  for (let k = 0; k < count; k++) {
     const tag = r.unsignedVarint();
     const outer = r.pushLimit(r.unsignedVarint());
     (unknown ??= []).push({ tag, data: r.raw(r.remaining) });
     r.popLimit(outer);
   }
+  const m: ReadShareGroupStateSummaryRequestReadStateSummaryData = {
+    topicId: f_topicId,
+    partitions: f_partitions,
+  };
   if (unknown !== undefined) m._unknownTaggedFields = unknown;
   return m;
 }
@@ -98,18 +98,18 @@ export function writeReadShareGroupStateSummaryRequestReadStateSummaryData(w: Wr
 export function readReadShareGroupStateSummaryRequestPartitionData(r: Reader, _version: number): ReadShareGroupStateSummaryRequestPartitionData {
   const f_partition: number = r.int32();
   const f_leaderEpoch: number = r.int32();
-  const m: ReadShareGroupStateSummaryRequestPartitionData = {
-    partition: f_partition,
-    leaderEpoch: f_leaderEpoch,
-  };
   let unknown: TaggedField[] | undefined;
   const count = r.unsignedVarint();
-  for (let i = 0; i < count; i++) {
+  for (let k = 0; k < count; k++) {
     const tag = r.unsignedVarint();
     const outer = r.pushLimit(r.unsignedVarint());
     (unknown ??= []).push({ tag, data: r.raw(r.remaining) });
     r.popLimit(outer);
   }
+  const m: ReadShareGroupStateSummaryRequestPartitionData = {
+    partition: f_partition,
+    leaderEpoch: f_leaderEpoch,
+  };
   if (unknown !== undefined) m._unknownTaggedFields = unknown;
   return m;
 }
@@ -149,17 +149,17 @@ export function readReadShareGroupStateSummaryResponse(r: Reader, version: numbe
     for (let i = 0; i < n; i++) a.push(readReadShareGroupStateSummaryResponseReadStateSummaryResult(r, version));
     f_results = a;
   }
-  const m: ReadShareGroupStateSummaryResponse = {
-    results: f_results,
-  };
   let unknown: TaggedField[] | undefined;
   const count = r.unsignedVarint();
-  for (let i = 0; i < count; i++) {
+  for (let k = 0; k < count; k++) {
     const tag = r.unsignedVarint();
     const outer = r.pushLimit(r.unsignedVarint());
     (unknown ??= []).push({ tag, data: r.raw(r.remaining) });
     r.popLimit(outer);
   }
+  const m: ReadShareGroupStateSummaryResponse = {
+    results: f_results,
+  };
   if (unknown !== undefined) m._unknownTaggedFields = unknown;
   return m;
 }
@@ -183,18 +183,18 @@ export function readReadShareGroupStateSummaryResponseReadStateSummaryResult(r: 
     for (let i = 0; i < n; i++) a.push(readReadShareGroupStateSummaryResponsePartitionResult(r, version));
     f_partitions = a;
   }
-  const m: ReadShareGroupStateSummaryResponseReadStateSummaryResult = {
-    topicId: f_topicId,
-    partitions: f_partitions,
-  };
   let unknown: TaggedField[] | undefined;
   const count = r.unsignedVarint();
-  for (let i = 0; i < count; i++) {
+  for (let k = 0; k < count; k++) {
     const tag = r.unsignedVarint();
     const outer = r.pushLimit(r.unsignedVarint());
     (unknown ??= []).push({ tag, data: r.raw(r.remaining) });
     r.popLimit(outer);
   }
+  const m: ReadShareGroupStateSummaryResponseReadStateSummaryResult = {
+    topicId: f_topicId,
+    partitions: f_partitions,
+  };
   if (unknown !== undefined) m._unknownTaggedFields = unknown;
   return m;
 }
@@ -216,6 +216,14 @@ export function readReadShareGroupStateSummaryResponsePartitionResult(r: Reader,
   const f_errorMessage: string | null = r.nullableString(true);
   const f_stateEpoch: number = r.int32();
   const f_startOffset: bigint = r.int64();
+  let unknown: TaggedField[] | undefined;
+  const count = r.unsignedVarint();
+  for (let k = 0; k < count; k++) {
+    const tag = r.unsignedVarint();
+    const outer = r.pushLimit(r.unsignedVarint());
+    (unknown ??= []).push({ tag, data: r.raw(r.remaining) });
+    r.popLimit(outer);
+  }
   const m: ReadShareGroupStateSummaryResponsePartitionResult = {
     partition: f_partition,
     errorCode: f_errorCode,
@@ -223,14 +231,6 @@ export function readReadShareGroupStateSummaryResponsePartitionResult(r: Reader,
     stateEpoch: f_stateEpoch,
     startOffset: f_startOffset,
   };
-  let unknown: TaggedField[] | undefined;
-  const count = r.unsignedVarint();
-  for (let i = 0; i < count; i++) {
-    const tag = r.unsignedVarint();
-    const outer = r.pushLimit(r.unsignedVarint());
-    (unknown ??= []).push({ tag, data: r.raw(r.remaining) });
-    r.popLimit(outer);
-  }
   if (unknown !== undefined) m._unknownTaggedFields = unknown;
   return m;
 }

@@ -32,18 +32,18 @@ export function readReadShareGroupStateRequest(r: Reader, version: number): Read
     for (let i = 0; i < n; i++) a.push(readReadShareGroupStateRequestReadStateData(r, version));
     f_topics = a;
   }
-  const m: ReadShareGroupStateRequest = {
-    groupId: f_groupId,
-    topics: f_topics,
-  };
   let unknown: TaggedField[] | undefined;
   const count = r.unsignedVarint();
-  for (let i = 0; i < count; i++) {
+  for (let k = 0; k < count; k++) {
     const tag = r.unsignedVarint();
     const outer = r.pushLimit(r.unsignedVarint());
     (unknown ??= []).push({ tag, data: r.raw(r.remaining) });
     r.popLimit(outer);
   }
+  const m: ReadShareGroupStateRequest = {
+    groupId: f_groupId,
+    topics: f_topics,
+  };
   if (unknown !== undefined) m._unknownTaggedFields = unknown;
   return m;
 }
@@ -68,18 +68,18 @@ export function readReadShareGroupStateRequestReadStateData(r: Reader, version: 
     for (let i = 0; i < n; i++) a.push(readReadShareGroupStateRequestPartitionData(r, version));
     f_partitions = a;
   }
-  const m: ReadShareGroupStateRequestReadStateData = {
-    topicId: f_topicId,
-    partitions: f_partitions,
-  };
   let unknown: TaggedField[] | undefined;
   const count = r.unsignedVarint();
-  for (let i = 0; i < count; i++) {
+  for (let k = 0; k < count; k++) {
     const tag = r.unsignedVarint();
     const outer = r.pushLimit(r.unsignedVarint());
     (unknown ??= []).push({ tag, data: r.raw(r.remaining) });
     r.popLimit(outer);
   }
+  const m: ReadShareGroupStateRequestReadStateData = {
+    topicId: f_topicId,
+    partitions: f_partitions,
+  };
   if (unknown !== undefined) m._unknownTaggedFields = unknown;
   return m;
 }
@@ -98,18 +98,18 @@ export function writeReadShareGroupStateRequestReadStateData(w: Writer, version:
 export function readReadShareGroupStateRequestPartitionData(r: Reader, _version: number): ReadShareGroupStateRequestPartitionData {
   const f_partition: number = r.int32();
   const f_leaderEpoch: number = r.int32();
-  const m: ReadShareGroupStateRequestPartitionData = {
-    partition: f_partition,
-    leaderEpoch: f_leaderEpoch,
-  };
   let unknown: TaggedField[] | undefined;
   const count = r.unsignedVarint();
-  for (let i = 0; i < count; i++) {
+  for (let k = 0; k < count; k++) {
     const tag = r.unsignedVarint();
     const outer = r.pushLimit(r.unsignedVarint());
     (unknown ??= []).push({ tag, data: r.raw(r.remaining) });
     r.popLimit(outer);
   }
+  const m: ReadShareGroupStateRequestPartitionData = {
+    partition: f_partition,
+    leaderEpoch: f_leaderEpoch,
+  };
   if (unknown !== undefined) m._unknownTaggedFields = unknown;
   return m;
 }
@@ -158,17 +158,17 @@ export function readReadShareGroupStateResponse(r: Reader, version: number): Rea
     for (let i = 0; i < n; i++) a.push(readReadShareGroupStateResponseReadStateResult(r, version));
     f_results = a;
   }
-  const m: ReadShareGroupStateResponse = {
-    results: f_results,
-  };
   let unknown: TaggedField[] | undefined;
   const count = r.unsignedVarint();
-  for (let i = 0; i < count; i++) {
+  for (let k = 0; k < count; k++) {
     const tag = r.unsignedVarint();
     const outer = r.pushLimit(r.unsignedVarint());
     (unknown ??= []).push({ tag, data: r.raw(r.remaining) });
     r.popLimit(outer);
   }
+  const m: ReadShareGroupStateResponse = {
+    results: f_results,
+  };
   if (unknown !== undefined) m._unknownTaggedFields = unknown;
   return m;
 }
@@ -192,18 +192,18 @@ export function readReadShareGroupStateResponseReadStateResult(r: Reader, versio
     for (let i = 0; i < n; i++) a.push(readReadShareGroupStateResponsePartitionResult(r, version));
     f_partitions = a;
   }
-  const m: ReadShareGroupStateResponseReadStateResult = {
-    topicId: f_topicId,
-    partitions: f_partitions,
-  };
   let unknown: TaggedField[] | undefined;
   const count = r.unsignedVarint();
-  for (let i = 0; i < count; i++) {
+  for (let k = 0; k < count; k++) {
     const tag = r.unsignedVarint();
     const outer = r.pushLimit(r.unsignedVarint());
     (unknown ??= []).push({ tag, data: r.raw(r.remaining) });
     r.popLimit(outer);
   }
+  const m: ReadShareGroupStateResponseReadStateResult = {
+    topicId: f_topicId,
+    partitions: f_partitions,
+  };
   if (unknown !== undefined) m._unknownTaggedFields = unknown;
   return m;
 }
@@ -232,6 +232,14 @@ export function readReadShareGroupStateResponsePartitionResult(r: Reader, versio
     for (let i = 0; i < n; i++) a.push(readReadShareGroupStateResponseStateBatch(r, version));
     f_stateBatches = a;
   }
+  let unknown: TaggedField[] | undefined;
+  const count = r.unsignedVarint();
+  for (let k = 0; k < count; k++) {
+    const tag = r.unsignedVarint();
+    const outer = r.pushLimit(r.unsignedVarint());
+    (unknown ??= []).push({ tag, data: r.raw(r.remaining) });
+    r.popLimit(outer);
+  }
   const m: ReadShareGroupStateResponsePartitionResult = {
     partition: f_partition,
     errorCode: f_errorCode,
@@ -240,14 +248,6 @@ export function readReadShareGroupStateResponsePartitionResult(r: Reader, versio
     startOffset: f_startOffset,
     stateBatches: f_stateBatches,
   };
-  let unknown: TaggedField[] | undefined;
-  const count = r.unsignedVarint();
-  for (let i = 0; i < count; i++) {
-    const tag = r.unsignedVarint();
-    const outer = r.pushLimit(r.unsignedVarint());
-    (unknown ??= []).push({ tag, data: r.raw(r.remaining) });
-    r.popLimit(outer);
-  }
   if (unknown !== undefined) m._unknownTaggedFields = unknown;
   return m;
 }
@@ -272,20 +272,20 @@ export function readReadShareGroupStateResponseStateBatch(r: Reader, _version: n
   const f_lastOffset: bigint = r.int64();
   const f_deliveryState: number = r.int8();
   const f_deliveryCount: number = r.int16();
+  let unknown: TaggedField[] | undefined;
+  const count = r.unsignedVarint();
+  for (let k = 0; k < count; k++) {
+    const tag = r.unsignedVarint();
+    const outer = r.pushLimit(r.unsignedVarint());
+    (unknown ??= []).push({ tag, data: r.raw(r.remaining) });
+    r.popLimit(outer);
+  }
   const m: ReadShareGroupStateResponseStateBatch = {
     firstOffset: f_firstOffset,
     lastOffset: f_lastOffset,
     deliveryState: f_deliveryState,
     deliveryCount: f_deliveryCount,
   };
-  let unknown: TaggedField[] | undefined;
-  const count = r.unsignedVarint();
-  for (let i = 0; i < count; i++) {
-    const tag = r.unsignedVarint();
-    const outer = r.pushLimit(r.unsignedVarint());
-    (unknown ??= []).push({ tag, data: r.raw(r.remaining) });
-    r.popLimit(outer);
-  }
   if (unknown !== undefined) m._unknownTaggedFields = unknown;
   return m;
 }

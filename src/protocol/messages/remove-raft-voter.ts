@@ -16,19 +16,19 @@ export function readRemoveRaftVoterRequest(r: Reader, _version: number): RemoveR
   const f_clusterId: string | null = r.nullableString(true);
   const f_voterId: number = r.int32();
   const f_voterDirectoryId: string = r.uuid();
-  const m: RemoveRaftVoterRequest = {
-    clusterId: f_clusterId,
-    voterId: f_voterId,
-    voterDirectoryId: f_voterDirectoryId,
-  };
   let unknown: TaggedField[] | undefined;
   const count = r.unsignedVarint();
-  for (let i = 0; i < count; i++) {
+  for (let k = 0; k < count; k++) {
     const tag = r.unsignedVarint();
     const outer = r.pushLimit(r.unsignedVarint());
     (unknown ??= []).push({ tag, data: r.raw(r.remaining) });
     r.popLimit(outer);
   }
+  const m: RemoveRaftVoterRequest = {
+    clusterId: f_clusterId,
+    voterId: f_voterId,
+    voterDirectoryId: f_voterDirectoryId,
+  };
   if (unknown !== undefined) m._unknownTaggedFields = unknown;
   return m;
 }
@@ -52,19 +52,19 @@ export function readRemoveRaftVoterResponse(r: Reader, _version: number): Remove
   const f_throttleTimeMs: number = r.int32();
   const f_errorCode: number = r.int16();
   const f_errorMessage: string | null = r.nullableString(true);
-  const m: RemoveRaftVoterResponse = {
-    throttleTimeMs: f_throttleTimeMs,
-    errorCode: f_errorCode,
-    errorMessage: f_errorMessage,
-  };
   let unknown: TaggedField[] | undefined;
   const count = r.unsignedVarint();
-  for (let i = 0; i < count; i++) {
+  for (let k = 0; k < count; k++) {
     const tag = r.unsignedVarint();
     const outer = r.pushLimit(r.unsignedVarint());
     (unknown ??= []).push({ tag, data: r.raw(r.remaining) });
     r.popLimit(outer);
   }
+  const m: RemoveRaftVoterResponse = {
+    throttleTimeMs: f_throttleTimeMs,
+    errorCode: f_errorCode,
+    errorMessage: f_errorMessage,
+  };
   if (unknown !== undefined) m._unknownTaggedFields = unknown;
   return m;
 }

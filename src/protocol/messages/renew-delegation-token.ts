@@ -15,21 +15,21 @@ export function readRenewDelegationTokenRequest(r: Reader, version: number): Ren
   const flex = version >= 2;
   const f_hmac: Buffer = r.bytes(flex);
   const f_renewPeriodMs: bigint = r.int64();
-  const m: RenewDelegationTokenRequest = {
-    hmac: f_hmac,
-    renewPeriodMs: f_renewPeriodMs,
-  };
+  let unknown: TaggedField[] | undefined;
   if (flex) {
-    let unknown: TaggedField[] | undefined;
     const count = r.unsignedVarint();
-    for (let i = 0; i < count; i++) {
+    for (let k = 0; k < count; k++) {
       const tag = r.unsignedVarint();
       const outer = r.pushLimit(r.unsignedVarint());
       (unknown ??= []).push({ tag, data: r.raw(r.remaining) });
       r.popLimit(outer);
     }
-    if (unknown !== undefined) m._unknownTaggedFields = unknown;
   }
+  const m: RenewDelegationTokenRequest = {
+    hmac: f_hmac,
+    renewPeriodMs: f_renewPeriodMs,
+  };
+  if (unknown !== undefined) m._unknownTaggedFields = unknown;
   return m;
 }
 
@@ -55,22 +55,22 @@ export function readRenewDelegationTokenResponse(r: Reader, version: number): Re
   const f_errorCode: number = r.int16();
   const f_expiryTimestampMs: bigint = r.int64();
   const f_throttleTimeMs: number = r.int32();
-  const m: RenewDelegationTokenResponse = {
-    errorCode: f_errorCode,
-    expiryTimestampMs: f_expiryTimestampMs,
-    throttleTimeMs: f_throttleTimeMs,
-  };
+  let unknown: TaggedField[] | undefined;
   if (flex) {
-    let unknown: TaggedField[] | undefined;
     const count = r.unsignedVarint();
-    for (let i = 0; i < count; i++) {
+    for (let k = 0; k < count; k++) {
       const tag = r.unsignedVarint();
       const outer = r.pushLimit(r.unsignedVarint());
       (unknown ??= []).push({ tag, data: r.raw(r.remaining) });
       r.popLimit(outer);
     }
-    if (unknown !== undefined) m._unknownTaggedFields = unknown;
   }
+  const m: RenewDelegationTokenResponse = {
+    errorCode: f_errorCode,
+    expiryTimestampMs: f_expiryTimestampMs,
+    throttleTimeMs: f_throttleTimeMs,
+  };
+  if (unknown !== undefined) m._unknownTaggedFields = unknown;
   return m;
 }
 

@@ -13,20 +13,20 @@ export interface SaslAuthenticateRequest {
 export function readSaslAuthenticateRequest(r: Reader, version: number): SaslAuthenticateRequest {
   const flex = version >= 2;
   const f_authBytes: Buffer = r.bytes(flex);
-  const m: SaslAuthenticateRequest = {
-    authBytes: f_authBytes,
-  };
+  let unknown: TaggedField[] | undefined;
   if (flex) {
-    let unknown: TaggedField[] | undefined;
     const count = r.unsignedVarint();
-    for (let i = 0; i < count; i++) {
+    for (let k = 0; k < count; k++) {
       const tag = r.unsignedVarint();
       const outer = r.pushLimit(r.unsignedVarint());
       (unknown ??= []).push({ tag, data: r.raw(r.remaining) });
       r.popLimit(outer);
     }
-    if (unknown !== undefined) m._unknownTaggedFields = unknown;
   }
+  const m: SaslAuthenticateRequest = {
+    authBytes: f_authBytes,
+  };
+  if (unknown !== undefined) m._unknownTaggedFields = unknown;
   return m;
 }
 
@@ -56,23 +56,23 @@ export function readSaslAuthenticateResponse(r: Reader, version: number): SaslAu
   if (version >= 1) {
     f_sessionLifetimeMs = r.int64();
   } else f_sessionLifetimeMs = 0n;
+  let unknown: TaggedField[] | undefined;
+  if (flex) {
+    const count = r.unsignedVarint();
+    for (let k = 0; k < count; k++) {
+      const tag = r.unsignedVarint();
+      const outer = r.pushLimit(r.unsignedVarint());
+      (unknown ??= []).push({ tag, data: r.raw(r.remaining) });
+      r.popLimit(outer);
+    }
+  }
   const m: SaslAuthenticateResponse = {
     errorCode: f_errorCode,
     errorMessage: f_errorMessage,
     authBytes: f_authBytes,
     sessionLifetimeMs: f_sessionLifetimeMs,
   };
-  if (flex) {
-    let unknown: TaggedField[] | undefined;
-    const count = r.unsignedVarint();
-    for (let i = 0; i < count; i++) {
-      const tag = r.unsignedVarint();
-      const outer = r.pushLimit(r.unsignedVarint());
-      (unknown ??= []).push({ tag, data: r.raw(r.remaining) });
-      r.popLimit(outer);
-    }
-    if (unknown !== undefined) m._unknownTaggedFields = unknown;
-  }
+  if (unknown !== undefined) m._unknownTaggedFields = unknown;
   return m;
 }
 

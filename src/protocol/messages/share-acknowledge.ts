@@ -43,20 +43,20 @@ export function readShareAcknowledgeRequest(r: Reader, version: number): ShareAc
     for (let i = 0; i < n; i++) a.push(readShareAcknowledgeRequestAcknowledgeTopic(r, version));
     f_topics = a;
   }
+  let unknown: TaggedField[] | undefined;
+  const count = r.unsignedVarint();
+  for (let k = 0; k < count; k++) {
+    const tag = r.unsignedVarint();
+    const outer = r.pushLimit(r.unsignedVarint());
+    (unknown ??= []).push({ tag, data: r.raw(r.remaining) });
+    r.popLimit(outer);
+  }
   const m: ShareAcknowledgeRequest = {
     groupId: f_groupId,
     memberId: f_memberId,
     shareSessionEpoch: f_shareSessionEpoch,
     topics: f_topics,
   };
-  let unknown: TaggedField[] | undefined;
-  const count = r.unsignedVarint();
-  for (let i = 0; i < count; i++) {
-    const tag = r.unsignedVarint();
-    const outer = r.pushLimit(r.unsignedVarint());
-    (unknown ??= []).push({ tag, data: r.raw(r.remaining) });
-    r.popLimit(outer);
-  }
   if (unknown !== undefined) m._unknownTaggedFields = unknown;
   return m;
 }
@@ -83,18 +83,18 @@ export function readShareAcknowledgeRequestAcknowledgeTopic(r: Reader, version: 
     for (let i = 0; i < n; i++) a.push(readShareAcknowledgeRequestAcknowledgePartition(r, version));
     f_partitions = a;
   }
-  const m: ShareAcknowledgeRequestAcknowledgeTopic = {
-    topicId: f_topicId,
-    partitions: f_partitions,
-  };
   let unknown: TaggedField[] | undefined;
   const count = r.unsignedVarint();
-  for (let i = 0; i < count; i++) {
+  for (let k = 0; k < count; k++) {
     const tag = r.unsignedVarint();
     const outer = r.pushLimit(r.unsignedVarint());
     (unknown ??= []).push({ tag, data: r.raw(r.remaining) });
     r.popLimit(outer);
   }
+  const m: ShareAcknowledgeRequestAcknowledgeTopic = {
+    topicId: f_topicId,
+    partitions: f_partitions,
+  };
   if (unknown !== undefined) m._unknownTaggedFields = unknown;
   return m;
 }
@@ -119,18 +119,18 @@ export function readShareAcknowledgeRequestAcknowledgePartition(r: Reader, versi
     for (let i = 0; i < n; i++) a.push(readShareAcknowledgeRequestAcknowledgementBatch(r, version));
     f_acknowledgementBatches = a;
   }
-  const m: ShareAcknowledgeRequestAcknowledgePartition = {
-    partitionIndex: f_partitionIndex,
-    acknowledgementBatches: f_acknowledgementBatches,
-  };
   let unknown: TaggedField[] | undefined;
   const count = r.unsignedVarint();
-  for (let i = 0; i < count; i++) {
+  for (let k = 0; k < count; k++) {
     const tag = r.unsignedVarint();
     const outer = r.pushLimit(r.unsignedVarint());
     (unknown ??= []).push({ tag, data: r.raw(r.remaining) });
     r.popLimit(outer);
   }
+  const m: ShareAcknowledgeRequestAcknowledgePartition = {
+    partitionIndex: f_partitionIndex,
+    acknowledgementBatches: f_acknowledgementBatches,
+  };
   if (unknown !== undefined) m._unknownTaggedFields = unknown;
   return m;
 }
@@ -156,19 +156,19 @@ export function readShareAcknowledgeRequestAcknowledgementBatch(r: Reader, _vers
     for (let i = 0; i < n; i++) a.push(r.int8());
     f_acknowledgeTypes = a;
   }
-  const m: ShareAcknowledgeRequestAcknowledgementBatch = {
-    firstOffset: f_firstOffset,
-    lastOffset: f_lastOffset,
-    acknowledgeTypes: f_acknowledgeTypes,
-  };
   let unknown: TaggedField[] | undefined;
   const count = r.unsignedVarint();
-  for (let i = 0; i < count; i++) {
+  for (let k = 0; k < count; k++) {
     const tag = r.unsignedVarint();
     const outer = r.pushLimit(r.unsignedVarint());
     (unknown ??= []).push({ tag, data: r.raw(r.remaining) });
     r.popLimit(outer);
   }
+  const m: ShareAcknowledgeRequestAcknowledgementBatch = {
+    firstOffset: f_firstOffset,
+    lastOffset: f_lastOffset,
+    acknowledgeTypes: f_acknowledgeTypes,
+  };
   if (unknown !== undefined) m._unknownTaggedFields = unknown;
   return m;
 }
@@ -240,6 +240,14 @@ export function readShareAcknowledgeResponse(r: Reader, version: number): ShareA
     for (let i = 0; i < n; i++) a.push(readShareAcknowledgeResponseNodeEndpoint(r, version));
     f_nodeEndpoints = a;
   }
+  let unknown: TaggedField[] | undefined;
+  const count = r.unsignedVarint();
+  for (let k = 0; k < count; k++) {
+    const tag = r.unsignedVarint();
+    const outer = r.pushLimit(r.unsignedVarint());
+    (unknown ??= []).push({ tag, data: r.raw(r.remaining) });
+    r.popLimit(outer);
+  }
   const m: ShareAcknowledgeResponse = {
     throttleTimeMs: f_throttleTimeMs,
     errorCode: f_errorCode,
@@ -247,14 +255,6 @@ export function readShareAcknowledgeResponse(r: Reader, version: number): ShareA
     responses: f_responses,
     nodeEndpoints: f_nodeEndpoints,
   };
-  let unknown: TaggedField[] | undefined;
-  const count = r.unsignedVarint();
-  for (let i = 0; i < count; i++) {
-    const tag = r.unsignedVarint();
-    const outer = r.pushLimit(r.unsignedVarint());
-    (unknown ??= []).push({ tag, data: r.raw(r.remaining) });
-    r.popLimit(outer);
-  }
   if (unknown !== undefined) m._unknownTaggedFields = unknown;
   return m;
 }
@@ -286,18 +286,18 @@ export function readShareAcknowledgeResponseShareAcknowledgeTopicResponse(r: Rea
     for (let i = 0; i < n; i++) a.push(readShareAcknowledgeResponsePartitionData(r, version));
     f_partitions = a;
   }
-  const m: ShareAcknowledgeResponseShareAcknowledgeTopicResponse = {
-    topicId: f_topicId,
-    partitions: f_partitions,
-  };
   let unknown: TaggedField[] | undefined;
   const count = r.unsignedVarint();
-  for (let i = 0; i < count; i++) {
+  for (let k = 0; k < count; k++) {
     const tag = r.unsignedVarint();
     const outer = r.pushLimit(r.unsignedVarint());
     (unknown ??= []).push({ tag, data: r.raw(r.remaining) });
     r.popLimit(outer);
   }
+  const m: ShareAcknowledgeResponseShareAcknowledgeTopicResponse = {
+    topicId: f_topicId,
+    partitions: f_partitions,
+  };
   if (unknown !== undefined) m._unknownTaggedFields = unknown;
   return m;
 }
@@ -318,20 +318,20 @@ export function readShareAcknowledgeResponsePartitionData(r: Reader, version: nu
   const f_errorCode: number = r.int16();
   const f_errorMessage: string | null = r.nullableString(true);
   const f_currentLeader: ShareAcknowledgeResponseLeaderIdAndEpoch = readShareAcknowledgeResponseLeaderIdAndEpoch(r, version);
+  let unknown: TaggedField[] | undefined;
+  const count = r.unsignedVarint();
+  for (let k = 0; k < count; k++) {
+    const tag = r.unsignedVarint();
+    const outer = r.pushLimit(r.unsignedVarint());
+    (unknown ??= []).push({ tag, data: r.raw(r.remaining) });
+    r.popLimit(outer);
+  }
   const m: ShareAcknowledgeResponsePartitionData = {
     partitionIndex: f_partitionIndex,
     errorCode: f_errorCode,
     errorMessage: f_errorMessage,
     currentLeader: f_currentLeader,
   };
-  let unknown: TaggedField[] | undefined;
-  const count = r.unsignedVarint();
-  for (let i = 0; i < count; i++) {
-    const tag = r.unsignedVarint();
-    const outer = r.pushLimit(r.unsignedVarint());
-    (unknown ??= []).push({ tag, data: r.raw(r.remaining) });
-    r.popLimit(outer);
-  }
   if (unknown !== undefined) m._unknownTaggedFields = unknown;
   return m;
 }
@@ -348,18 +348,18 @@ export function writeShareAcknowledgeResponsePartitionData(w: Writer, version: n
 export function readShareAcknowledgeResponseLeaderIdAndEpoch(r: Reader, _version: number): ShareAcknowledgeResponseLeaderIdAndEpoch {
   const f_leaderId: number = r.int32();
   const f_leaderEpoch: number = r.int32();
-  const m: ShareAcknowledgeResponseLeaderIdAndEpoch = {
-    leaderId: f_leaderId,
-    leaderEpoch: f_leaderEpoch,
-  };
   let unknown: TaggedField[] | undefined;
   const count = r.unsignedVarint();
-  for (let i = 0; i < count; i++) {
+  for (let k = 0; k < count; k++) {
     const tag = r.unsignedVarint();
     const outer = r.pushLimit(r.unsignedVarint());
     (unknown ??= []).push({ tag, data: r.raw(r.remaining) });
     r.popLimit(outer);
   }
+  const m: ShareAcknowledgeResponseLeaderIdAndEpoch = {
+    leaderId: f_leaderId,
+    leaderEpoch: f_leaderEpoch,
+  };
   if (unknown !== undefined) m._unknownTaggedFields = unknown;
   return m;
 }
@@ -376,20 +376,20 @@ export function readShareAcknowledgeResponseNodeEndpoint(r: Reader, _version: nu
   const f_host: string = r.string(true);
   const f_port: number = r.int32();
   const f_rack: string | null = r.nullableString(true);
+  let unknown: TaggedField[] | undefined;
+  const count = r.unsignedVarint();
+  for (let k = 0; k < count; k++) {
+    const tag = r.unsignedVarint();
+    const outer = r.pushLimit(r.unsignedVarint());
+    (unknown ??= []).push({ tag, data: r.raw(r.remaining) });
+    r.popLimit(outer);
+  }
   const m: ShareAcknowledgeResponseNodeEndpoint = {
     nodeId: f_nodeId,
     host: f_host,
     port: f_port,
     rack: f_rack,
   };
-  let unknown: TaggedField[] | undefined;
-  const count = r.unsignedVarint();
-  for (let i = 0; i < count; i++) {
-    const tag = r.unsignedVarint();
-    const outer = r.pushLimit(r.unsignedVarint());
-    (unknown ??= []).push({ tag, data: r.raw(r.remaining) });
-    r.popLimit(outer);
-  }
   if (unknown !== undefined) m._unknownTaggedFields = unknown;
   return m;
 }

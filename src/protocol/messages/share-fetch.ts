@@ -64,6 +64,14 @@ export function readShareFetchRequest(r: Reader, version: number): ShareFetchReq
     for (let i = 0; i < n; i++) a.push(readShareFetchRequestForgottenTopic(r, version));
     f_forgottenTopicsData = a;
   }
+  let unknown: TaggedField[] | undefined;
+  const count = r.unsignedVarint();
+  for (let k = 0; k < count; k++) {
+    const tag = r.unsignedVarint();
+    const outer = r.pushLimit(r.unsignedVarint());
+    (unknown ??= []).push({ tag, data: r.raw(r.remaining) });
+    r.popLimit(outer);
+  }
   const m: ShareFetchRequest = {
     groupId: f_groupId,
     memberId: f_memberId,
@@ -74,14 +82,6 @@ export function readShareFetchRequest(r: Reader, version: number): ShareFetchReq
     topics: f_topics,
     forgottenTopicsData: f_forgottenTopicsData,
   };
-  let unknown: TaggedField[] | undefined;
-  const count = r.unsignedVarint();
-  for (let i = 0; i < count; i++) {
-    const tag = r.unsignedVarint();
-    const outer = r.pushLimit(r.unsignedVarint());
-    (unknown ??= []).push({ tag, data: r.raw(r.remaining) });
-    r.popLimit(outer);
-  }
   if (unknown !== undefined) m._unknownTaggedFields = unknown;
   return m;
 }
@@ -116,18 +116,18 @@ export function readShareFetchRequestFetchTopic(r: Reader, version: number): Sha
     for (let i = 0; i < n; i++) a.push(readShareFetchRequestFetchPartition(r, version));
     f_partitions = a;
   }
-  const m: ShareFetchRequestFetchTopic = {
-    topicId: f_topicId,
-    partitions: f_partitions,
-  };
   let unknown: TaggedField[] | undefined;
   const count = r.unsignedVarint();
-  for (let i = 0; i < count; i++) {
+  for (let k = 0; k < count; k++) {
     const tag = r.unsignedVarint();
     const outer = r.pushLimit(r.unsignedVarint());
     (unknown ??= []).push({ tag, data: r.raw(r.remaining) });
     r.popLimit(outer);
   }
+  const m: ShareFetchRequestFetchTopic = {
+    topicId: f_topicId,
+    partitions: f_partitions,
+  };
   if (unknown !== undefined) m._unknownTaggedFields = unknown;
   return m;
 }
@@ -153,19 +153,19 @@ export function readShareFetchRequestFetchPartition(r: Reader, version: number):
     for (let i = 0; i < n; i++) a.push(readShareFetchRequestAcknowledgementBatch(r, version));
     f_acknowledgementBatches = a;
   }
-  const m: ShareFetchRequestFetchPartition = {
-    partitionIndex: f_partitionIndex,
-    partitionMaxBytes: f_partitionMaxBytes,
-    acknowledgementBatches: f_acknowledgementBatches,
-  };
   let unknown: TaggedField[] | undefined;
   const count = r.unsignedVarint();
-  for (let i = 0; i < count; i++) {
+  for (let k = 0; k < count; k++) {
     const tag = r.unsignedVarint();
     const outer = r.pushLimit(r.unsignedVarint());
     (unknown ??= []).push({ tag, data: r.raw(r.remaining) });
     r.popLimit(outer);
   }
+  const m: ShareFetchRequestFetchPartition = {
+    partitionIndex: f_partitionIndex,
+    partitionMaxBytes: f_partitionMaxBytes,
+    acknowledgementBatches: f_acknowledgementBatches,
+  };
   if (unknown !== undefined) m._unknownTaggedFields = unknown;
   return m;
 }
@@ -192,19 +192,19 @@ export function readShareFetchRequestAcknowledgementBatch(r: Reader, _version: n
     for (let i = 0; i < n; i++) a.push(r.int8());
     f_acknowledgeTypes = a;
   }
-  const m: ShareFetchRequestAcknowledgementBatch = {
-    firstOffset: f_firstOffset,
-    lastOffset: f_lastOffset,
-    acknowledgeTypes: f_acknowledgeTypes,
-  };
   let unknown: TaggedField[] | undefined;
   const count = r.unsignedVarint();
-  for (let i = 0; i < count; i++) {
+  for (let k = 0; k < count; k++) {
     const tag = r.unsignedVarint();
     const outer = r.pushLimit(r.unsignedVarint());
     (unknown ??= []).push({ tag, data: r.raw(r.remaining) });
     r.popLimit(outer);
   }
+  const m: ShareFetchRequestAcknowledgementBatch = {
+    firstOffset: f_firstOffset,
+    lastOffset: f_lastOffset,
+    acknowledgeTypes: f_acknowledgeTypes,
+  };
   if (unknown !== undefined) m._unknownTaggedFields = unknown;
   return m;
 }
@@ -230,18 +230,18 @@ export function readShareFetchRequestForgottenTopic(r: Reader, _version: number)
     for (let i = 0; i < n; i++) a.push(r.int32());
     f_partitions = a;
   }
-  const m: ShareFetchRequestForgottenTopic = {
-    topicId: f_topicId,
-    partitions: f_partitions,
-  };
   let unknown: TaggedField[] | undefined;
   const count = r.unsignedVarint();
-  for (let i = 0; i < count; i++) {
+  for (let k = 0; k < count; k++) {
     const tag = r.unsignedVarint();
     const outer = r.pushLimit(r.unsignedVarint());
     (unknown ??= []).push({ tag, data: r.raw(r.remaining) });
     r.popLimit(outer);
   }
+  const m: ShareFetchRequestForgottenTopic = {
+    topicId: f_topicId,
+    partitions: f_partitions,
+  };
   if (unknown !== undefined) m._unknownTaggedFields = unknown;
   return m;
 }
@@ -323,6 +323,14 @@ export function readShareFetchResponse(r: Reader, version: number): ShareFetchRe
     for (let i = 0; i < n; i++) a.push(readShareFetchResponseNodeEndpoint(r, version));
     f_nodeEndpoints = a;
   }
+  let unknown: TaggedField[] | undefined;
+  const count = r.unsignedVarint();
+  for (let k = 0; k < count; k++) {
+    const tag = r.unsignedVarint();
+    const outer = r.pushLimit(r.unsignedVarint());
+    (unknown ??= []).push({ tag, data: r.raw(r.remaining) });
+    r.popLimit(outer);
+  }
   const m: ShareFetchResponse = {
     throttleTimeMs: f_throttleTimeMs,
     errorCode: f_errorCode,
@@ -330,14 +338,6 @@ export function readShareFetchResponse(r: Reader, version: number): ShareFetchRe
     responses: f_responses,
     nodeEndpoints: f_nodeEndpoints,
   };
-  let unknown: TaggedField[] | undefined;
-  const count = r.unsignedVarint();
-  for (let i = 0; i < count; i++) {
-    const tag = r.unsignedVarint();
-    const outer = r.pushLimit(r.unsignedVarint());
-    (unknown ??= []).push({ tag, data: r.raw(r.remaining) });
-    r.popLimit(outer);
-  }
   if (unknown !== undefined) m._unknownTaggedFields = unknown;
   return m;
 }
@@ -369,18 +369,18 @@ export function readShareFetchResponseShareFetchableTopicResponse(r: Reader, ver
     for (let i = 0; i < n; i++) a.push(readShareFetchResponsePartitionData(r, version));
     f_partitions = a;
   }
-  const m: ShareFetchResponseShareFetchableTopicResponse = {
-    topicId: f_topicId,
-    partitions: f_partitions,
-  };
   let unknown: TaggedField[] | undefined;
   const count = r.unsignedVarint();
-  for (let i = 0; i < count; i++) {
+  for (let k = 0; k < count; k++) {
     const tag = r.unsignedVarint();
     const outer = r.pushLimit(r.unsignedVarint());
     (unknown ??= []).push({ tag, data: r.raw(r.remaining) });
     r.popLimit(outer);
   }
+  const m: ShareFetchResponseShareFetchableTopicResponse = {
+    topicId: f_topicId,
+    partitions: f_partitions,
+  };
   if (unknown !== undefined) m._unknownTaggedFields = unknown;
   return m;
 }
@@ -411,6 +411,14 @@ export function readShareFetchResponsePartitionData(r: Reader, version: number):
     for (let i = 0; i < n; i++) a.push(readShareFetchResponseAcquiredRecords(r, version));
     f_acquiredRecords = a;
   }
+  let unknown: TaggedField[] | undefined;
+  const count = r.unsignedVarint();
+  for (let k = 0; k < count; k++) {
+    const tag = r.unsignedVarint();
+    const outer = r.pushLimit(r.unsignedVarint());
+    (unknown ??= []).push({ tag, data: r.raw(r.remaining) });
+    r.popLimit(outer);
+  }
   const m: ShareFetchResponsePartitionData = {
     partitionIndex: f_partitionIndex,
     errorCode: f_errorCode,
@@ -421,14 +429,6 @@ export function readShareFetchResponsePartitionData(r: Reader, version: number):
     records: f_records,
     acquiredRecords: f_acquiredRecords,
   };
-  let unknown: TaggedField[] | undefined;
-  const count = r.unsignedVarint();
-  for (let i = 0; i < count; i++) {
-    const tag = r.unsignedVarint();
-    const outer = r.pushLimit(r.unsignedVarint());
-    (unknown ??= []).push({ tag, data: r.raw(r.remaining) });
-    r.popLimit(outer);
-  }
   if (unknown !== undefined) m._unknownTaggedFields = unknown;
   return m;
 }
@@ -453,18 +453,18 @@ export function writeShareFetchResponsePartitionData(w: Writer, version: number,
 export function readShareFetchResponseLeaderIdAndEpoch(r: Reader, _version: number): ShareFetchResponseLeaderIdAndEpoch {
   const f_leaderId: number = r.int32();
   const f_leaderEpoch: number = r.int32();
-  const m: ShareFetchResponseLeaderIdAndEpoch = {
-    leaderId: f_leaderId,
-    leaderEpoch: f_leaderEpoch,
-  };
   let unknown: TaggedField[] | undefined;
   const count = r.unsignedVarint();
-  for (let i = 0; i < count; i++) {
+  for (let k = 0; k < count; k++) {
     const tag = r.unsignedVarint();
     const outer = r.pushLimit(r.unsignedVarint());
     (unknown ??= []).push({ tag, data: r.raw(r.remaining) });
     r.popLimit(outer);
   }
+  const m: ShareFetchResponseLeaderIdAndEpoch = {
+    leaderId: f_leaderId,
+    leaderEpoch: f_leaderEpoch,
+  };
   if (unknown !== undefined) m._unknownTaggedFields = unknown;
   return m;
 }
@@ -480,19 +480,19 @@ export function readShareFetchResponseAcquiredRecords(r: Reader, _version: numbe
   const f_firstOffset: bigint = r.int64();
   const f_lastOffset: bigint = r.int64();
   const f_deliveryCount: number = r.int16();
-  const m: ShareFetchResponseAcquiredRecords = {
-    firstOffset: f_firstOffset,
-    lastOffset: f_lastOffset,
-    deliveryCount: f_deliveryCount,
-  };
   let unknown: TaggedField[] | undefined;
   const count = r.unsignedVarint();
-  for (let i = 0; i < count; i++) {
+  for (let k = 0; k < count; k++) {
     const tag = r.unsignedVarint();
     const outer = r.pushLimit(r.unsignedVarint());
     (unknown ??= []).push({ tag, data: r.raw(r.remaining) });
     r.popLimit(outer);
   }
+  const m: ShareFetchResponseAcquiredRecords = {
+    firstOffset: f_firstOffset,
+    lastOffset: f_lastOffset,
+    deliveryCount: f_deliveryCount,
+  };
   if (unknown !== undefined) m._unknownTaggedFields = unknown;
   return m;
 }
@@ -510,20 +510,20 @@ export function readShareFetchResponseNodeEndpoint(r: Reader, _version: number):
   const f_host: string = r.string(true);
   const f_port: number = r.int32();
   const f_rack: string | null = r.nullableString(true);
+  let unknown: TaggedField[] | undefined;
+  const count = r.unsignedVarint();
+  for (let k = 0; k < count; k++) {
+    const tag = r.unsignedVarint();
+    const outer = r.pushLimit(r.unsignedVarint());
+    (unknown ??= []).push({ tag, data: r.raw(r.remaining) });
+    r.popLimit(outer);
+  }
   const m: ShareFetchResponseNodeEndpoint = {
     nodeId: f_nodeId,
     host: f_host,
     port: f_port,
     rack: f_rack,
   };
-  let unknown: TaggedField[] | undefined;
-  const count = r.unsignedVarint();
-  for (let i = 0; i < count; i++) {
-    const tag = r.unsignedVarint();
-    const outer = r.pushLimit(r.unsignedVarint());
-    (unknown ??= []).push({ tag, data: r.raw(r.remaining) });
-    r.popLimit(outer);
-  }
   if (unknown !== undefined) m._unknownTaggedFields = unknown;
   return m;
 }

@@ -20,18 +20,18 @@ export function readShareGroupDescribeRequest(r: Reader, _version: number): Shar
     f_groupIds = a;
   }
   const f_includeAuthorizedOperations: boolean = r.bool();
-  const m: ShareGroupDescribeRequest = {
-    groupIds: f_groupIds,
-    includeAuthorizedOperations: f_includeAuthorizedOperations,
-  };
   let unknown: TaggedField[] | undefined;
   const count = r.unsignedVarint();
-  for (let i = 0; i < count; i++) {
+  for (let k = 0; k < count; k++) {
     const tag = r.unsignedVarint();
     const outer = r.pushLimit(r.unsignedVarint());
     (unknown ??= []).push({ tag, data: r.raw(r.remaining) });
     r.popLimit(outer);
   }
+  const m: ShareGroupDescribeRequest = {
+    groupIds: f_groupIds,
+    includeAuthorizedOperations: f_includeAuthorizedOperations,
+  };
   if (unknown !== undefined) m._unknownTaggedFields = unknown;
   return m;
 }
@@ -98,18 +98,18 @@ export function readShareGroupDescribeResponse(r: Reader, version: number): Shar
     for (let i = 0; i < n; i++) a.push(readShareGroupDescribeResponseDescribedGroup(r, version));
     f_groups = a;
   }
-  const m: ShareGroupDescribeResponse = {
-    throttleTimeMs: f_throttleTimeMs,
-    groups: f_groups,
-  };
   let unknown: TaggedField[] | undefined;
   const count = r.unsignedVarint();
-  for (let i = 0; i < count; i++) {
+  for (let k = 0; k < count; k++) {
     const tag = r.unsignedVarint();
     const outer = r.pushLimit(r.unsignedVarint());
     (unknown ??= []).push({ tag, data: r.raw(r.remaining) });
     r.popLimit(outer);
   }
+  const m: ShareGroupDescribeResponse = {
+    throttleTimeMs: f_throttleTimeMs,
+    groups: f_groups,
+  };
   if (unknown !== undefined) m._unknownTaggedFields = unknown;
   return m;
 }
@@ -135,19 +135,19 @@ export function readShareGroupDescribeResponseTopicPartitions(r: Reader, _versio
     for (let i = 0; i < n; i++) a.push(r.int32());
     f_partitions = a;
   }
-  const m: ShareGroupDescribeResponseTopicPartitions = {
-    topicId: f_topicId,
-    topicName: f_topicName,
-    partitions: f_partitions,
-  };
   let unknown: TaggedField[] | undefined;
   const count = r.unsignedVarint();
-  for (let i = 0; i < count; i++) {
+  for (let k = 0; k < count; k++) {
     const tag = r.unsignedVarint();
     const outer = r.pushLimit(r.unsignedVarint());
     (unknown ??= []).push({ tag, data: r.raw(r.remaining) });
     r.popLimit(outer);
   }
+  const m: ShareGroupDescribeResponseTopicPartitions = {
+    topicId: f_topicId,
+    topicName: f_topicName,
+    partitions: f_partitions,
+  };
   if (unknown !== undefined) m._unknownTaggedFields = unknown;
   return m;
 }
@@ -172,17 +172,17 @@ export function readShareGroupDescribeResponseAssignment(r: Reader, version: num
     for (let i = 0; i < n; i++) a.push(readShareGroupDescribeResponseTopicPartitions(r, version));
     f_topicPartitions = a;
   }
-  const m: ShareGroupDescribeResponseAssignment = {
-    topicPartitions: f_topicPartitions,
-  };
   let unknown: TaggedField[] | undefined;
   const count = r.unsignedVarint();
-  for (let i = 0; i < count; i++) {
+  for (let k = 0; k < count; k++) {
     const tag = r.unsignedVarint();
     const outer = r.pushLimit(r.unsignedVarint());
     (unknown ??= []).push({ tag, data: r.raw(r.remaining) });
     r.popLimit(outer);
   }
+  const m: ShareGroupDescribeResponseAssignment = {
+    topicPartitions: f_topicPartitions,
+  };
   if (unknown !== undefined) m._unknownTaggedFields = unknown;
   return m;
 }
@@ -213,6 +213,14 @@ export function readShareGroupDescribeResponseDescribedGroup(r: Reader, version:
     f_members = a;
   }
   const f_authorizedOperations: number = r.int32();
+  let unknown: TaggedField[] | undefined;
+  const count = r.unsignedVarint();
+  for (let k = 0; k < count; k++) {
+    const tag = r.unsignedVarint();
+    const outer = r.pushLimit(r.unsignedVarint());
+    (unknown ??= []).push({ tag, data: r.raw(r.remaining) });
+    r.popLimit(outer);
+  }
   const m: ShareGroupDescribeResponseDescribedGroup = {
     errorCode: f_errorCode,
     errorMessage: f_errorMessage,
@@ -224,14 +232,6 @@ export function readShareGroupDescribeResponseDescribedGroup(r: Reader, version:
     members: f_members,
     authorizedOperations: f_authorizedOperations,
   };
-  let unknown: TaggedField[] | undefined;
-  const count = r.unsignedVarint();
-  for (let i = 0; i < count; i++) {
-    const tag = r.unsignedVarint();
-    const outer = r.pushLimit(r.unsignedVarint());
-    (unknown ??= []).push({ tag, data: r.raw(r.remaining) });
-    r.popLimit(outer);
-  }
   if (unknown !== undefined) m._unknownTaggedFields = unknown;
   return m;
 }
@@ -268,6 +268,14 @@ export function readShareGroupDescribeResponseMember(r: Reader, version: number)
     f_subscribedTopicNames = a;
   }
   const f_assignment: ShareGroupDescribeResponseAssignment = readShareGroupDescribeResponseAssignment(r, version);
+  let unknown: TaggedField[] | undefined;
+  const count = r.unsignedVarint();
+  for (let k = 0; k < count; k++) {
+    const tag = r.unsignedVarint();
+    const outer = r.pushLimit(r.unsignedVarint());
+    (unknown ??= []).push({ tag, data: r.raw(r.remaining) });
+    r.popLimit(outer);
+  }
   const m: ShareGroupDescribeResponseMember = {
     memberId: f_memberId,
     rackId: f_rackId,
@@ -277,14 +285,6 @@ export function readShareGroupDescribeResponseMember(r: Reader, version: number)
     subscribedTopicNames: f_subscribedTopicNames,
     assignment: f_assignment,
   };
-  let unknown: TaggedField[] | undefined;
-  const count = r.unsignedVarint();
-  for (let i = 0; i < count; i++) {
-    const tag = r.unsignedVarint();
-    const outer = r.pushLimit(r.unsignedVarint());
-    (unknown ??= []).push({ tag, data: r.raw(r.remaining) });
-    r.popLimit(outer);
-  }
   if (unknown !== undefined) m._unknownTaggedFields = unknown;
   return m;
 }

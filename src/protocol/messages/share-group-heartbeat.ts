@@ -29,6 +29,14 @@ export function readShareGroupHeartbeatRequest(r: Reader, _version: number): Sha
       f_subscribedTopicNames = a;
     }
   }
+  let unknown: TaggedField[] | undefined;
+  const count = r.unsignedVarint();
+  for (let k = 0; k < count; k++) {
+    const tag = r.unsignedVarint();
+    const outer = r.pushLimit(r.unsignedVarint());
+    (unknown ??= []).push({ tag, data: r.raw(r.remaining) });
+    r.popLimit(outer);
+  }
   const m: ShareGroupHeartbeatRequest = {
     groupId: f_groupId,
     memberId: f_memberId,
@@ -36,14 +44,6 @@ export function readShareGroupHeartbeatRequest(r: Reader, _version: number): Sha
     rackId: f_rackId,
     subscribedTopicNames: f_subscribedTopicNames,
   };
-  let unknown: TaggedField[] | undefined;
-  const count = r.unsignedVarint();
-  for (let i = 0; i < count; i++) {
-    const tag = r.unsignedVarint();
-    const outer = r.pushLimit(r.unsignedVarint());
-    (unknown ??= []).push({ tag, data: r.raw(r.remaining) });
-    r.popLimit(outer);
-  }
   if (unknown !== undefined) m._unknownTaggedFields = unknown;
   return m;
 }
@@ -95,6 +95,14 @@ export function readShareGroupHeartbeatResponse(r: Reader, version: number): Sha
   const f_memberEpoch: number = r.int32();
   const f_heartbeatIntervalMs: number = r.int32();
   const f_assignment: ShareGroupHeartbeatResponseAssignment | null = (r.int8() < 0 ? null : readShareGroupHeartbeatResponseAssignment(r, version));
+  let unknown: TaggedField[] | undefined;
+  const count = r.unsignedVarint();
+  for (let k = 0; k < count; k++) {
+    const tag = r.unsignedVarint();
+    const outer = r.pushLimit(r.unsignedVarint());
+    (unknown ??= []).push({ tag, data: r.raw(r.remaining) });
+    r.popLimit(outer);
+  }
   const m: ShareGroupHeartbeatResponse = {
     throttleTimeMs: f_throttleTimeMs,
     errorCode: f_errorCode,
@@ -104,14 +112,6 @@ export function readShareGroupHeartbeatResponse(r: Reader, version: number): Sha
     heartbeatIntervalMs: f_heartbeatIntervalMs,
     assignment: f_assignment,
   };
-  let unknown: TaggedField[] | undefined;
-  const count = r.unsignedVarint();
-  for (let i = 0; i < count; i++) {
-    const tag = r.unsignedVarint();
-    const outer = r.pushLimit(r.unsignedVarint());
-    (unknown ??= []).push({ tag, data: r.raw(r.remaining) });
-    r.popLimit(outer);
-  }
   if (unknown !== undefined) m._unknownTaggedFields = unknown;
   return m;
 }
@@ -141,18 +141,18 @@ export function readShareGroupHeartbeatResponseTopicPartitions(r: Reader, _versi
     for (let i = 0; i < n; i++) a.push(r.int32());
     f_partitions = a;
   }
-  const m: ShareGroupHeartbeatResponseTopicPartitions = {
-    topicId: f_topicId,
-    partitions: f_partitions,
-  };
   let unknown: TaggedField[] | undefined;
   const count = r.unsignedVarint();
-  for (let i = 0; i < count; i++) {
+  for (let k = 0; k < count; k++) {
     const tag = r.unsignedVarint();
     const outer = r.pushLimit(r.unsignedVarint());
     (unknown ??= []).push({ tag, data: r.raw(r.remaining) });
     r.popLimit(outer);
   }
+  const m: ShareGroupHeartbeatResponseTopicPartitions = {
+    topicId: f_topicId,
+    partitions: f_partitions,
+  };
   if (unknown !== undefined) m._unknownTaggedFields = unknown;
   return m;
 }
@@ -176,17 +176,17 @@ export function readShareGroupHeartbeatResponseAssignment(r: Reader, version: nu
     for (let i = 0; i < n; i++) a.push(readShareGroupHeartbeatResponseTopicPartitions(r, version));
     f_topicPartitions = a;
   }
-  const m: ShareGroupHeartbeatResponseAssignment = {
-    topicPartitions: f_topicPartitions,
-  };
   let unknown: TaggedField[] | undefined;
   const count = r.unsignedVarint();
-  for (let i = 0; i < count; i++) {
+  for (let k = 0; k < count; k++) {
     const tag = r.unsignedVarint();
     const outer = r.pushLimit(r.unsignedVarint());
     (unknown ??= []).push({ tag, data: r.raw(r.remaining) });
     r.popLimit(outer);
   }
+  const m: ShareGroupHeartbeatResponseAssignment = {
+    topicPartitions: f_topicPartitions,
+  };
   if (unknown !== undefined) m._unknownTaggedFields = unknown;
   return m;
 }

@@ -12,17 +12,17 @@ export interface SnapshotFooterRecord {
 
 export function readSnapshotFooterRecord(r: Reader, _version: number): SnapshotFooterRecord {
   const f_version: number = r.int16();
-  const m: SnapshotFooterRecord = {
-    version: f_version,
-  };
   let unknown: TaggedField[] | undefined;
   const count = r.unsignedVarint();
-  for (let i = 0; i < count; i++) {
+  for (let k = 0; k < count; k++) {
     const tag = r.unsignedVarint();
     const outer = r.pushLimit(r.unsignedVarint());
     (unknown ??= []).push({ tag, data: r.raw(r.remaining) });
     r.popLimit(outer);
   }
+  const m: SnapshotFooterRecord = {
+    version: f_version,
+  };
   if (unknown !== undefined) m._unknownTaggedFields = unknown;
   return m;
 }

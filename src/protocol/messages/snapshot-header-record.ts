@@ -14,18 +14,18 @@ export interface SnapshotHeaderRecord {
 export function readSnapshotHeaderRecord(r: Reader, _version: number): SnapshotHeaderRecord {
   const f_version: number = r.int16();
   const f_lastContainedLogTimestamp: bigint = r.int64();
-  const m: SnapshotHeaderRecord = {
-    version: f_version,
-    lastContainedLogTimestamp: f_lastContainedLogTimestamp,
-  };
   let unknown: TaggedField[] | undefined;
   const count = r.unsignedVarint();
-  for (let i = 0; i < count; i++) {
+  for (let k = 0; k < count; k++) {
     const tag = r.unsignedVarint();
     const outer = r.pushLimit(r.unsignedVarint());
     (unknown ??= []).push({ tag, data: r.raw(r.remaining) });
     r.popLimit(outer);
   }
+  const m: SnapshotHeaderRecord = {
+    version: f_version,
+    lastContainedLogTimestamp: f_lastContainedLogTimestamp,
+  };
   if (unknown !== undefined) m._unknownTaggedFields = unknown;
   return m;
 }

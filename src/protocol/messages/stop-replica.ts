@@ -85,6 +85,16 @@ export function readStopReplicaRequest(r: Reader, version: number): StopReplicaR
       f_topicStates = a;
     }
   } else f_topicStates = [];
+  let unknown: TaggedField[] | undefined;
+  if (flex) {
+    const count = r.unsignedVarint();
+    for (let k = 0; k < count; k++) {
+      const tag = r.unsignedVarint();
+      const outer = r.pushLimit(r.unsignedVarint());
+      (unknown ??= []).push({ tag, data: r.raw(r.remaining) });
+      r.popLimit(outer);
+    }
+  }
   const m: StopReplicaRequest = {
     controllerId: f_controllerId,
     isKRaftController: f_isKRaftController,
@@ -95,17 +105,7 @@ export function readStopReplicaRequest(r: Reader, version: number): StopReplicaR
     topics: f_topics,
     topicStates: f_topicStates,
   };
-  if (flex) {
-    let unknown: TaggedField[] | undefined;
-    const count = r.unsignedVarint();
-    for (let i = 0; i < count; i++) {
-      const tag = r.unsignedVarint();
-      const outer = r.pushLimit(r.unsignedVarint());
-      (unknown ??= []).push({ tag, data: r.raw(r.remaining) });
-      r.popLimit(outer);
-    }
-    if (unknown !== undefined) m._unknownTaggedFields = unknown;
-  }
+  if (unknown !== undefined) m._unknownTaggedFields = unknown;
   return m;
 }
 
@@ -159,21 +159,21 @@ export function readStopReplicaRequestStopReplicaPartitionV0(r: Reader, version:
   if (version <= 0) {
     f_partitionIndex = r.int32();
   } else f_partitionIndex = 0;
-  const m: StopReplicaRequestStopReplicaPartitionV0 = {
-    topicName: f_topicName,
-    partitionIndex: f_partitionIndex,
-  };
+  let unknown: TaggedField[] | undefined;
   if (flex) {
-    let unknown: TaggedField[] | undefined;
     const count = r.unsignedVarint();
-    for (let i = 0; i < count; i++) {
+    for (let k = 0; k < count; k++) {
       const tag = r.unsignedVarint();
       const outer = r.pushLimit(r.unsignedVarint());
       (unknown ??= []).push({ tag, data: r.raw(r.remaining) });
       r.popLimit(outer);
     }
-    if (unknown !== undefined) m._unknownTaggedFields = unknown;
   }
+  const m: StopReplicaRequestStopReplicaPartitionV0 = {
+    topicName: f_topicName,
+    partitionIndex: f_partitionIndex,
+  };
+  if (unknown !== undefined) m._unknownTaggedFields = unknown;
   return m;
 }
 
@@ -206,21 +206,21 @@ export function readStopReplicaRequestStopReplicaTopicV1(r: Reader, version: num
       f_partitionIndexes = a;
     }
   } else f_partitionIndexes = [];
-  const m: StopReplicaRequestStopReplicaTopicV1 = {
-    name: f_name,
-    partitionIndexes: f_partitionIndexes,
-  };
+  let unknown: TaggedField[] | undefined;
   if (flex) {
-    let unknown: TaggedField[] | undefined;
     const count = r.unsignedVarint();
-    for (let i = 0; i < count; i++) {
+    for (let k = 0; k < count; k++) {
       const tag = r.unsignedVarint();
       const outer = r.pushLimit(r.unsignedVarint());
       (unknown ??= []).push({ tag, data: r.raw(r.remaining) });
       r.popLimit(outer);
     }
-    if (unknown !== undefined) m._unknownTaggedFields = unknown;
   }
+  const m: StopReplicaRequestStopReplicaTopicV1 = {
+    name: f_name,
+    partitionIndexes: f_partitionIndexes,
+  };
+  if (unknown !== undefined) m._unknownTaggedFields = unknown;
   return m;
 }
 
@@ -257,21 +257,21 @@ export function readStopReplicaRequestStopReplicaTopicState(r: Reader, version: 
       f_partitionStates = a;
     }
   } else f_partitionStates = [];
-  const m: StopReplicaRequestStopReplicaTopicState = {
-    topicName: f_topicName,
-    partitionStates: f_partitionStates,
-  };
+  let unknown: TaggedField[] | undefined;
   if (flex) {
-    let unknown: TaggedField[] | undefined;
     const count = r.unsignedVarint();
-    for (let i = 0; i < count; i++) {
+    for (let k = 0; k < count; k++) {
       const tag = r.unsignedVarint();
       const outer = r.pushLimit(r.unsignedVarint());
       (unknown ??= []).push({ tag, data: r.raw(r.remaining) });
       r.popLimit(outer);
     }
-    if (unknown !== undefined) m._unknownTaggedFields = unknown;
   }
+  const m: StopReplicaRequestStopReplicaTopicState = {
+    topicName: f_topicName,
+    partitionStates: f_partitionStates,
+  };
+  if (unknown !== undefined) m._unknownTaggedFields = unknown;
   return m;
 }
 
@@ -307,22 +307,22 @@ export function readStopReplicaRequestStopReplicaPartitionState(r: Reader, versi
   if (version >= 3) {
     f_deletePartition = r.bool();
   } else f_deletePartition = false;
-  const m: StopReplicaRequestStopReplicaPartitionState = {
-    partitionIndex: f_partitionIndex,
-    leaderEpoch: f_leaderEpoch,
-    deletePartition: f_deletePartition,
-  };
+  let unknown: TaggedField[] | undefined;
   if (flex) {
-    let unknown: TaggedField[] | undefined;
     const count = r.unsignedVarint();
-    for (let i = 0; i < count; i++) {
+    for (let k = 0; k < count; k++) {
       const tag = r.unsignedVarint();
       const outer = r.pushLimit(r.unsignedVarint());
       (unknown ??= []).push({ tag, data: r.raw(r.remaining) });
       r.popLimit(outer);
     }
-    if (unknown !== undefined) m._unknownTaggedFields = unknown;
   }
+  const m: StopReplicaRequestStopReplicaPartitionState = {
+    partitionIndex: f_partitionIndex,
+    leaderEpoch: f_leaderEpoch,
+    deletePartition: f_deletePartition,
+  };
+  if (unknown !== undefined) m._unknownTaggedFields = unknown;
   return m;
 }
 
@@ -366,21 +366,21 @@ export function readStopReplicaResponse(r: Reader, version: number): StopReplica
     for (let i = 0; i < n; i++) a.push(readStopReplicaResponseStopReplicaPartitionError(r, version));
     f_partitionErrors = a;
   }
-  const m: StopReplicaResponse = {
-    errorCode: f_errorCode,
-    partitionErrors: f_partitionErrors,
-  };
+  let unknown: TaggedField[] | undefined;
   if (flex) {
-    let unknown: TaggedField[] | undefined;
     const count = r.unsignedVarint();
-    for (let i = 0; i < count; i++) {
+    for (let k = 0; k < count; k++) {
       const tag = r.unsignedVarint();
       const outer = r.pushLimit(r.unsignedVarint());
       (unknown ??= []).push({ tag, data: r.raw(r.remaining) });
       r.popLimit(outer);
     }
-    if (unknown !== undefined) m._unknownTaggedFields = unknown;
   }
+  const m: StopReplicaResponse = {
+    errorCode: f_errorCode,
+    partitionErrors: f_partitionErrors,
+  };
+  if (unknown !== undefined) m._unknownTaggedFields = unknown;
   return m;
 }
 
@@ -403,22 +403,22 @@ export function readStopReplicaResponseStopReplicaPartitionError(r: Reader, vers
   const f_topicName: string = r.string(flex);
   const f_partitionIndex: number = r.int32();
   const f_errorCode: number = r.int16();
-  const m: StopReplicaResponseStopReplicaPartitionError = {
-    topicName: f_topicName,
-    partitionIndex: f_partitionIndex,
-    errorCode: f_errorCode,
-  };
+  let unknown: TaggedField[] | undefined;
   if (flex) {
-    let unknown: TaggedField[] | undefined;
     const count = r.unsignedVarint();
-    for (let i = 0; i < count; i++) {
+    for (let k = 0; k < count; k++) {
       const tag = r.unsignedVarint();
       const outer = r.pushLimit(r.unsignedVarint());
       (unknown ??= []).push({ tag, data: r.raw(r.remaining) });
       r.popLimit(outer);
     }
-    if (unknown !== undefined) m._unknownTaggedFields = unknown;
   }
+  const m: StopReplicaResponseStopReplicaPartitionError = {
+    topicName: f_topicName,
+    partitionIndex: f_partitionIndex,
+    errorCode: f_errorCode,
+  };
+  if (unknown !== undefined) m._unknownTaggedFields = unknown;
   return m;
 }
 

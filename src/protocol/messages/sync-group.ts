@@ -46,6 +46,16 @@ export function readSyncGroupRequest(r: Reader, version: number): SyncGroupReque
     for (let i = 0; i < n; i++) a.push(readSyncGroupRequestSyncGroupRequestAssignment(r, version));
     f_assignments = a;
   }
+  let unknown: TaggedField[] | undefined;
+  if (flex) {
+    const count = r.unsignedVarint();
+    for (let k = 0; k < count; k++) {
+      const tag = r.unsignedVarint();
+      const outer = r.pushLimit(r.unsignedVarint());
+      (unknown ??= []).push({ tag, data: r.raw(r.remaining) });
+      r.popLimit(outer);
+    }
+  }
   const m: SyncGroupRequest = {
     groupId: f_groupId,
     generationId: f_generationId,
@@ -55,17 +65,7 @@ export function readSyncGroupRequest(r: Reader, version: number): SyncGroupReque
     protocolName: f_protocolName,
     assignments: f_assignments,
   };
-  if (flex) {
-    let unknown: TaggedField[] | undefined;
-    const count = r.unsignedVarint();
-    for (let i = 0; i < count; i++) {
-      const tag = r.unsignedVarint();
-      const outer = r.pushLimit(r.unsignedVarint());
-      (unknown ??= []).push({ tag, data: r.raw(r.remaining) });
-      r.popLimit(outer);
-    }
-    if (unknown !== undefined) m._unknownTaggedFields = unknown;
-  }
+  if (unknown !== undefined) m._unknownTaggedFields = unknown;
   return m;
 }
 
@@ -98,21 +98,21 @@ export function readSyncGroupRequestSyncGroupRequestAssignment(r: Reader, versio
   const flex = version >= 4;
   const f_memberId: string = r.string(flex);
   const f_assignment: Buffer = r.bytes(flex);
-  const m: SyncGroupRequestSyncGroupRequestAssignment = {
-    memberId: f_memberId,
-    assignment: f_assignment,
-  };
+  let unknown: TaggedField[] | undefined;
   if (flex) {
-    let unknown: TaggedField[] | undefined;
     const count = r.unsignedVarint();
-    for (let i = 0; i < count; i++) {
+    for (let k = 0; k < count; k++) {
       const tag = r.unsignedVarint();
       const outer = r.pushLimit(r.unsignedVarint());
       (unknown ??= []).push({ tag, data: r.raw(r.remaining) });
       r.popLimit(outer);
     }
-    if (unknown !== undefined) m._unknownTaggedFields = unknown;
   }
+  const m: SyncGroupRequestSyncGroupRequestAssignment = {
+    memberId: f_memberId,
+    assignment: f_assignment,
+  };
+  if (unknown !== undefined) m._unknownTaggedFields = unknown;
   return m;
 }
 
@@ -151,6 +151,16 @@ export function readSyncGroupResponse(r: Reader, version: number): SyncGroupResp
     f_protocolName = r.nullableString(true);
   } else f_protocolName = null;
   const f_assignment: Buffer = r.bytes(flex);
+  let unknown: TaggedField[] | undefined;
+  if (flex) {
+    const count = r.unsignedVarint();
+    for (let k = 0; k < count; k++) {
+      const tag = r.unsignedVarint();
+      const outer = r.pushLimit(r.unsignedVarint());
+      (unknown ??= []).push({ tag, data: r.raw(r.remaining) });
+      r.popLimit(outer);
+    }
+  }
   const m: SyncGroupResponse = {
     throttleTimeMs: f_throttleTimeMs,
     errorCode: f_errorCode,
@@ -158,17 +168,7 @@ export function readSyncGroupResponse(r: Reader, version: number): SyncGroupResp
     protocolName: f_protocolName,
     assignment: f_assignment,
   };
-  if (flex) {
-    let unknown: TaggedField[] | undefined;
-    const count = r.unsignedVarint();
-    for (let i = 0; i < count; i++) {
-      const tag = r.unsignedVarint();
-      const outer = r.pushLimit(r.unsignedVarint());
-      (unknown ??= []).push({ tag, data: r.raw(r.remaining) });
-      r.popLimit(outer);
-    }
-    if (unknown !== undefined) m._unknownTaggedFields = unknown;
-  }
+  if (unknown !== undefined) m._unknownTaggedFields = unknown;
   return m;
 }
 

@@ -12,17 +12,17 @@ export interface UnregisterBrokerRequest {
 
 export function readUnregisterBrokerRequest(r: Reader, _version: number): UnregisterBrokerRequest {
   const f_brokerId: number = r.int32();
-  const m: UnregisterBrokerRequest = {
-    brokerId: f_brokerId,
-  };
   let unknown: TaggedField[] | undefined;
   const count = r.unsignedVarint();
-  for (let i = 0; i < count; i++) {
+  for (let k = 0; k < count; k++) {
     const tag = r.unsignedVarint();
     const outer = r.pushLimit(r.unsignedVarint());
     (unknown ??= []).push({ tag, data: r.raw(r.remaining) });
     r.popLimit(outer);
   }
+  const m: UnregisterBrokerRequest = {
+    brokerId: f_brokerId,
+  };
   if (unknown !== undefined) m._unknownTaggedFields = unknown;
   return m;
 }
@@ -44,19 +44,19 @@ export function readUnregisterBrokerResponse(r: Reader, _version: number): Unreg
   const f_throttleTimeMs: number = r.int32();
   const f_errorCode: number = r.int16();
   const f_errorMessage: string | null = r.nullableString(true);
-  const m: UnregisterBrokerResponse = {
-    throttleTimeMs: f_throttleTimeMs,
-    errorCode: f_errorCode,
-    errorMessage: f_errorMessage,
-  };
   let unknown: TaggedField[] | undefined;
   const count = r.unsignedVarint();
-  for (let i = 0; i < count; i++) {
+  for (let k = 0; k < count; k++) {
     const tag = r.unsignedVarint();
     const outer = r.pushLimit(r.unsignedVarint());
     (unknown ??= []).push({ tag, data: r.raw(r.remaining) });
     r.popLimit(outer);
   }
+  const m: UnregisterBrokerResponse = {
+    throttleTimeMs: f_throttleTimeMs,
+    errorCode: f_errorCode,
+    errorMessage: f_errorMessage,
+  };
   if (unknown !== undefined) m._unknownTaggedFields = unknown;
   return m;
 }

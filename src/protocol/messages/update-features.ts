@@ -33,19 +33,19 @@ export function readUpdateFeaturesRequest(r: Reader, version: number): UpdateFea
   if (version >= 1) {
     f_validateOnly = r.bool();
   } else f_validateOnly = false;
-  const m: UpdateFeaturesRequest = {
-    timeoutMs: f_timeoutMs,
-    featureUpdates: f_featureUpdates,
-    validateOnly: f_validateOnly,
-  };
   let unknown: TaggedField[] | undefined;
   const count = r.unsignedVarint();
-  for (let i = 0; i < count; i++) {
+  for (let k = 0; k < count; k++) {
     const tag = r.unsignedVarint();
     const outer = r.pushLimit(r.unsignedVarint());
     (unknown ??= []).push({ tag, data: r.raw(r.remaining) });
     r.popLimit(outer);
   }
+  const m: UpdateFeaturesRequest = {
+    timeoutMs: f_timeoutMs,
+    featureUpdates: f_featureUpdates,
+    validateOnly: f_validateOnly,
+  };
   if (unknown !== undefined) m._unknownTaggedFields = unknown;
   return m;
 }
@@ -75,20 +75,20 @@ export function readUpdateFeaturesRequestFeatureUpdateKey(r: Reader, version: nu
   if (version >= 1) {
     f_upgradeType = r.int8();
   } else f_upgradeType = 1;
+  let unknown: TaggedField[] | undefined;
+  const count = r.unsignedVarint();
+  for (let k = 0; k < count; k++) {
+    const tag = r.unsignedVarint();
+    const outer = r.pushLimit(r.unsignedVarint());
+    (unknown ??= []).push({ tag, data: r.raw(r.remaining) });
+    r.popLimit(outer);
+  }
   const m: UpdateFeaturesRequestFeatureUpdateKey = {
     feature: f_feature,
     maxVersionLevel: f_maxVersionLevel,
     allowDowngrade: f_allowDowngrade,
     upgradeType: f_upgradeType,
   };
-  let unknown: TaggedField[] | undefined;
-  const count = r.unsignedVarint();
-  for (let i = 0; i < count; i++) {
-    const tag = r.unsignedVarint();
-    const outer = r.pushLimit(r.unsignedVarint());
-    (unknown ??= []).push({ tag, data: r.raw(r.remaining) });
-    r.popLimit(outer);
-  }
   if (unknown !== undefined) m._unknownTaggedFields = unknown;
   return m;
 }
@@ -134,20 +134,20 @@ export function readUpdateFeaturesResponse(r: Reader, version: number): UpdateFe
       f_results = a;
     }
   } else f_results = [];
+  let unknown: TaggedField[] | undefined;
+  const count = r.unsignedVarint();
+  for (let k = 0; k < count; k++) {
+    const tag = r.unsignedVarint();
+    const outer = r.pushLimit(r.unsignedVarint());
+    (unknown ??= []).push({ tag, data: r.raw(r.remaining) });
+    r.popLimit(outer);
+  }
   const m: UpdateFeaturesResponse = {
     throttleTimeMs: f_throttleTimeMs,
     errorCode: f_errorCode,
     errorMessage: f_errorMessage,
     results: f_results,
   };
-  let unknown: TaggedField[] | undefined;
-  const count = r.unsignedVarint();
-  for (let i = 0; i < count; i++) {
-    const tag = r.unsignedVarint();
-    const outer = r.pushLimit(r.unsignedVarint());
-    (unknown ??= []).push({ tag, data: r.raw(r.remaining) });
-    r.popLimit(outer);
-  }
   if (unknown !== undefined) m._unknownTaggedFields = unknown;
   return m;
 }
@@ -171,19 +171,19 @@ export function readUpdateFeaturesResponseUpdatableFeatureResult(r: Reader, _ver
   const f_feature: string = r.string(true);
   const f_errorCode: number = r.int16();
   const f_errorMessage: string | null = r.nullableString(true);
-  const m: UpdateFeaturesResponseUpdatableFeatureResult = {
-    feature: f_feature,
-    errorCode: f_errorCode,
-    errorMessage: f_errorMessage,
-  };
   let unknown: TaggedField[] | undefined;
   const count = r.unsignedVarint();
-  for (let i = 0; i < count; i++) {
+  for (let k = 0; k < count; k++) {
     const tag = r.unsignedVarint();
     const outer = r.pushLimit(r.unsignedVarint());
     (unknown ??= []).push({ tag, data: r.raw(r.remaining) });
     r.popLimit(outer);
   }
+  const m: UpdateFeaturesResponseUpdatableFeatureResult = {
+    feature: f_feature,
+    errorCode: f_errorCode,
+    errorMessage: f_errorMessage,
+  };
   if (unknown !== undefined) m._unknownTaggedFields = unknown;
   return m;
 }

@@ -92,6 +92,18 @@ export function readUpdateMetadataRequest(r: Reader, version: number): UpdateMet
     for (let i = 0; i < n; i++) a.push(readUpdateMetadataRequestUpdateMetadataBroker(r, version));
     f_liveBrokers = a;
   }
+  let unknown: TaggedField[] | undefined;
+  if (flex) {
+    const count = r.unsignedVarint();
+    for (let k = 0; k < count; k++) {
+      const tag = r.unsignedVarint();
+      const outer = r.pushLimit(r.unsignedVarint());
+      if (tag === 0 && version >= 8) {
+        f_type = r.int8();
+      } else (unknown ??= []).push({ tag, data: r.raw(r.remaining) });
+      r.popLimit(outer);
+    }
+  }
   const m: UpdateMetadataRequest = {
     controllerId: f_controllerId,
     isKRaftController: f_isKRaftController,
@@ -102,19 +114,7 @@ export function readUpdateMetadataRequest(r: Reader, version: number): UpdateMet
     topicStates: f_topicStates,
     liveBrokers: f_liveBrokers,
   };
-  if (flex) {
-    let unknown: TaggedField[] | undefined;
-    const count = r.unsignedVarint();
-    for (let i = 0; i < count; i++) {
-      const tag = r.unsignedVarint();
-      const outer = r.pushLimit(r.unsignedVarint());
-      if (tag === 0 && version >= 8) {
-        f_type = r.int8();
-      } else (unknown ??= []).push({ tag, data: r.raw(r.remaining) });
-      r.popLimit(outer);
-    }
-    if (unknown !== undefined) m._unknownTaggedFields = unknown;
-  }
+  if (unknown !== undefined) m._unknownTaggedFields = unknown;
   return m;
 }
 
@@ -193,6 +193,16 @@ export function readUpdateMetadataRequestUpdateMetadataPartitionState(r: Reader,
       f_offlineReplicas = a;
     }
   } else f_offlineReplicas = [];
+  let unknown: TaggedField[] | undefined;
+  if (flex) {
+    const count = r.unsignedVarint();
+    for (let k = 0; k < count; k++) {
+      const tag = r.unsignedVarint();
+      const outer = r.pushLimit(r.unsignedVarint());
+      (unknown ??= []).push({ tag, data: r.raw(r.remaining) });
+      r.popLimit(outer);
+    }
+  }
   const m: UpdateMetadataRequestUpdateMetadataPartitionState = {
     topicName: f_topicName,
     partitionIndex: f_partitionIndex,
@@ -204,17 +214,7 @@ export function readUpdateMetadataRequestUpdateMetadataPartitionState(r: Reader,
     replicas: f_replicas,
     offlineReplicas: f_offlineReplicas,
   };
-  if (flex) {
-    let unknown: TaggedField[] | undefined;
-    const count = r.unsignedVarint();
-    for (let i = 0; i < count; i++) {
-      const tag = r.unsignedVarint();
-      const outer = r.pushLimit(r.unsignedVarint());
-      (unknown ??= []).push({ tag, data: r.raw(r.remaining) });
-      r.popLimit(outer);
-    }
-    if (unknown !== undefined) m._unknownTaggedFields = unknown;
-  }
+  if (unknown !== undefined) m._unknownTaggedFields = unknown;
   return m;
 }
 
@@ -270,22 +270,22 @@ export function readUpdateMetadataRequestUpdateMetadataTopicState(r: Reader, ver
       f_partitionStates = a;
     }
   } else f_partitionStates = [];
-  const m: UpdateMetadataRequestUpdateMetadataTopicState = {
-    topicName: f_topicName,
-    topicId: f_topicId,
-    partitionStates: f_partitionStates,
-  };
+  let unknown: TaggedField[] | undefined;
   if (flex) {
-    let unknown: TaggedField[] | undefined;
     const count = r.unsignedVarint();
-    for (let i = 0; i < count; i++) {
+    for (let k = 0; k < count; k++) {
       const tag = r.unsignedVarint();
       const outer = r.pushLimit(r.unsignedVarint());
       (unknown ??= []).push({ tag, data: r.raw(r.remaining) });
       r.popLimit(outer);
     }
-    if (unknown !== undefined) m._unknownTaggedFields = unknown;
   }
+  const m: UpdateMetadataRequestUpdateMetadataTopicState = {
+    topicName: f_topicName,
+    topicId: f_topicId,
+    partitionStates: f_partitionStates,
+  };
+  if (unknown !== undefined) m._unknownTaggedFields = unknown;
   return m;
 }
 
@@ -334,6 +334,16 @@ export function readUpdateMetadataRequestUpdateMetadataBroker(r: Reader, version
   if (version >= 2) {
     f_rack = r.nullableString(flex);
   } else f_rack = "";
+  let unknown: TaggedField[] | undefined;
+  if (flex) {
+    const count = r.unsignedVarint();
+    for (let k = 0; k < count; k++) {
+      const tag = r.unsignedVarint();
+      const outer = r.pushLimit(r.unsignedVarint());
+      (unknown ??= []).push({ tag, data: r.raw(r.remaining) });
+      r.popLimit(outer);
+    }
+  }
   const m: UpdateMetadataRequestUpdateMetadataBroker = {
     id: f_id,
     v0Host: f_v0Host,
@@ -341,17 +351,7 @@ export function readUpdateMetadataRequestUpdateMetadataBroker(r: Reader, version
     endpoints: f_endpoints,
     rack: f_rack,
   };
-  if (flex) {
-    let unknown: TaggedField[] | undefined;
-    const count = r.unsignedVarint();
-    for (let i = 0; i < count; i++) {
-      const tag = r.unsignedVarint();
-      const outer = r.pushLimit(r.unsignedVarint());
-      (unknown ??= []).push({ tag, data: r.raw(r.remaining) });
-      r.popLimit(outer);
-    }
-    if (unknown !== undefined) m._unknownTaggedFields = unknown;
-  }
+  if (unknown !== undefined) m._unknownTaggedFields = unknown;
   return m;
 }
 
@@ -398,23 +398,23 @@ export function readUpdateMetadataRequestUpdateMetadataEndpoint(r: Reader, versi
   if (version >= 1) {
     f_securityProtocol = r.int16();
   } else f_securityProtocol = 0;
+  let unknown: TaggedField[] | undefined;
+  if (flex) {
+    const count = r.unsignedVarint();
+    for (let k = 0; k < count; k++) {
+      const tag = r.unsignedVarint();
+      const outer = r.pushLimit(r.unsignedVarint());
+      (unknown ??= []).push({ tag, data: r.raw(r.remaining) });
+      r.popLimit(outer);
+    }
+  }
   const m: UpdateMetadataRequestUpdateMetadataEndpoint = {
     port: f_port,
     host: f_host,
     listener: f_listener,
     securityProtocol: f_securityProtocol,
   };
-  if (flex) {
-    let unknown: TaggedField[] | undefined;
-    const count = r.unsignedVarint();
-    for (let i = 0; i < count; i++) {
-      const tag = r.unsignedVarint();
-      const outer = r.pushLimit(r.unsignedVarint());
-      (unknown ??= []).push({ tag, data: r.raw(r.remaining) });
-      r.popLimit(outer);
-    }
-    if (unknown !== undefined) m._unknownTaggedFields = unknown;
-  }
+  if (unknown !== undefined) m._unknownTaggedFields = unknown;
   return m;
 }
 
@@ -446,20 +446,20 @@ export interface UpdateMetadataResponse {
 export function readUpdateMetadataResponse(r: Reader, version: number): UpdateMetadataResponse {
   const flex = version >= 6;
   const f_errorCode: number = r.int16();
-  const m: UpdateMetadataResponse = {
-    errorCode: f_errorCode,
-  };
+  let unknown: TaggedField[] | undefined;
   if (flex) {
-    let unknown: TaggedField[] | undefined;
     const count = r.unsignedVarint();
-    for (let i = 0; i < count; i++) {
+    for (let k = 0; k < count; k++) {
       const tag = r.unsignedVarint();
       const outer = r.pushLimit(r.unsignedVarint());
       (unknown ??= []).push({ tag, data: r.raw(r.remaining) });
       r.popLimit(outer);
     }
-    if (unknown !== undefined) m._unknownTaggedFields = unknown;
   }
+  const m: UpdateMetadataResponse = {
+    errorCode: f_errorCode,
+  };
+  if (unknown !== undefined) m._unknownTaggedFields = unknown;
   return m;
 }
 

@@ -41,6 +41,14 @@ export function readUpdateRaftVoterRequest(r: Reader, version: number): UpdateRa
     f_listeners = a;
   }
   const f_kRaftVersionFeature: UpdateRaftVoterRequestKRaftVersionFeature = readUpdateRaftVoterRequestKRaftVersionFeature(r, version);
+  let unknown: TaggedField[] | undefined;
+  const count = r.unsignedVarint();
+  for (let k = 0; k < count; k++) {
+    const tag = r.unsignedVarint();
+    const outer = r.pushLimit(r.unsignedVarint());
+    (unknown ??= []).push({ tag, data: r.raw(r.remaining) });
+    r.popLimit(outer);
+  }
   const m: UpdateRaftVoterRequest = {
     clusterId: f_clusterId,
     currentLeaderEpoch: f_currentLeaderEpoch,
@@ -49,14 +57,6 @@ export function readUpdateRaftVoterRequest(r: Reader, version: number): UpdateRa
     listeners: f_listeners,
     kRaftVersionFeature: f_kRaftVersionFeature,
   };
-  let unknown: TaggedField[] | undefined;
-  const count = r.unsignedVarint();
-  for (let i = 0; i < count; i++) {
-    const tag = r.unsignedVarint();
-    const outer = r.pushLimit(r.unsignedVarint());
-    (unknown ??= []).push({ tag, data: r.raw(r.remaining) });
-    r.popLimit(outer);
-  }
   if (unknown !== undefined) m._unknownTaggedFields = unknown;
   return m;
 }
@@ -80,19 +80,19 @@ export function readUpdateRaftVoterRequestListener(r: Reader, _version: number):
   const f_name: string = r.string(true);
   const f_host: string = r.string(true);
   const f_port: number = r.uint16();
-  const m: UpdateRaftVoterRequestListener = {
-    name: f_name,
-    host: f_host,
-    port: f_port,
-  };
   let unknown: TaggedField[] | undefined;
   const count = r.unsignedVarint();
-  for (let i = 0; i < count; i++) {
+  for (let k = 0; k < count; k++) {
     const tag = r.unsignedVarint();
     const outer = r.pushLimit(r.unsignedVarint());
     (unknown ??= []).push({ tag, data: r.raw(r.remaining) });
     r.popLimit(outer);
   }
+  const m: UpdateRaftVoterRequestListener = {
+    name: f_name,
+    host: f_host,
+    port: f_port,
+  };
   if (unknown !== undefined) m._unknownTaggedFields = unknown;
   return m;
 }
@@ -108,18 +108,18 @@ export function writeUpdateRaftVoterRequestListener(w: Writer, _version: number,
 export function readUpdateRaftVoterRequestKRaftVersionFeature(r: Reader, _version: number): UpdateRaftVoterRequestKRaftVersionFeature {
   const f_minSupportedVersion: number = r.int16();
   const f_maxSupportedVersion: number = r.int16();
-  const m: UpdateRaftVoterRequestKRaftVersionFeature = {
-    minSupportedVersion: f_minSupportedVersion,
-    maxSupportedVersion: f_maxSupportedVersion,
-  };
   let unknown: TaggedField[] | undefined;
   const count = r.unsignedVarint();
-  for (let i = 0; i < count; i++) {
+  for (let k = 0; k < count; k++) {
     const tag = r.unsignedVarint();
     const outer = r.pushLimit(r.unsignedVarint());
     (unknown ??= []).push({ tag, data: r.raw(r.remaining) });
     r.popLimit(outer);
   }
+  const m: UpdateRaftVoterRequestKRaftVersionFeature = {
+    minSupportedVersion: f_minSupportedVersion,
+    maxSupportedVersion: f_maxSupportedVersion,
+  };
   if (unknown !== undefined) m._unknownTaggedFields = unknown;
   return m;
 }
@@ -150,14 +150,9 @@ export function readUpdateRaftVoterResponse(r: Reader, version: number): UpdateR
   const f_throttleTimeMs: number = r.int32();
   const f_errorCode: number = r.int16();
   let f_currentLeader: UpdateRaftVoterResponseCurrentLeader | undefined;
-  const m: UpdateRaftVoterResponse = {
-    throttleTimeMs: f_throttleTimeMs,
-    errorCode: f_errorCode,
-    currentLeader: f_currentLeader === undefined ? defaultUpdateRaftVoterResponseCurrentLeader() : f_currentLeader,
-  };
   let unknown: TaggedField[] | undefined;
   const count = r.unsignedVarint();
-  for (let i = 0; i < count; i++) {
+  for (let k = 0; k < count; k++) {
     const tag = r.unsignedVarint();
     const outer = r.pushLimit(r.unsignedVarint());
     if (tag === 0) {
@@ -165,6 +160,11 @@ export function readUpdateRaftVoterResponse(r: Reader, version: number): UpdateR
     } else (unknown ??= []).push({ tag, data: r.raw(r.remaining) });
     r.popLimit(outer);
   }
+  const m: UpdateRaftVoterResponse = {
+    throttleTimeMs: f_throttleTimeMs,
+    errorCode: f_errorCode,
+    currentLeader: f_currentLeader === undefined ? defaultUpdateRaftVoterResponseCurrentLeader() : f_currentLeader,
+  };
   if (unknown !== undefined) m._unknownTaggedFields = unknown;
   return m;
 }
@@ -186,20 +186,20 @@ export function readUpdateRaftVoterResponseCurrentLeader(r: Reader, _version: nu
   const f_leaderEpoch: number = r.int32();
   const f_host: string = r.string(true);
   const f_port: number = r.int32();
+  let unknown: TaggedField[] | undefined;
+  const count = r.unsignedVarint();
+  for (let k = 0; k < count; k++) {
+    const tag = r.unsignedVarint();
+    const outer = r.pushLimit(r.unsignedVarint());
+    (unknown ??= []).push({ tag, data: r.raw(r.remaining) });
+    r.popLimit(outer);
+  }
   const m: UpdateRaftVoterResponseCurrentLeader = {
     leaderId: f_leaderId,
     leaderEpoch: f_leaderEpoch,
     host: f_host,
     port: f_port,
   };
-  let unknown: TaggedField[] | undefined;
-  const count = r.unsignedVarint();
-  for (let i = 0; i < count; i++) {
-    const tag = r.unsignedVarint();
-    const outer = r.pushLimit(r.unsignedVarint());
-    (unknown ??= []).push({ tag, data: r.raw(r.remaining) });
-    r.popLimit(outer);
-  }
   if (unknown !== undefined) m._unknownTaggedFields = unknown;
   return m;
 }

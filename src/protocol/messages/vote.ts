@@ -42,19 +42,19 @@ export function readVoteRequest(r: Reader, version: number): VoteRequest {
     for (let i = 0; i < n; i++) a.push(readVoteRequestTopicData(r, version));
     f_topics = a;
   }
-  const m: VoteRequest = {
-    clusterId: f_clusterId,
-    voterId: f_voterId,
-    topics: f_topics,
-  };
   let unknown: TaggedField[] | undefined;
   const count = r.unsignedVarint();
-  for (let i = 0; i < count; i++) {
+  for (let k = 0; k < count; k++) {
     const tag = r.unsignedVarint();
     const outer = r.pushLimit(r.unsignedVarint());
     (unknown ??= []).push({ tag, data: r.raw(r.remaining) });
     r.popLimit(outer);
   }
+  const m: VoteRequest = {
+    clusterId: f_clusterId,
+    voterId: f_voterId,
+    topics: f_topics,
+  };
   if (unknown !== undefined) m._unknownTaggedFields = unknown;
   return m;
 }
@@ -82,18 +82,18 @@ export function readVoteRequestTopicData(r: Reader, version: number): VoteReques
     for (let i = 0; i < n; i++) a.push(readVoteRequestPartitionData(r, version));
     f_partitions = a;
   }
-  const m: VoteRequestTopicData = {
-    topicName: f_topicName,
-    partitions: f_partitions,
-  };
   let unknown: TaggedField[] | undefined;
   const count = r.unsignedVarint();
-  for (let i = 0; i < count; i++) {
+  for (let k = 0; k < count; k++) {
     const tag = r.unsignedVarint();
     const outer = r.pushLimit(r.unsignedVarint());
     (unknown ??= []).push({ tag, data: r.raw(r.remaining) });
     r.popLimit(outer);
   }
+  const m: VoteRequestTopicData = {
+    topicName: f_topicName,
+    partitions: f_partitions,
+  };
   if (unknown !== undefined) m._unknownTaggedFields = unknown;
   return m;
 }
@@ -123,6 +123,14 @@ export function readVoteRequestPartitionData(r: Reader, version: number): VoteRe
   } else f_voterDirectoryId = ZERO_UUID;
   const f_lastOffsetEpoch: number = r.int32();
   const f_lastOffset: bigint = r.int64();
+  let unknown: TaggedField[] | undefined;
+  const count = r.unsignedVarint();
+  for (let k = 0; k < count; k++) {
+    const tag = r.unsignedVarint();
+    const outer = r.pushLimit(r.unsignedVarint());
+    (unknown ??= []).push({ tag, data: r.raw(r.remaining) });
+    r.popLimit(outer);
+  }
   const m: VoteRequestPartitionData = {
     partitionIndex: f_partitionIndex,
     candidateEpoch: f_candidateEpoch,
@@ -132,14 +140,6 @@ export function readVoteRequestPartitionData(r: Reader, version: number): VoteRe
     lastOffsetEpoch: f_lastOffsetEpoch,
     lastOffset: f_lastOffset,
   };
-  let unknown: TaggedField[] | undefined;
-  const count = r.unsignedVarint();
-  for (let i = 0; i < count; i++) {
-    const tag = r.unsignedVarint();
-    const outer = r.pushLimit(r.unsignedVarint());
-    (unknown ??= []).push({ tag, data: r.raw(r.remaining) });
-    r.popLimit(outer);
-  }
   if (unknown !== undefined) m._unknownTaggedFields = unknown;
   return m;
 }
@@ -199,14 +199,9 @@ export function readVoteResponse(r: Reader, version: number): VoteResponse {
     f_topics = a;
   }
   let f_nodeEndpoints: VoteResponseNodeEndpoint[] | undefined;
-  const m: VoteResponse = {
-    errorCode: f_errorCode,
-    topics: f_topics,
-    nodeEndpoints: f_nodeEndpoints === undefined ? [] : f_nodeEndpoints,
-  };
   let unknown: TaggedField[] | undefined;
   const count = r.unsignedVarint();
-  for (let i = 0; i < count; i++) {
+  for (let k = 0; k < count; k++) {
     const tag = r.unsignedVarint();
     const outer = r.pushLimit(r.unsignedVarint());
     if (tag === 0 && version >= 1) {
@@ -219,6 +214,11 @@ export function readVoteResponse(r: Reader, version: number): VoteResponse {
     } else (unknown ??= []).push({ tag, data: r.raw(r.remaining) });
     r.popLimit(outer);
   }
+  const m: VoteResponse = {
+    errorCode: f_errorCode,
+    topics: f_topics,
+    nodeEndpoints: f_nodeEndpoints === undefined ? [] : f_nodeEndpoints,
+  };
   if (unknown !== undefined) m._unknownTaggedFields = unknown;
   return m;
 }
@@ -252,18 +252,18 @@ export function readVoteResponseTopicData(r: Reader, version: number): VoteRespo
     for (let i = 0; i < n; i++) a.push(readVoteResponsePartitionData(r, version));
     f_partitions = a;
   }
-  const m: VoteResponseTopicData = {
-    topicName: f_topicName,
-    partitions: f_partitions,
-  };
   let unknown: TaggedField[] | undefined;
   const count = r.unsignedVarint();
-  for (let i = 0; i < count; i++) {
+  for (let k = 0; k < count; k++) {
     const tag = r.unsignedVarint();
     const outer = r.pushLimit(r.unsignedVarint());
     (unknown ??= []).push({ tag, data: r.raw(r.remaining) });
     r.popLimit(outer);
   }
+  const m: VoteResponseTopicData = {
+    topicName: f_topicName,
+    partitions: f_partitions,
+  };
   if (unknown !== undefined) m._unknownTaggedFields = unknown;
   return m;
 }
@@ -285,6 +285,14 @@ export function readVoteResponsePartitionData(r: Reader, _version: number): Vote
   const f_leaderId: number = r.int32();
   const f_leaderEpoch: number = r.int32();
   const f_voteGranted: boolean = r.bool();
+  let unknown: TaggedField[] | undefined;
+  const count = r.unsignedVarint();
+  for (let k = 0; k < count; k++) {
+    const tag = r.unsignedVarint();
+    const outer = r.pushLimit(r.unsignedVarint());
+    (unknown ??= []).push({ tag, data: r.raw(r.remaining) });
+    r.popLimit(outer);
+  }
   const m: VoteResponsePartitionData = {
     partitionIndex: f_partitionIndex,
     errorCode: f_errorCode,
@@ -292,14 +300,6 @@ export function readVoteResponsePartitionData(r: Reader, _version: number): Vote
     leaderEpoch: f_leaderEpoch,
     voteGranted: f_voteGranted,
   };
-  let unknown: TaggedField[] | undefined;
-  const count = r.unsignedVarint();
-  for (let i = 0; i < count; i++) {
-    const tag = r.unsignedVarint();
-    const outer = r.pushLimit(r.unsignedVarint());
-    (unknown ??= []).push({ tag, data: r.raw(r.remaining) });
-    r.popLimit(outer);
-  }
   if (unknown !== undefined) m._unknownTaggedFields = unknown;
   return m;
 }
@@ -327,19 +327,19 @@ export function readVoteResponseNodeEndpoint(r: Reader, version: number): VoteRe
   if (version >= 1) {
     f_port = r.uint16();
   } else f_port = 0;
-  const m: VoteResponseNodeEndpoint = {
-    nodeId: f_nodeId,
-    host: f_host,
-    port: f_port,
-  };
   let unknown: TaggedField[] | undefined;
   const count = r.unsignedVarint();
-  for (let i = 0; i < count; i++) {
+  for (let k = 0; k < count; k++) {
     const tag = r.unsignedVarint();
     const outer = r.pushLimit(r.unsignedVarint());
     (unknown ??= []).push({ tag, data: r.raw(r.remaining) });
     r.popLimit(outer);
   }
+  const m: VoteResponseNodeEndpoint = {
+    nodeId: f_nodeId,
+    host: f_host,
+    port: f_port,
+  };
   if (unknown !== undefined) m._unknownTaggedFields = unknown;
   return m;
 }

@@ -41,18 +41,18 @@ export function readVotersRecord(r: Reader, version: number): VotersRecord {
     for (let i = 0; i < n; i++) a.push(readVotersRecordVoter(r, version));
     f_voters = a;
   }
-  const m: VotersRecord = {
-    version: f_version,
-    voters: f_voters,
-  };
   let unknown: TaggedField[] | undefined;
   const count = r.unsignedVarint();
-  for (let i = 0; i < count; i++) {
+  for (let k = 0; k < count; k++) {
     const tag = r.unsignedVarint();
     const outer = r.pushLimit(r.unsignedVarint());
     (unknown ??= []).push({ tag, data: r.raw(r.remaining) });
     r.popLimit(outer);
   }
+  const m: VotersRecord = {
+    version: f_version,
+    voters: f_voters,
+  };
   if (unknown !== undefined) m._unknownTaggedFields = unknown;
   return m;
 }
@@ -79,20 +79,20 @@ export function readVotersRecordVoter(r: Reader, version: number): VotersRecordV
     f_endpoints = a;
   }
   const f_kRaftVersionFeature: VotersRecordKRaftVersionFeature = readVotersRecordKRaftVersionFeature(r, version);
+  let unknown: TaggedField[] | undefined;
+  const count = r.unsignedVarint();
+  for (let k = 0; k < count; k++) {
+    const tag = r.unsignedVarint();
+    const outer = r.pushLimit(r.unsignedVarint());
+    (unknown ??= []).push({ tag, data: r.raw(r.remaining) });
+    r.popLimit(outer);
+  }
   const m: VotersRecordVoter = {
     voterId: f_voterId,
     voterDirectoryId: f_voterDirectoryId,
     endpoints: f_endpoints,
     kRaftVersionFeature: f_kRaftVersionFeature,
   };
-  let unknown: TaggedField[] | undefined;
-  const count = r.unsignedVarint();
-  for (let i = 0; i < count; i++) {
-    const tag = r.unsignedVarint();
-    const outer = r.pushLimit(r.unsignedVarint());
-    (unknown ??= []).push({ tag, data: r.raw(r.remaining) });
-    r.popLimit(outer);
-  }
   if (unknown !== undefined) m._unknownTaggedFields = unknown;
   return m;
 }
@@ -114,19 +114,19 @@ export function readVotersRecordEndpoint(r: Reader, _version: number): VotersRec
   const f_name: string = r.string(true);
   const f_host: string = r.string(true);
   const f_port: number = r.uint16();
-  const m: VotersRecordEndpoint = {
-    name: f_name,
-    host: f_host,
-    port: f_port,
-  };
   let unknown: TaggedField[] | undefined;
   const count = r.unsignedVarint();
-  for (let i = 0; i < count; i++) {
+  for (let k = 0; k < count; k++) {
     const tag = r.unsignedVarint();
     const outer = r.pushLimit(r.unsignedVarint());
     (unknown ??= []).push({ tag, data: r.raw(r.remaining) });
     r.popLimit(outer);
   }
+  const m: VotersRecordEndpoint = {
+    name: f_name,
+    host: f_host,
+    port: f_port,
+  };
   if (unknown !== undefined) m._unknownTaggedFields = unknown;
   return m;
 }
@@ -142,18 +142,18 @@ export function writeVotersRecordEndpoint(w: Writer, _version: number, m: Voters
 export function readVotersRecordKRaftVersionFeature(r: Reader, _version: number): VotersRecordKRaftVersionFeature {
   const f_minSupportedVersion: number = r.int16();
   const f_maxSupportedVersion: number = r.int16();
-  const m: VotersRecordKRaftVersionFeature = {
-    minSupportedVersion: f_minSupportedVersion,
-    maxSupportedVersion: f_maxSupportedVersion,
-  };
   let unknown: TaggedField[] | undefined;
   const count = r.unsignedVarint();
-  for (let i = 0; i < count; i++) {
+  for (let k = 0; k < count; k++) {
     const tag = r.unsignedVarint();
     const outer = r.pushLimit(r.unsignedVarint());
     (unknown ??= []).push({ tag, data: r.raw(r.remaining) });
     r.popLimit(outer);
   }
+  const m: VotersRecordKRaftVersionFeature = {
+    minSupportedVersion: f_minSupportedVersion,
+    maxSupportedVersion: f_maxSupportedVersion,
+  };
   if (unknown !== undefined) m._unknownTaggedFields = unknown;
   return m;
 }

@@ -43,18 +43,18 @@ export function readWriteShareGroupStateRequest(r: Reader, version: number): Wri
     for (let i = 0; i < n; i++) a.push(readWriteShareGroupStateRequestWriteStateData(r, version));
     f_topics = a;
   }
-  const m: WriteShareGroupStateRequest = {
-    groupId: f_groupId,
-    topics: f_topics,
-  };
   let unknown: TaggedField[] | undefined;
   const count = r.unsignedVarint();
-  for (let i = 0; i < count; i++) {
+  for (let k = 0; k < count; k++) {
     const tag = r.unsignedVarint();
     const outer = r.pushLimit(r.unsignedVarint());
     (unknown ??= []).push({ tag, data: r.raw(r.remaining) });
     r.popLimit(outer);
   }
+  const m: WriteShareGroupStateRequest = {
+    groupId: f_groupId,
+    topics: f_topics,
+  };
   if (unknown !== undefined) m._unknownTaggedFields = unknown;
   return m;
 }
@@ -79,18 +79,18 @@ export function readWriteShareGroupStateRequestWriteStateData(r: Reader, version
     for (let i = 0; i < n; i++) a.push(readWriteShareGroupStateRequestPartitionData(r, version));
     f_partitions = a;
   }
-  const m: WriteShareGroupStateRequestWriteStateData = {
-    topicId: f_topicId,
-    partitions: f_partitions,
-  };
   let unknown: TaggedField[] | undefined;
   const count = r.unsignedVarint();
-  for (let i = 0; i < count; i++) {
+  for (let k = 0; k < count; k++) {
     const tag = r.unsignedVarint();
     const outer = r.pushLimit(r.unsignedVarint());
     (unknown ??= []).push({ tag, data: r.raw(r.remaining) });
     r.popLimit(outer);
   }
+  const m: WriteShareGroupStateRequestWriteStateData = {
+    topicId: f_topicId,
+    partitions: f_partitions,
+  };
   if (unknown !== undefined) m._unknownTaggedFields = unknown;
   return m;
 }
@@ -118,6 +118,14 @@ export function readWriteShareGroupStateRequestPartitionData(r: Reader, version:
     for (let i = 0; i < n; i++) a.push(readWriteShareGroupStateRequestStateBatch(r, version));
     f_stateBatches = a;
   }
+  let unknown: TaggedField[] | undefined;
+  const count = r.unsignedVarint();
+  for (let k = 0; k < count; k++) {
+    const tag = r.unsignedVarint();
+    const outer = r.pushLimit(r.unsignedVarint());
+    (unknown ??= []).push({ tag, data: r.raw(r.remaining) });
+    r.popLimit(outer);
+  }
   const m: WriteShareGroupStateRequestPartitionData = {
     partition: f_partition,
     stateEpoch: f_stateEpoch,
@@ -125,14 +133,6 @@ export function readWriteShareGroupStateRequestPartitionData(r: Reader, version:
     startOffset: f_startOffset,
     stateBatches: f_stateBatches,
   };
-  let unknown: TaggedField[] | undefined;
-  const count = r.unsignedVarint();
-  for (let i = 0; i < count; i++) {
-    const tag = r.unsignedVarint();
-    const outer = r.pushLimit(r.unsignedVarint());
-    (unknown ??= []).push({ tag, data: r.raw(r.remaining) });
-    r.popLimit(outer);
-  }
   if (unknown !== undefined) m._unknownTaggedFields = unknown;
   return m;
 }
@@ -156,20 +156,20 @@ export function readWriteShareGroupStateRequestStateBatch(r: Reader, _version: n
   const f_lastOffset: bigint = r.int64();
   const f_deliveryState: number = r.int8();
   const f_deliveryCount: number = r.int16();
+  let unknown: TaggedField[] | undefined;
+  const count = r.unsignedVarint();
+  for (let k = 0; k < count; k++) {
+    const tag = r.unsignedVarint();
+    const outer = r.pushLimit(r.unsignedVarint());
+    (unknown ??= []).push({ tag, data: r.raw(r.remaining) });
+    r.popLimit(outer);
+  }
   const m: WriteShareGroupStateRequestStateBatch = {
     firstOffset: f_firstOffset,
     lastOffset: f_lastOffset,
     deliveryState: f_deliveryState,
     deliveryCount: f_deliveryCount,
   };
-  let unknown: TaggedField[] | undefined;
-  const count = r.unsignedVarint();
-  for (let i = 0; i < count; i++) {
-    const tag = r.unsignedVarint();
-    const outer = r.pushLimit(r.unsignedVarint());
-    (unknown ??= []).push({ tag, data: r.raw(r.remaining) });
-    r.popLimit(outer);
-  }
   if (unknown !== undefined) m._unknownTaggedFields = unknown;
   return m;
 }
@@ -209,17 +209,17 @@ export function readWriteShareGroupStateResponse(r: Reader, version: number): Wr
     for (let i = 0; i < n; i++) a.push(readWriteShareGroupStateResponseWriteStateResult(r, version));
     f_results = a;
   }
-  const m: WriteShareGroupStateResponse = {
-    results: f_results,
-  };
   let unknown: TaggedField[] | undefined;
   const count = r.unsignedVarint();
-  for (let i = 0; i < count; i++) {
+  for (let k = 0; k < count; k++) {
     const tag = r.unsignedVarint();
     const outer = r.pushLimit(r.unsignedVarint());
     (unknown ??= []).push({ tag, data: r.raw(r.remaining) });
     r.popLimit(outer);
   }
+  const m: WriteShareGroupStateResponse = {
+    results: f_results,
+  };
   if (unknown !== undefined) m._unknownTaggedFields = unknown;
   return m;
 }
@@ -243,18 +243,18 @@ export function readWriteShareGroupStateResponseWriteStateResult(r: Reader, vers
     for (let i = 0; i < n; i++) a.push(readWriteShareGroupStateResponsePartitionResult(r, version));
     f_partitions = a;
   }
-  const m: WriteShareGroupStateResponseWriteStateResult = {
-    topicId: f_topicId,
-    partitions: f_partitions,
-  };
   let unknown: TaggedField[] | undefined;
   const count = r.unsignedVarint();
-  for (let i = 0; i < count; i++) {
+  for (let k = 0; k < count; k++) {
     const tag = r.unsignedVarint();
     const outer = r.pushLimit(r.unsignedVarint());
     (unknown ??= []).push({ tag, data: r.raw(r.remaining) });
     r.popLimit(outer);
   }
+  const m: WriteShareGroupStateResponseWriteStateResult = {
+    topicId: f_topicId,
+    partitions: f_partitions,
+  };
   if (unknown !== undefined) m._unknownTaggedFields = unknown;
   return m;
 }
@@ -274,19 +274,19 @@ export function readWriteShareGroupStateResponsePartitionResult(r: Reader, _vers
   const f_partition: number = r.int32();
   const f_errorCode: number = r.int16();
   const f_errorMessage: string | null = r.nullableString(true);
-  const m: WriteShareGroupStateResponsePartitionResult = {
-    partition: f_partition,
-    errorCode: f_errorCode,
-    errorMessage: f_errorMessage,
-  };
   let unknown: TaggedField[] | undefined;
   const count = r.unsignedVarint();
-  for (let i = 0; i < count; i++) {
+  for (let k = 0; k < count; k++) {
     const tag = r.unsignedVarint();
     const outer = r.pushLimit(r.unsignedVarint());
     (unknown ??= []).push({ tag, data: r.raw(r.remaining) });
     r.popLimit(outer);
   }
+  const m: WriteShareGroupStateResponsePartitionResult = {
+    partition: f_partition,
+    errorCode: f_errorCode,
+    errorMessage: f_errorMessage,
+  };
   if (unknown !== undefined) m._unknownTaggedFields = unknown;
   return m;
 }

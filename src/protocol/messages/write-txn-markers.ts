@@ -34,20 +34,20 @@ export function readWriteTxnMarkersRequest(r: Reader, version: number): WriteTxn
     for (let i = 0; i < n; i++) a.push(readWriteTxnMarkersRequestWritableTxnMarker(r, version));
     f_markers = a;
   }
-  const m: WriteTxnMarkersRequest = {
-    markers: f_markers,
-  };
+  let unknown: TaggedField[] | undefined;
   if (flex) {
-    let unknown: TaggedField[] | undefined;
     const count = r.unsignedVarint();
-    for (let i = 0; i < count; i++) {
+    for (let k = 0; k < count; k++) {
       const tag = r.unsignedVarint();
       const outer = r.pushLimit(r.unsignedVarint());
       (unknown ??= []).push({ tag, data: r.raw(r.remaining) });
       r.popLimit(outer);
     }
-    if (unknown !== undefined) m._unknownTaggedFields = unknown;
   }
+  const m: WriteTxnMarkersRequest = {
+    markers: f_markers,
+  };
+  if (unknown !== undefined) m._unknownTaggedFields = unknown;
   return m;
 }
 
@@ -77,6 +77,16 @@ export function readWriteTxnMarkersRequestWritableTxnMarker(r: Reader, version: 
     f_topics = a;
   }
   const f_coordinatorEpoch: number = r.int32();
+  let unknown: TaggedField[] | undefined;
+  if (flex) {
+    const count = r.unsignedVarint();
+    for (let k = 0; k < count; k++) {
+      const tag = r.unsignedVarint();
+      const outer = r.pushLimit(r.unsignedVarint());
+      (unknown ??= []).push({ tag, data: r.raw(r.remaining) });
+      r.popLimit(outer);
+    }
+  }
   const m: WriteTxnMarkersRequestWritableTxnMarker = {
     producerId: f_producerId,
     producerEpoch: f_producerEpoch,
@@ -84,17 +94,7 @@ export function readWriteTxnMarkersRequestWritableTxnMarker(r: Reader, version: 
     topics: f_topics,
     coordinatorEpoch: f_coordinatorEpoch,
   };
-  if (flex) {
-    let unknown: TaggedField[] | undefined;
-    const count = r.unsignedVarint();
-    for (let i = 0; i < count; i++) {
-      const tag = r.unsignedVarint();
-      const outer = r.pushLimit(r.unsignedVarint());
-      (unknown ??= []).push({ tag, data: r.raw(r.remaining) });
-      r.popLimit(outer);
-    }
-    if (unknown !== undefined) m._unknownTaggedFields = unknown;
-  }
+  if (unknown !== undefined) m._unknownTaggedFields = unknown;
   return m;
 }
 
@@ -125,21 +125,21 @@ export function readWriteTxnMarkersRequestWritableTxnMarkerTopic(r: Reader, vers
     for (let i = 0; i < n; i++) a.push(r.int32());
     f_partitionIndexes = a;
   }
-  const m: WriteTxnMarkersRequestWritableTxnMarkerTopic = {
-    name: f_name,
-    partitionIndexes: f_partitionIndexes,
-  };
+  let unknown: TaggedField[] | undefined;
   if (flex) {
-    let unknown: TaggedField[] | undefined;
     const count = r.unsignedVarint();
-    for (let i = 0; i < count; i++) {
+    for (let k = 0; k < count; k++) {
       const tag = r.unsignedVarint();
       const outer = r.pushLimit(r.unsignedVarint());
       (unknown ??= []).push({ tag, data: r.raw(r.remaining) });
       r.popLimit(outer);
     }
-    if (unknown !== undefined) m._unknownTaggedFields = unknown;
   }
+  const m: WriteTxnMarkersRequestWritableTxnMarkerTopic = {
+    name: f_name,
+    partitionIndexes: f_partitionIndexes,
+  };
+  if (unknown !== undefined) m._unknownTaggedFields = unknown;
   return m;
 }
 
@@ -189,20 +189,20 @@ export function readWriteTxnMarkersResponse(r: Reader, version: number): WriteTx
     for (let i = 0; i < n; i++) a.push(readWriteTxnMarkersResponseWritableTxnMarkerResult(r, version));
     f_markers = a;
   }
-  const m: WriteTxnMarkersResponse = {
-    markers: f_markers,
-  };
+  let unknown: TaggedField[] | undefined;
   if (flex) {
-    let unknown: TaggedField[] | undefined;
     const count = r.unsignedVarint();
-    for (let i = 0; i < count; i++) {
+    for (let k = 0; k < count; k++) {
       const tag = r.unsignedVarint();
       const outer = r.pushLimit(r.unsignedVarint());
       (unknown ??= []).push({ tag, data: r.raw(r.remaining) });
       r.popLimit(outer);
     }
-    if (unknown !== undefined) m._unknownTaggedFields = unknown;
   }
+  const m: WriteTxnMarkersResponse = {
+    markers: f_markers,
+  };
+  if (unknown !== undefined) m._unknownTaggedFields = unknown;
   return m;
 }
 
@@ -229,21 +229,21 @@ export function readWriteTxnMarkersResponseWritableTxnMarkerResult(r: Reader, ve
     for (let i = 0; i < n; i++) a.push(readWriteTxnMarkersResponseWritableTxnMarkerTopicResult(r, version));
     f_topics = a;
   }
-  const m: WriteTxnMarkersResponseWritableTxnMarkerResult = {
-    producerId: f_producerId,
-    topics: f_topics,
-  };
+  let unknown: TaggedField[] | undefined;
   if (flex) {
-    let unknown: TaggedField[] | undefined;
     const count = r.unsignedVarint();
-    for (let i = 0; i < count; i++) {
+    for (let k = 0; k < count; k++) {
       const tag = r.unsignedVarint();
       const outer = r.pushLimit(r.unsignedVarint());
       (unknown ??= []).push({ tag, data: r.raw(r.remaining) });
       r.popLimit(outer);
     }
-    if (unknown !== undefined) m._unknownTaggedFields = unknown;
   }
+  const m: WriteTxnMarkersResponseWritableTxnMarkerResult = {
+    producerId: f_producerId,
+    topics: f_topics,
+  };
+  if (unknown !== undefined) m._unknownTaggedFields = unknown;
   return m;
 }
 
@@ -271,21 +271,21 @@ export function readWriteTxnMarkersResponseWritableTxnMarkerTopicResult(r: Reade
     for (let i = 0; i < n; i++) a.push(readWriteTxnMarkersResponseWritableTxnMarkerPartitionResult(r, version));
     f_partitions = a;
   }
-  const m: WriteTxnMarkersResponseWritableTxnMarkerTopicResult = {
-    name: f_name,
-    partitions: f_partitions,
-  };
+  let unknown: TaggedField[] | undefined;
   if (flex) {
-    let unknown: TaggedField[] | undefined;
     const count = r.unsignedVarint();
-    for (let i = 0; i < count; i++) {
+    for (let k = 0; k < count; k++) {
       const tag = r.unsignedVarint();
       const outer = r.pushLimit(r.unsignedVarint());
       (unknown ??= []).push({ tag, data: r.raw(r.remaining) });
       r.popLimit(outer);
     }
-    if (unknown !== undefined) m._unknownTaggedFields = unknown;
   }
+  const m: WriteTxnMarkersResponseWritableTxnMarkerTopicResult = {
+    name: f_name,
+    partitions: f_partitions,
+  };
+  if (unknown !== undefined) m._unknownTaggedFields = unknown;
   return m;
 }
 
@@ -307,21 +307,21 @@ export function readWriteTxnMarkersResponseWritableTxnMarkerPartitionResult(r: R
   const flex = version >= 1;
   const f_partitionIndex: number = r.int32();
   const f_errorCode: number = r.int16();
-  const m: WriteTxnMarkersResponseWritableTxnMarkerPartitionResult = {
-    partitionIndex: f_partitionIndex,
-    errorCode: f_errorCode,
-  };
+  let unknown: TaggedField[] | undefined;
   if (flex) {
-    let unknown: TaggedField[] | undefined;
     const count = r.unsignedVarint();
-    for (let i = 0; i < count; i++) {
+    for (let k = 0; k < count; k++) {
       const tag = r.unsignedVarint();
       const outer = r.pushLimit(r.unsignedVarint());
       (unknown ??= []).push({ tag, data: r.raw(r.remaining) });
       r.popLimit(outer);
     }
-    if (unknown !== undefined) m._unknownTaggedFields = unknown;
   }
+  const m: WriteTxnMarkersResponseWritableTxnMarkerPartitionResult = {
+    partitionIndex: f_partitionIndex,
+    errorCode: f_errorCode,
+  };
+  if (unknown !== undefined) m._unknownTaggedFields = unknown;
   return m;
 }
 
