@@ -1,0 +1,171 @@
+// Shared machinery of the two sparse segment indexes (offset-index.ts, time-index.ts): a file of fixed-size
+// big-endian entries, memory-mapped through the native addon.
+//
+// File layout: `entries * entrySize` bytes, nothing else (no header, no checksum). While its segment is active
+// the file is preallocated to `segment.index.bytes` (rounded down to a whole entry) and the bytes after the
+// last entry are zero. When the segment rolls or the log closes cleanly the file is trimmed to its entries,
+// so on open the entry count is `file size / entrySize`. After a crash an active index still has its
+// zero-filled tail; recovery never trusts it: every segment from the recovery point on is rescanned and its
+// indexes rebuilt from the log, and an index failing its sanity check is rebuilt wherever it is.
+//
+// Runs on the owning partition worker only.
+import * as fs from 'node:fs';
+import { flushMapping, fdatasync, mmap, munmap } from '../native/index.js';
+
+/** An index file that fails its sanity check. Recovery catches this and rebuilds the index from the log. */
+export class CorruptIndexError extends Error {
+  override readonly name = 'CorruptIndexError';
+  constructor(
+    readonly path: string,
+    message: string,
+  ) {
+    super(`${path}: ${message}`);
+  }
+}
+
+const EMPTY = Buffer.alloc(0);
+
+export abstract class MappedIndex {
+  #fd: number;
+  #path: string;
+  #buf: Buffer = EMPTY;
+  #view: DataView = new DataView(new ArrayBuffer(0));
+  #entries = 0;
+  #maxEntries = 0;
+  #dirty = false;
+  /** Set when the file size on open was not a whole number of entries. */
+  readonly misalignedOnOpen: boolean;
+
+  constructor(
+    path: string,
+    readonly baseOffset: number,
+    readonly entrySize: number,
+    maxIndexBytes: number,
+    active: boolean,
+  ) {
+    this.#path = path;
+    this.#fd = fs.openSync(path, fs.constants.O_RDWR | fs.constants.O_CREAT, 0o644);
+    const size = fs.fstatSync(this.#fd).size;
+    this.misalignedOnOpen = size % entrySize !== 0;
+    this.#entries = Math.floor(size / entrySize);
+    this.#map(
+      active
+        ? Math.max(this.#roundDown(maxIndexBytes), this.#entries * entrySize)
+        : this.#entries * entrySize,
+    );
+  }
+
+  get path(): string {
+    return this.#path;
+  }
+  get entries(): number {
+    return this.#entries;
+  }
+  get maxEntries(): number {
+    return this.#maxEntries;
+  }
+  get isFull(): boolean {
+    return this.#entries >= this.#maxEntries;
+  }
+  /** Bytes of real entries (what the file is trimmed to). */
+  get sizeInBytes(): number {
+    return this.#entries * this.entrySize;
+  }
+  protected get view(): DataView {
+    return this.#view;
+  }
+
+  #roundDown(bytes: number): number {
+    return bytes - (bytes % this.entrySize);
+  }
+
+  #map(length: number): void {
+    if (fs.fstatSync(this.#fd).size !== length) fs.ftruncateSync(this.#fd, length);
+    this.#buf = length === 0 ? EMPTY : mmap(this.#fd, 0, length, true);
+    this.#view = new DataView(this.#buf.buffer, this.#buf.byteOffset, this.#buf.byteLength);
+    this.#maxEntries = Math.floor(length / this.entrySize);
+  }
+
+  #unmap(): void {
+    if (this.#buf !== EMPTY) {
+      if (this.#dirty) flushMapping(this.#buf);
+      munmap(this.#buf);
+    }
+    this.#dirty = false;
+    this.#buf = EMPTY;
+  }
+
+  /** Changes the file (and mapping) size; entries beyond it are dropped. */
+  resize(bytes: number): void {
+    const length = this.#roundDown(bytes);
+    this.#unmap();
+    this.#entries = Math.min(this.#entries, length / this.entrySize);
+    this.#map(length);
+  }
+
+  /** Trims the preallocated tail (segment roll, clean close). */
+  trimToValidSize(): void {
+    if (this.#maxEntries !== this.#entries) this.resize(this.#entries * this.entrySize);
+  }
+
+  protected appendRaw(write: (view: DataView, at: number) => void): void {
+    if (this.isFull) throw new Error(`${this.#path}: index is full (${this.#entries} entries)`);
+    write(this.#view, this.#entries * this.entrySize);
+    this.#entries++;
+    this.#dirty = true;
+  }
+
+  /** Keeps the first `count` entries and zeroes the rest of the mapping. */
+  protected truncateEntries(count: number): void {
+    if (count >= this.#entries) return;
+    this.#buf.fill(0, count * this.entrySize, this.#entries * this.entrySize);
+    this.#entries = count;
+    this.#dirty = true;
+  }
+
+  /** Drops every entry (before a rebuild). */
+  reset(): void {
+    this.truncateEntries(0);
+  }
+
+  /** Largest entry index whose key is <= target, or -1. Keys must be non-decreasing. */
+  protected searchFloor(target: number, keyAt: (slot: number) => number): number {
+    let lo = 0;
+    let hi = this.#entries - 1;
+    if (hi < 0 || keyAt(0) > target) return -1;
+    while (lo < hi) {
+      const mid = (lo + hi + 1) >>> 1;
+      if (keyAt(mid) <= target) lo = mid;
+      else hi = mid - 1;
+    }
+    return lo;
+  }
+
+  /** Writes the mapping to the file and syncs it. */
+  flush(): void {
+    if (this.#buf !== EMPTY && this.#dirty) flushMapping(this.#buf);
+    this.#dirty = false;
+    fdatasync(this.#fd);
+  }
+
+  close(): void {
+    this.trimToValidSize();
+    this.#unmap();
+    fs.closeSync(this.#fd);
+    this.#fd = -1;
+  }
+
+  /** Closes without trimming (used when the file is about to be deleted or replaced). */
+  closeQuietly(): void {
+    this.#unmap();
+    if (this.#fd >= 0) fs.closeSync(this.#fd);
+    this.#fd = -1;
+  }
+
+  renameTo(path: string): void {
+    fs.renameSync(this.#path, path);
+    this.#path = path;
+  }
+
+  abstract sanityCheck(logSize: number): void;
+}
