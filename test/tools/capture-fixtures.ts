@@ -6,12 +6,16 @@
 // Clients: kcat (librdkafka 2.0.2), kafkajs 2.2.4 (in this process), kafka-python 2.0.2 (/usr/bin/python3).
 // For each client: produce two records per codec (key "k1"/"k2", value "golden-<codec>-1"/"-2") as one
 // batch per codec, fetch them back, then consume with a consumer group and commit. The first request of each
-// (API, version, phase) is kept, with its response; for Fetch the request whose response carried the most
-// bytes (the one with records). A manifest.json lists every file with what it is expected to contain.
+// (API, version) is kept with its response (one Produce per codec, one Fetch per returned batch). A
+// manifest.json lists every file with what it is expected to contain. Only Fetch selection uses the generated
+// codecs (to read the fetch offset); everything else here works on raw header bytes.
 import { execFile } from 'node:child_process';
 import { mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createRequire } from 'node:module';
+import { decodeRequestHeader, decodeResponse } from '../../src/protocol/frame.js';
+import { Fetch } from '../../src/protocol/messages/index.js';
+import { Reader } from '../../src/protocol/primitives/reader.js';
 import { startCaptureProxy, type CapturedFrame, type CaptureProxy } from './capture-proxy.js';
 import { startMockCluster } from './mock-cluster.js';
 import { repoRoot } from './repo-root.js';
@@ -54,7 +58,11 @@ export interface ManifestEntry {
   /** Expected contents, from what the capture script asked the client to do. */
   topic: string;
   partition: number;
+  /** Produce: the codec the client was asked to use. Fetch: the codec of the batch the response carries. */
   codec?: Codec;
+  /** Offset of the batch's first record (Produce response baseOffset, Fetch request fetchOffset). */
+  baseOffset?: number;
+  /** The batch's records, in order. */
   records?: { key: string; value: string }[];
   groupId?: string;
   protocolType?: string;
@@ -67,10 +75,16 @@ export const CLIENT_VERSIONS: Record<ClientName, string> = {
   'kafka-python': 'kafka-python 2.0.2',
 };
 
+// The third record is long and repetitive on purpose: librdkafka and kafka-python send a batch uncompressed
+// when compressing it would not make it smaller, so the batch must be compressible for the codec to show.
 export const expectedRecords = (codec: Codec) => [
   { key: 'k1', value: `golden-${codec}-1` },
   { key: 'k2', value: `golden-${codec}-2` },
+  { key: 'k3', value: `golden-${codec}-3:` + 'compressible-'.repeat(16) },
 ];
+/** Offset of the first record of each codec's batch: batches were produced in CODECS order. */
+export const TOTAL_RECORDS = CODECS.length * expectedRecords('none').length;
+export const baseOffsetOf = (codec: Codec) => CODECS.indexOf(codec) * expectedRecords(codec).length;
 export const topicFor = (client: ClientName) => `golden-${client}`;
 export const groupFor = (client: ClientName) => `golden-${client}-group`;
 export const clientIdFor = (client: ClientName) => `golden-${client}`;
@@ -215,7 +229,7 @@ async function captureKafkajs(proxy: CaptureProxy): Promise<void> {
         autoCommit: false,
         eachMessage: async ({ message, partition, topic }) => {
           seen.push(`${message.key?.toString()}=${message.value?.toString()}`);
-          if (seen.length === CODECS.length * 2) {
+          if (seen.length === TOTAL_RECORDS) {
             await consumer.commitOffsets([
               { topic, partition, offset: (BigInt(message.offset) + 1n).toString() },
             ]);
@@ -279,21 +293,42 @@ async function captureKafkaPython(proxy: CaptureProxy): Promise<void> {
   );
 }
 
-/** Picks the frames to keep: first request per (api, version, phase), Fetch by largest response. */
-function select(frames: CapturedFrame[]): [CapturedFrame, CapturedFrame | undefined][] {
+/** The fetchOffset of a Fetch request and whether its response carried record bytes. */
+function fetchInfo(request: CapturedFrame, response: CapturedFrame | undefined) {
+  const { header, bodyOffset } = decodeRequestHeader(request.bytes.subarray(4));
+  const body = Fetch.request.read(new Reader(request.bytes.subarray(4), bodyOffset), header.apiVersion);
+  const fetchOffset = Number(body.topics[0]?.partitions[0]?.fetchOffset ?? -1n);
+  let hasRecords = false;
+  if (response) {
+    const decoded = decodeResponse(Fetch, header.apiVersion, response.bytes.subarray(4)).body;
+    hasRecords = (decoded.responses[0]?.partitions[0]?.records?.length ?? 0) > 0;
+  }
+  return { fetchOffset, hasRecords };
+}
+
+/**
+ * Picks the frames to keep: the first request per (api, version), except Produce (first per codec phase)
+ * and Fetch (the first request per fetch offset whose response carried records; the mock returns one batch
+ * per fetch, so that is one Fetch per codec). Returns [request, response, codec].
+ */
+function select(frames: CapturedFrame[]): [CapturedFrame, CapturedFrame | undefined, Codec | undefined][] {
   const responses = new Map<string, CapturedFrame>();
   for (const f of frames)
     if (f.direction === 'response') responses.set(`${f.connection}/${f.correlationId}`, f);
-  const chosen = new Map<string, [CapturedFrame, CapturedFrame | undefined]>();
+  const chosen = new Map<string, [CapturedFrame, CapturedFrame | undefined, Codec | undefined]>();
   for (const f of frames) {
     if (f.direction !== 'request') continue;
     const response = responses.get(`${f.connection}/${f.correlationId}`);
-    const phase = f.apiKey === 0 ? (f.label ?? 'unknown') : f.apiKey === 1 ? 'fetch' : 'any';
-    const key = `${f.apiKey}/${f.apiVersion}/${phase}`;
-    const previous = chosen.get(key);
-    if (!previous) chosen.set(key, [f, response]);
-    else if (f.apiKey === 1 && (response?.bytes.length ?? 0) > (previous[1]?.bytes.length ?? 0))
-      chosen.set(key, [f, response]);
+    let codec: Codec | undefined;
+    if (f.apiKey === 0) {
+      codec = f.label as Codec;
+    } else if (f.apiKey === 1) {
+      const { fetchOffset, hasRecords } = fetchInfo(f, response);
+      codec = CODECS.find((c) => baseOffsetOf(c) === fetchOffset);
+      if (!hasRecords || codec === undefined) continue;
+    }
+    const key = `${f.apiKey}/${f.apiVersion}/${codec ?? ''}`;
+    if (!chosen.has(key)) chosen.set(key, [f, response, codec]);
   }
   return [...chosen.values()].sort((a, b) => a[0].seq - b[0].seq);
 }
@@ -317,9 +352,8 @@ export async function captureAll(outDir: string): Promise<ManifestEntry[]> {
       const dir = join(outDir, client);
       rmSync(dir, { recursive: true, force: true });
       mkdirSync(dir, { recursive: true });
-      for (const [request, response] of select(proxy.frames)) {
+      for (const [request, response, codec] of select(proxy.frames)) {
         const apiName = API_NAMES[request.apiKey] ?? `api-${request.apiKey}`;
-        const codec = request.apiKey === 0 ? (request.label as Codec) : undefined;
         const stem = `${apiName}-v${request.apiVersion}${codec ? `-${codec}` : ''}`;
         const common = {
           client,
@@ -331,8 +365,7 @@ export async function captureAll(outDir: string): Promise<ManifestEntry[]> {
           phase: request.label ?? 'metadata',
           topic: topicFor(client),
           partition: 0,
-          ...(codec ? { codec, records: expectedRecords(codec) } : {}),
-          ...(request.apiKey === 1 ? { records: CODECS.flatMap(expectedRecords) } : {}),
+          ...(codec ? { codec, baseOffset: baseOffsetOf(codec), records: expectedRecords(codec) } : {}),
           ...([8, 9, 11, 12, 13, 14].includes(request.apiKey) ? { groupId: groupFor(client) } : {}),
           ...(request.apiKey === 11
             ? { protocolType: 'consumer', protocolNames: PROTOCOL_NAMES[client] }
