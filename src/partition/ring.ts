@@ -85,7 +85,7 @@ export interface RingMessage {
 
 /** Counters local to one endpoint (not shared), for tests and benchmarks. */
 export interface RingStats {
-  /** Atomics.notify calls (or wake-ups delivered) made by this endpoint. */
+  /** Atomics.notify calls made by this endpoint (PortRing: frames posted). */
   notifies: number;
   /**
    * Times this endpoint announced it was about to sleep waiting for frames (set its waiting flag). The peer
@@ -128,7 +128,7 @@ export interface Ring {
   read(): RingMessage | null;
   /** Frees every frame read so far; their payload views must not be used afterwards. */
   release(): void;
-  /** Bytes committed but not yet read (frames and their headers). */
+  /** Bytes committed but not yet read: frames with their headers (and, in the SAB ring, end padding). */
   available(): number;
   isEmpty(): boolean;
   /** Resolves true when a frame can be read, false when the ring is closed and drained, or on timeout. */
@@ -176,6 +176,33 @@ export function openRing(handle: RingHandle): Ring {
   return handle.kind === 'sab'
     ? RingBuffer.from(handle.buffer)
     : PortRing.open(handle.port, handle.capacityBytes);
+}
+
+/**
+ * Consumer loop for the main thread (or a worker on the event loop): hands every frame to `onFrame` and
+ * releases after each burst. A burst of frames costs one wake-up; after `maxBurst` frames it yields to the
+ * event loop (setImmediate) so a busy ring cannot starve sockets and timers. Resolves once the ring is
+ * closed and drained. The payload view is valid only during the callback.
+ */
+export async function pump(
+  ring: Ring,
+  onFrame: (type: number, payload: Uint8Array) => void,
+  maxBurst = 1024,
+): Promise<void> {
+  for (;;) {
+    let frames = 0;
+    for (let message = ring.read(); message !== null; message = frames < maxBurst ? ring.read() : null) {
+      onFrame(message.type, message.payload);
+      frames++;
+    }
+    ring.release();
+    if (frames >= maxBurst) await yieldToEventLoop();
+    else if (!(await ring.waitReadable())) return;
+  }
+}
+
+function yieldToEventLoop(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve));
 }
 
 export class RingClosedError extends Error {

@@ -6,8 +6,11 @@ import {
   createRing,
   DATA_OFFSET,
   kMagic,
+  kHeadIndex,
+  kTailIndex,
   openRing,
   PortRing,
+  pump,
   RingBuffer,
   RingClosedError,
 } from '../../src/partition/ring.js';
@@ -159,6 +162,30 @@ for (const transport of ['sab', 'port'] as const) {
       assert.equal(consumer.closed, true);
     });
 
+    it('pump delivers every frame in order in bounded bursts and ends when the ring closes', async () => {
+      const [producer, consumer] = pair(4096, transport);
+      const seen: number[] = [];
+      const done = pump(
+        consumer,
+        (type, payload) => {
+          assert.deepEqual([...payload], [...bytes(type % 50, type)]);
+          seen.push(type);
+        },
+        16,
+      );
+      let next = 0;
+      while (next < 2000) {
+        while (next < 2000 && producer.tryWrite(next, bytes(next % 50, next))) next++;
+        await producer.waitForSpace(64);
+      }
+      producer.close();
+      await done;
+      assert.deepEqual(
+        seen,
+        Array.from({ length: 2000 }, (_, i) => i),
+      );
+    });
+
     it('keeps order and contents through random traffic (fast-check, fixed seed)', () => {
       const op = fc.oneof(
         fc.record({ kind: fc.constant('write' as const), length: fc.nat(248), type: fc.nat(1000) }),
@@ -245,6 +272,34 @@ describe('ring (sab) layout', () => {
     assert.deepEqual([...new Uint8Array(buffer, DATA_OFFSET + 8, 40)], [...bytes(40, 3)]);
     assert.deepEqual(readAll(consumer), [{ type: 3, payload: [...bytes(40, 3)] }]);
     assert.equal(consumer.available(), 0);
+  });
+
+  it('works across the 2^32 wrap of the free-running cursors', () => {
+    const ring = RingBuffer.create(256);
+    const words = new Int32Array(ring.buffer);
+    // Start both cursors 200 bytes before 2^32, as after ~4 GiB of traffic.
+    words[kHeadIndex] = words[kTailIndex] = 2 ** 32 - 200;
+    const producer = RingBuffer.from(ring.buffer);
+    const consumer = RingBuffer.from(ring.buffer);
+    let written = 0;
+    let read = 0;
+    for (let round = 0; round < 20; round++) {
+      while (producer.tryWrite(written, bytes(written % 90, written))) written++;
+      assert.ok(consumer.available() > 0);
+      for (let message = consumer.read(); message !== null; message = consumer.read()) {
+        assert.deepEqual(
+          { type: message.type, payload: [...message.payload] },
+          {
+            type: read,
+            payload: [...bytes(read % 90, read)],
+          },
+        );
+        read++;
+      }
+      consumer.release();
+    }
+    assert.equal(read, written);
+    assert.ok(Atomics.load(words, kHeadIndex) >>> 0 < 2 ** 31, 'the head wrapped past 2^32');
   });
 
   it('places a maximum-size frame at every position of an empty ring', () => {
