@@ -40,12 +40,15 @@
 // every plain load the consumer makes after an Atomics.load(kHeadIndex) that returned that head or a later
 // one: the consumer sees complete frames, never torn ones. The same argument runs the other way for reuse:
 // the consumer's reads of a frame precede its Atomics.store(kTailIndex), and the producer only overwrites
-// bytes below a tail it has read with Atomics.load, so no read can observe a later overwrite. No lock is
-// needed because each cursor has exactly one writer.
+// bytes below a tail it has read with Atomics.load, so no read can observe a later overwrite. Every plain
+// access to the data area is therefore ordered by happens-before with every conflicting access: the program
+// has no data race, and the model guarantees such programs sequentially consistent results for the plain
+// accesses too. No lock is needed because each cursor has exactly one writer.
 //
-// Wake-ups. A sleeping consumer waits on the kHeadIndex word itself (Atomics.wait compares it with the
-// head it last saw, so a commit that lands between "looked" and "slept" makes the wait return at once; no
-// wake-up is ever lost). The waiting flag exists only to spare the producer an Atomics.notify per frame:
+// Wake-ups. There are no separate sequence or wake counters: the cursors only move forward, so they are
+// the words to wait on. A sleeping consumer waits on the kHeadIndex word itself (Atomics.wait compares it
+// with the head it last saw, so a commit that lands between "looked" and "slept" makes the wait return at
+// once; no wake-up is ever lost). The waiting flag exists only to spare the producer an Atomics.notify per frame:
 // the consumer stores 1 and then re-reads the head; the producer stores the head and then reads the flag.
 // With SeqCst operations at least one of them sees the other's store (the Dekker pattern), so either the
 // consumer does not sleep or the producer notifies. The producer claims the flag with compareExchange(1, 0),
