@@ -4,6 +4,8 @@
 //
 //   npx tsx bench/machine-limits.ts      prints the table (compiled: node dist/bench/machine-limits.js)
 //
+// Each time-based figure is the best of ROUNDS runs of about durationMs / ROUNDS: on a shared machine the
+// best round is the closest to what the hardware can do, and a single run can land on a busy moment.
 // The socket benchmarks send to a sink running in a worker thread, so sender and receiver get a core each
 // (like a broker and a separate client process), and count only bytes the sink received.
 import { once } from 'node:events';
@@ -18,7 +20,8 @@ import type { NativeApi } from '../src/native/index.js';
 
 const MiB = 1 << 20;
 const CHUNK = MiB;
-const DEFAULT_DURATION_MS = 1000;
+const DEFAULT_DURATION_MS = 1200;
+const ROUNDS = 3;
 
 const mbps = (bytes: number, ms: number): number => bytes / 1e6 / (ms / 1000);
 const now = (): number => performance.now();
@@ -75,26 +78,29 @@ async function startSink(): Promise<Sink> {
   };
 }
 
-/** Connects to a fresh sink, lets `pump` write for about `durationMs`, and rates what the sink received,
- *  from the first write until the sink saw the end of the stream. */
+/** Opens a connection to a sink ROUNDS times, lets `pump` write for its share of `durationMs` each time, and
+ *  rates what the sink received from the first write until it saw the end of the stream. Best round wins. */
 async function rateToSink(
   durationMs: number,
   pump: (socket: net.Socket, fd: number, until: number) => Promise<void>,
 ): Promise<number> {
   const sink = await startSink();
   try {
-    const socket = net.connect(sink.port, '127.0.0.1');
-    await once(socket, 'connect');
-    socket.setNoDelay(true);
-    const fd = (socket as unknown as { _handle: { fd: number } })._handle.fd;
-    const counted = sink.nextCount();
-    const start = now();
-    await pump(socket, fd, start + durationMs);
-    socket.end();
-    const bytes = await counted;
-    const elapsed = now() - start;
-    socket.destroy();
-    return mbps(bytes, elapsed);
+    let best = 0;
+    for (let round = 0; round < ROUNDS; round++) {
+      const socket = net.connect(sink.port, '127.0.0.1');
+      await once(socket, 'connect');
+      socket.setNoDelay(true);
+      const fd = (socket as unknown as { _handle: { fd: number } })._handle.fd;
+      const counted = sink.nextCount();
+      const start = now();
+      await pump(socket, fd, start + durationMs / ROUNDS);
+      socket.end();
+      const bytes = await counted;
+      best = Math.max(best, mbps(bytes, now() - start));
+      socket.destroy();
+    }
+    return best;
   } finally {
     await sink.close();
   }
@@ -120,7 +126,7 @@ export interface FileWriteOptions {
   durationMs?: number;
 }
 
-/** Sequential 1 MiB writes to a scratch file for about `durationMs`. The file wraps at 256 MiB so a fast
+/** Sequential 1 MiB writes to a scratch file for about `durationMs` (best round). The file wraps at 256 MiB so a fast
  *  disk cannot fill up, and is deleted afterwards. Without fdatasync this is the page-cache write rate. */
 export async function fileWriteMBps(options: FileWriteOptions): Promise<number> {
   const dir = fs.mkdtempSync(join(options.dir ?? tmpdir(), 'fjord-limits-'));
@@ -128,14 +134,20 @@ export async function fileWriteMBps(options: FileWriteOptions): Promise<number> 
   const chunk = Buffer.alloc(CHUNK, 0x33);
   const wrapAt = 256 * MiB;
   try {
-    let written = 0;
-    const start = now();
-    const until = start + (options.durationMs ?? DEFAULT_DURATION_MS);
-    while (now() < until) {
-      written += fs.writeSync(fd, chunk, 0, chunk.length, written % wrapAt);
-      if (options.fdatasync) fs.fdatasyncSync(fd);
+    let best = 0;
+    const roundMs = (options.durationMs ?? DEFAULT_DURATION_MS) / ROUNDS;
+    for (let round = 0, written = 0; round < ROUNDS; round++) {
+      let roundBytes = 0;
+      const start = now();
+      while (now() < start + roundMs) {
+        const n = fs.writeSync(fd, chunk, 0, chunk.length, written % wrapAt);
+        if (options.fdatasync) fs.fdatasyncSync(fd);
+        written += n;
+        roundBytes += n;
+      }
+      best = Math.max(best, mbps(roundBytes, now() - start));
     }
-    return mbps(written, now() - start);
+    return best;
   } finally {
     fs.closeSync(fd);
     fs.rmSync(dir, { recursive: true, force: true });
@@ -192,18 +204,33 @@ export function readWriteToSocketMBps(options: FileToSocketOptions = {}): Promis
   );
 }
 
-/** mmap each 1 MiB region, socket.write the mapping, munmap it in the write callback. */
-export function mmapWriteToSocketMBps(options: FileToSocketOptions = {}): Promise<number> {
+/** mmap each 1 MiB region, socket.write the mapping, munmap it in the write callback (what a fetch does).
+ *  With `wholeFile`, the 64 MiB file is mapped once and 1 MiB views of it are written. */
+export function mmapWriteToSocketMBps(
+  options: FileToSocketOptions & { wholeFile?: boolean } = {},
+): Promise<number> {
   const api = options.api ?? native;
-  return withCachedFile((fileFd) =>
-    rateToSink(options.durationMs ?? DEFAULT_DURATION_MS, async (socket, _fd, until) => {
-      for (let position = 0; now() < until; position = (position + CHUNK) % SOURCE_FILE_SIZE) {
-        const mapping = api.mmap(fileFd, position, CHUNK, false);
-        const flushed = socket.write(mapping, () => api.munmap(mapping));
-        if (!flushed) await once(socket, 'drain');
-      }
-    }),
-  );
+  return withCachedFile(async (fileFd) => {
+    const whole = options.wholeFile ? api.mmap(fileFd, 0, SOURCE_FILE_SIZE, false) : undefined;
+    try {
+      return await rateToSink(options.durationMs ?? DEFAULT_DURATION_MS, async (socket, _fd, until) => {
+        for (let position = 0; now() < until; position = (position + CHUNK) % SOURCE_FILE_SIZE) {
+          let flushed: boolean;
+          if (whole) {
+            flushed = socket.write(whole.subarray(position, position + CHUNK));
+          } else {
+            const mapping = api.mmap(fileFd, position, CHUNK, false);
+            flushed = socket.write(mapping, () => api.munmap(mapping));
+          }
+          if (!flushed) await once(socket, 'drain');
+        }
+        // Every write must have completed before the whole-file mapping goes away.
+        await new Promise((resolve) => socket.write(Buffer.alloc(0), resolve));
+      });
+    } finally {
+      if (whole) api.munmap(whole);
+    }
+  });
 }
 
 // ---- all of them ---------------------------------------------------------------------------------------------
@@ -216,6 +243,7 @@ export interface MachineLimits {
   sendfileToSocket: number;
   readWriteToSocket: number;
   mmapWriteToSocket: number;
+  mmapOnceWriteToSocket: number;
 }
 
 export async function measureMachineLimits(options: { dir?: string } = {}): Promise<MachineLimits> {
@@ -227,6 +255,7 @@ export async function measureMachineLimits(options: { dir?: string } = {}): Prom
     sendfileToSocket: await sendfileToSocketMBps(),
     readWriteToSocket: await readWriteToSocketMBps(),
     mmapWriteToSocket: await mmapWriteToSocketMBps(),
+    mmapOnceWriteToSocket: await mmapWriteToSocketMBps({ wholeFile: true }),
   };
 }
 
@@ -239,13 +268,14 @@ export function machineDescription(): string {
 }
 
 const LABELS: Record<keyof MachineLimits, string> = {
-  memcpy: 'memcpy (Buffer.copy, 64 MiB, best of 5)',
+  memcpy: 'memcpy (Buffer.copy 64 MiB)',
   loopbackTcp: 'loopback TCP (1 MiB writes)',
   fileWrite: 'file write (1 MiB writes, page cache)',
   fileWriteFdatasync: 'file write + fdatasync every 1 MiB',
   sendfileToSocket: 'file -> socket, sendfile 1 MiB',
   readWriteToSocket: 'file -> socket, pread + write 1 MiB',
-  mmapWriteToSocket: 'file -> socket, mmap + write 1 MiB',
+  mmapWriteToSocket: 'file -> socket, mmap + write + munmap 1 MiB',
+  mmapOnceWriteToSocket: 'file -> socket, one 64 MiB mmap, write 1 MiB views',
 };
 
 export function formatLimits(limits: MachineLimits): string {
