@@ -88,6 +88,8 @@ function decodeReq<T>(entry: ManifestEntry): T {
   assert.equal(header.apiKey, entry.apiKey);
   assert.equal(header.apiVersion, entry.apiVersion);
   assert.equal(header.correlationId, entry.correlationId);
+  // Every capture configured its client id as golden-<client>.
+  assert.equal(header.clientId, `golden-${entry.client}`);
   assert.equal(header.clientId, entry.clientId);
   const api = apis.get(entry.apiKey);
   assert.ok(api, `no codec for api key ${entry.apiKey}`);
