@@ -345,9 +345,10 @@ export class RingBuffer implements Ring {
   // ---- producer side ----
 
   tryWrite(type: number, payload: Uint8Array): boolean {
-    const view = this.tryReserve(type, payload.byteLength);
-    if (view === null) return false;
-    view.set(payload);
+    // Copies straight into the SharedArrayBuffer without making a view: this is the per-message path.
+    const start = this.#reserve(type, payload.byteLength);
+    if (start === -1) return false;
+    this.#bytes.set(payload, start);
     this.commit();
     return true;
   }
@@ -360,13 +361,19 @@ export class RingBuffer implements Ring {
   }
 
   tryReserve(type: number, length: number): Uint8Array | null {
+    const start = this.#reserve(type, length);
+    return start === -1 ? null : this.#bytes.subarray(start, start + length);
+  }
+
+  // The byte offset of the reserved payload in the buffer, or -1 when the frame does not fit now.
+  #reserve(type: number, length: number): number {
     checkFrame(type, length, this.maxPayloadBytes);
     if (this.#reservedCursor !== -1) throw new Error('ring: commit() the previous reservation first');
     if (this.closed) throw new RingClosedError();
     let cursor = this.#writeCursor;
     if (!this.#fits(cursor, length, this.#cachedTail)) {
       this.#cachedTail = Atomics.load(this.#words, kTailIndex) >>> 0;
-      if (!this.#fits(cursor, length, this.#cachedTail)) return null;
+      if (!this.#fits(cursor, length, this.#cachedTail)) return -1;
     }
     let offset = cursor & this.#mask;
     const toEnd = this.capacityBytes - offset;
@@ -380,8 +387,7 @@ export class RingBuffer implements Ring {
     this.#words[at + 1] = type;
     this.#reservedCursor = cursor;
     this.#reservedLength = length;
-    const start = DATA_OFFSET + offset + FRAME_HEADER_BYTES;
-    return this.#bytes.subarray(start, start + length);
+    return DATA_OFFSET + offset + FRAME_HEADER_BYTES;
   }
 
   commit(length: number = this.#reservedLength): void {
