@@ -32,6 +32,7 @@ import {
   decodeRecordBatch,
   isControlBatch,
   isTransactional,
+  readRecordBatchHeader,
   setLogAppendTime,
   timestampTypeOf,
   type RecordInput,
@@ -181,10 +182,7 @@ export async function cleanSegments(task: CleanerTask): Promise<CleanerResult> {
               timestampType: logAppendTime ? 1 : 0,
             });
             if (logAppendTime) setLogAppendTime(rebuilt, 0, header.maxTimestamp);
-            const maxTimestamp = logAppendTime
-              ? header.maxTimestamp
-              : records.reduce((max, record) => Math.max(max, record.timestamp!), header.baseTimestamp);
-            write(rebuilt, kept.length === 0 ? -1 : maxTimestamp);
+            write(rebuilt, readRecordBatchHeader(rebuilt).maxTimestamp);
           }
         }
         out.onBecomeInactive();

@@ -494,20 +494,32 @@ export class PartitionLog {
   }
 
   #roll(baseOffset: number): void {
-    const old = this.#active;
-    old.onBecomeInactive();
+    // Like Kafka, no sync here: the sealed segment stays above the recovery point until the next flush.
+    this.#active.seal();
     this.#segments.push(LogSegment.create(this.dir, baseOffset, this.#config, this.#now()));
-    syncDir(this.dir);
-    // The old segment was synced in onBecomeInactive, so recovery can start at the new one.
-    this.#recoveryPoint = Math.max(this.#recoveryPoint, old.lastOffset + 1);
   }
 
   // --- flush ---------------------------------------------------------------------------------------------
 
-  /** fdatasync of the active segment's log; afterwards recovery starts at the log end offset. */
+  /**
+   * Makes everything appended so far durable: fdatasync of every segment above the recovery point (sealed ones
+   * with their indexes; the active one's log only, since recovery always rebuilds its indexes), then the
+   * recovery point moves to the log end offset.
+   */
   flush(): void {
     this.#checkOpen();
-    if (this.#recoveryPoint < this.#logEndOffset || this.#unflushedMessages > 0) this.#active.flushLog();
+    if (this.#recoveryPoint < this.#logEndOffset || this.#unflushedMessages > 0) {
+      let newSegments = false;
+      for (let i = this.#segmentIndexFor(this.#recoveryPoint); i < this.#segments.length; i++) {
+        const segment = this.#segments[i]!;
+        if (segment === this.#active) segment.flushLog();
+        else if (segment.lastOffset >= this.#recoveryPoint) {
+          segment.flush();
+          newSegments = true;
+        }
+      }
+      if (newSegments) syncDir(this.dir);
+    }
     this.#recoveryPoint = this.#logEndOffset;
     this.#unflushedMessages = 0;
     this.#lastFlushMs = this.#now();
@@ -726,8 +738,6 @@ export class PartitionLog {
     this.#recoveryPoint = Math.min(this.#recoveryPoint, this.#logEndOffset);
     this.#cleanerCheckpoint = Math.min(this.#cleanerCheckpoint, this.#logEndOffset);
     this.#leaderEpochs.truncateFromEnd(this.#logEndOffset);
-    this.#unflushedMessages = 0;
-    this.#active.flushLog();
   }
 
   /**

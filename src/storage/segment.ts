@@ -83,6 +83,7 @@ export interface ScanProblem {
 const CHUNK_SIZE = 1 << 20;
 const HEADER_CHUNK_SIZE = 64 * 1024;
 const INT32_MAX = 0x7fffffff;
+const headerChunk = Buffer.allocUnsafe(HEADER_CHUNK_SIZE);
 
 function readFull(fd: number, buf: Buffer, length: number, position: number): number {
   let done = 0;
@@ -214,12 +215,14 @@ export class LogSegment {
     if (this.#size + bytes > config.segmentBytes) return true;
     if (this.offsetIndex.isFull || this.timeIndex.isFull) return true;
     if (lastOffset - this.baseOffset > INT32_MAX) return true;
-    const base = this.rollingBaseTimestamp;
-    const reference = this.#rollingBaseTimestamp === undefined ? now : Math.max(now, maxTimestamp);
-    return (
-      config.segmentMs < Number.MAX_SAFE_INTEGER &&
-      reference - base > config.segmentMs - config.segmentJitterMs
-    );
+    if (config.segmentMs >= Number.MAX_SAFE_INTEGER) return false;
+    // Kafka's rule: time is measured in record timestamps (new batch vs first batch) when they exist, and
+    // in wall-clock time since creation otherwise.
+    const waited =
+      this.#rollingBaseTimestamp !== undefined && maxTimestamp >= 0
+        ? maxTimestamp - this.#rollingBaseTimestamp
+        : now - this.#createdMs;
+    return waited > config.segmentMs - config.segmentJitterMs;
   }
 
   /**
@@ -255,7 +258,11 @@ export class LogSegment {
    * problem if the bytes stop making sense (torn tail, impossible length, bad magic).
    */
   *scan(from = 0, to = this.#size, withBodies = false): Generator<ScannedBatch | ScanProblem> {
-    const chunk = Buffer.allocUnsafe(withBodies ? CHUNK_SIZE : HEADER_CHUNK_SIZE);
+    // Header-only scans are always driven to completion synchronously by their callers, so they can share one
+    // buffer; scans with bodies may be suspended across an await (decompression) and get their own.
+    const chunk = withBodies
+      ? Buffer.allocUnsafe(Math.min(CHUNK_SIZE, Math.max(to - from, RECORD_BATCH_HEADER_SIZE)))
+      : headerChunk;
     let chunkStart = 0;
     let chunkLength = 0;
     let position = from;
@@ -454,13 +461,18 @@ export class LogSegment {
     return n === length ? buf : buf.subarray(0, n);
   }
 
-  /** Called when the segment stops being the active one: final time-index entry, trim, sync. */
-  onBecomeInactive(): void {
+  /** Called when the segment stops being the active one: final time-index entry, trimmed indexes. */
+  seal(): void {
     if (this.#maxTimestamp >= 0 && this.#lastOffset >= this.baseOffset) {
       this.timeIndex.maybeAppend(this.#maxTimestamp, this.#lastOffset);
     }
     this.offsetIndex.trimToValidSize();
     this.timeIndex.trimToValidSize();
+  }
+
+  /** seal() and sync everything (compaction output). */
+  onBecomeInactive(): void {
+    this.seal();
     this.flush();
   }
 
