@@ -149,8 +149,10 @@ const LZ4_BLOCK_MAX = [0, 0, 0, 0, 64 * 1024, 256 * 1024, 1024 * 1024, 4 * 1024 
 interface FrameSpan {
   start: number;
   end: number;
-  /** Upper bound of the decoded size (or exact when the frame declares its content size). */
+  /** Upper bound of the decoded size, from the block sizes. */
   bound: number;
+  /** The content size the frame header declares, or -1. Not trusted as a bound, only to fail early. */
+  declared: number;
   skippable: boolean;
 }
 
@@ -174,7 +176,7 @@ function lz4Frame(data: Uint8Array, start: number): FrameSpan {
     need(data, start, 8, 'lz4');
     const end = start + 8 + readUint32LE(data, start + 4);
     need(data, end, 0, 'lz4');
-    return { start, end, bound: 0, skippable: true };
+    return { start, end, bound: 0, declared: -1, skippable: true };
   }
   if (magic !== LZ4_MAGIC) throw new ProtocolError('lz4: bad frame magic');
   need(data, start, 7, 'lz4');
@@ -210,7 +212,7 @@ function lz4Frame(data: Uint8Array, start: number): FrameSpan {
   }
   if (contentChecksum) pos += 4;
   need(data, pos, 0, 'lz4');
-  return { start, end: pos, bound: contentSize >= 0 ? contentSize : bound, skippable: false };
+  return { start, end: pos, bound, declared: contentSize, skippable: false };
 }
 
 /**
@@ -232,6 +234,7 @@ function frames(
     const span = walk(data, pos);
     pos = span.end;
     if (span.skippable) continue;
+    if (span.declared > limit) throw tooLarge(span.declared, limit);
     bound += span.bound;
     if (bound > limit + slack) throw tooLarge(bound, limit);
     spans.push(span);
@@ -269,7 +272,7 @@ function zstdFrame(data: Uint8Array, start: number): FrameSpan {
     need(data, start, 8, 'zstd');
     const end = start + 8 + readUint32LE(data, start + 4);
     need(data, end, 0, 'zstd');
-    return { start, end, bound: 0, skippable: true };
+    return { start, end, bound: 0, declared: -1, skippable: true };
   }
   if (magic !== ZSTD_MAGIC) throw new ProtocolError('zstd: bad frame magic');
   need(data, start, 5, 'zstd');
@@ -279,7 +282,14 @@ function zstdFrame(data: Uint8Array, start: number): FrameSpan {
   const checksum = (descriptor & 0x04) !== 0;
   const dictIdSize = [0, 1, 2, 4][descriptor & 3]!;
   const fcsSize = fcsFlag === 0 ? (singleSegment ? 1 : 0) : [0, 2, 4, 8][fcsFlag]!;
-  let pos = start + 5 + (singleSegment ? 0 : 1) + dictIdSize + fcsSize;
+  let pos = start + 5 + (singleSegment ? 0 : 1) + dictIdSize;
+  need(data, pos, fcsSize, 'zstd');
+  let contentSize = -1;
+  if (fcsSize === 1) contentSize = data[pos]!;
+  else if (fcsSize === 2) contentSize = (data[pos]! | (data[pos + 1]! << 8)) + 256;
+  else if (fcsSize === 4) contentSize = readUint32LE(data, pos);
+  else if (fcsSize === 8) contentSize = readUint32LE(data, pos) + readUint32LE(data, pos + 4) * 2 ** 32;
+  pos += fcsSize;
   let bound = 0;
   for (;;) {
     need(data, pos, 3, 'zstd');
@@ -301,18 +311,18 @@ function zstdFrame(data: Uint8Array, start: number): FrameSpan {
   }
   if (checksum) pos += 4;
   need(data, pos, 0, 'zstd');
-  return { start, end: pos, bound, skippable: false };
+  return { start, end: pos, bound, declared: contentSize, skippable: false };
 }
 
 async function zstdDecompress(data: Buffer, limit: number): Promise<Buffer> {
   const spans = frames(data, zstdFrame, limit, ZSTD_BLOCK_MAX);
+  if (spans.length === 0) throw new ProtocolError('zstd: no data frame');
   let out: Buffer;
   try {
     out = await zstd.decompress(data);
   } catch (err) {
-    throw new ProtocolError(`zstd: ${(err as Error).message}`);
+    throw new ProtocolError(`zstd: ${(err as Error).message.replace(/^zstd: /, '')}`);
   }
-  if (spans.length === 0) throw new ProtocolError('zstd: no data frame');
   if (out.length > limit) throw tooLarge(out.length, limit);
   return out;
 }

@@ -123,6 +123,11 @@ export interface Record {
   headers: RecordHeader[];
 }
 
+export interface DecodeOptions extends DecompressOptions {
+  /** Check the CRC first and throw ProtocolError on a mismatch (default false: storage checks it itself). */
+  verifyCrc?: boolean;
+}
+
 export interface DecodedRecordBatch {
   header: RecordBatchHeader;
   records: Record[];
@@ -496,6 +501,10 @@ export async function buildRecordBatch(
 
 // --- record decoding --------------------------------------------------------------------------------------
 
+// Records without headers share one frozen empty array: most records have none, and this saves an allocation
+// per record on the hot path. Callers must copy before adding headers.
+const NO_HEADERS = Object.freeze([]) as unknown as RecordHeader[];
+
 // The decoder's cursor lives in module state so varint reads return plain numbers, without allocating.
 let cursor = 0;
 
@@ -561,7 +570,7 @@ function decodeRecords(buf: Buffer, start: number, end: number, header: RecordBa
     if (headerCount < 0 || headerCount > (recordEnd - cursor) / 2) {
       throw new ProtocolError(`bad header count ${headerCount}`);
     }
-    const headers: RecordHeader[] = new Array(headerCount);
+    const headers: RecordHeader[] = headerCount === 0 ? NO_HEADERS : new Array(headerCount);
     for (let h = 0; h < headerCount; h++) {
       const keyLength = readVarintAt(buf, recordEnd);
       if (keyLength < 0 || keyLength > recordEnd - cursor) {
@@ -591,7 +600,11 @@ function asBuffer(data: Uint8Array): Buffer {
   return Buffer.isBuffer(data) ? data : Buffer.from(data.buffer, data.byteOffset, data.byteLength);
 }
 
-function checkedHeader(buf: Uint8Array, offset: number): { header: RecordBatchHeader; end: number } {
+function checkedHeader(
+  buf: Uint8Array,
+  offset: number,
+  options: DecodeOptions,
+): { header: RecordBatchHeader; end: number } {
   const header = readRecordBatchHeader(buf, offset);
   if (header.batchLength < MIN_BATCH_LENGTH) {
     throw new ProtocolError(`record batch length ${header.batchLength} too small`);
@@ -600,19 +613,25 @@ function checkedHeader(buf: Uint8Array, offset: number): { header: RecordBatchHe
   if (end > buf.length) {
     throw new ProtocolError(`record batch of ${end - offset} bytes truncated to ${buf.length - offset}`);
   }
+  if (options.verifyCrc) {
+    const actual = crc32c(buf.subarray(offset + ATTRIBUTES_OFFSET, end));
+    if (actual !== header.crc) {
+      throw new ProtocolError(`record batch CRC mismatch: stored ${header.crc}, computed ${actual}`);
+    }
+  }
   return { header, end };
 }
 
 /**
  * Decodes a batch's records, decompressing them when needed. Keys and values are views into `buf` (or into
- * the decompressed buffer). Does not check the CRC: callers that need it call isRecordBatchCrcValid.
+ * the decompressed buffer). Checks the CRC only with `verifyCrc`.
  */
 export async function decodeRecordBatch(
   buf: Uint8Array,
   offset = 0,
-  options: DecompressOptions = {},
+  options: DecodeOptions = {},
 ): Promise<DecodedRecordBatch> {
-  const { header, end } = checkedHeader(buf, offset);
+  const { header, end } = checkedHeader(buf, offset, options);
   const compression = header.attributes & COMPRESSION_MASK;
   const data = asBuffer(buf);
   if (compression === CompressionType.NONE) {
@@ -630,9 +649,9 @@ export async function decodeRecordBatch(
 export function decodeRecordBatchSync(
   buf: Uint8Array,
   offset = 0,
-  options: DecompressOptions = {},
+  options: DecodeOptions = {},
 ): DecodedRecordBatch {
-  const { header, end } = checkedHeader(buf, offset);
+  const { header, end } = checkedHeader(buf, offset, options);
   const compression = header.attributes & COMPRESSION_MASK;
   const data = asBuffer(buf);
   if (compression === CompressionType.NONE) {

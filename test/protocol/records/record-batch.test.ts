@@ -447,3 +447,26 @@ test('decompressed size limit applies to batches', async () => {
   await assert.rejects(decodeRecordBatch(batch, 0, { maxDecompressedSize: 50_000 }), ProtocolError);
   assert.equal((await decodeRecordBatch(batch, 0, { maxDecompressedSize: 200_000 })).records.length, 1);
 });
+
+test('verifyCrc rejects a corrupted batch; without it decoding does not look at the CRC', async () => {
+  const batch = Buffer.from(KNOWN_BATCH);
+  batch[70]! ^= 0x20; // a byte of the first key: still well-formed
+  await assert.rejects(decodeRecordBatch(batch, 0, { verifyCrc: true }), {
+    name: 'ProtocolError',
+    message: /CRC/,
+  });
+  assert.throws(() => decodeRecordBatchSync(batch, 0, { verifyCrc: true }), ProtocolError);
+  assert.equal((await decodeRecordBatch(batch)).records.length, 2);
+  assert.equal((await decodeRecordBatch(KNOWN_BATCH, 0, { verifyCrc: true })).records.length, 2);
+});
+
+test('records without headers share a frozen empty array', async () => {
+  const batch = buildRecordBatchSync([
+    { key: null, value: null },
+    { key: null, value: null },
+  ]);
+  const { records } = await decodeRecordBatch(batch);
+  assert.deepEqual(records[0]!.headers, []);
+  assert.ok(Object.isFrozen(records[0]!.headers));
+  assert.throws(() => records[1]!.headers.push({ key: 'x', value: null }), TypeError);
+});
