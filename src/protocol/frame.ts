@@ -77,7 +77,7 @@ export function encodeRequest<Req, ReqIn>(
   body: ReqIn,
 ): Buffer {
   const d = resolve(api, version);
-  const w = new Writer(256);
+  const w = Writer.forFrame();
   w.int32(0);
   writeRequestHeader(w, { apiKey: d.apiKey, apiVersion: version, correlationId, clientId });
   d.request.write(w, version, body);
@@ -92,7 +92,7 @@ function writeResponseFrame<Resp, RespIn>(
   body: RespIn,
 ): Writer {
   const d = resolve(api, version);
-  const w = new Writer(256);
+  const w = Writer.forFrame();
   w.int32(0);
   writeResponseHeader(w, responseHeaderVersion(d.apiKey, version), correlationId);
   d.response.write(w, version, body);

@@ -19,6 +19,14 @@ export const LARGE_CHUNK = 64 * 1024;
 
 const UUID_BYTES = 16;
 
+// Frames are built in one shared scratch buffer and copied out once at the end: allocating a fresh
+// ArrayBuffer per growth step costs far more than the copy on Node 20 (GC pressure from external memory).
+// Only writers made by Writer.forFrame() use it, and only one at a time: encoding is synchronous, so a new
+// frame writer may take it over from an abandoned one (one that threw half-way).
+const SCRATCH_MAX = 8 * 1024 * 1024;
+let scratch: Buffer | undefined;
+let scratchOwner: Writer | undefined;
+
 export class Writer {
   #buf: Buffer;
   #view: DataView;
@@ -28,10 +36,34 @@ export class Writer {
   #chunks: Chunk[] | undefined;
   #chunkedBytes = 0;
   #hasRef = false;
+  #scratch = false;
 
   constructor(initialCapacity = 256) {
     this.#buf = Buffer.allocUnsafe(initialCapacity);
     this.#view = new DataView(this.#buf.buffer, this.#buf.byteOffset, this.#buf.length);
+  }
+
+  /**
+   * A writer over the shared scratch buffer, for a whole frame: its output is copied out by toBuffer() or
+   * toChunks(), and it must be finished before the next forFrame() writer starts writing.
+   */
+  static forFrame(): Writer {
+    const w = new Writer(0);
+    scratch ??= Buffer.allocUnsafe(64 * 1024);
+    w.#adopt(scratch);
+    w.#scratch = true;
+    scratchOwner = w;
+    return w;
+  }
+
+  #adopt(buf: Buffer): void {
+    this.#buf = buf;
+    this.#view = new DataView(buf.buffer, buf.byteOffset, buf.length);
+  }
+
+  #checkOwner(): void {
+    if (this.#scratch && scratchOwner !== this)
+      throw new Error('a newer frame writer took over the scratch buffer');
   }
 
   /** Bytes written so far, RecordsRef sizes included. */
@@ -44,10 +76,19 @@ export class Writer {
     if (at + n <= this.#buf.length) return at;
     // Only the current segment moves: earlier chunks are subarrays of the old buffer, which stays untouched.
     const used = at - this.#segmentStart;
+    this.#checkOwner();
     const next = Buffer.allocUnsafe(Math.max(this.#buf.length * 2, used + n, 256));
     this.#buf.copy(next, 0, this.#segmentStart, at);
-    this.#buf = next;
-    this.#view = new DataView(next.buffer, next.byteOffset, next.length);
+    if (this.#scratch) {
+      if (this.#chunks !== undefined) {
+        // Earlier chunks point into the old scratch buffer: it becomes theirs, and this writer leaves
+        // the scratch scheme (its new buffer is its own).
+        this.#scratch = false;
+        scratchOwner = undefined;
+        scratch = undefined;
+      } else if (next.length <= SCRATCH_MAX) scratch = next;
+    }
+    this.#adopt(next);
     this.#segmentStart = 0;
     this.#pos = used;
     return used;
@@ -202,11 +243,21 @@ export class Writer {
     }
   }
 
+  /** A copy when the bytes are in the shared scratch buffer, else a view. */
+  #own(bytes: Buffer): Buffer {
+    if (!this.#scratch) return bytes;
+    this.#checkOwner();
+    const copy = Buffer.allocUnsafe(bytes.length);
+    bytes.copy(copy);
+    return copy;
+  }
+
   /** Everything written, as one Buffer (a view of the writer's memory when nothing was chunked). */
   toBuffer(): Buffer {
     if (this.#hasRef) throw new Error('toBuffer: the message holds a RecordsRef; use toChunks()');
     const tail = this.#buf.subarray(this.#segmentStart, this.#pos);
-    if (this.#chunks === undefined) return tail;
+    if (this.#chunks === undefined) return this.#own(tail);
+    this.#checkOwner();
     return Buffer.concat([...(this.#chunks as Buffer[]), tail]);
   }
 
@@ -215,6 +266,8 @@ export class Writer {
     const tail = this.#buf.subarray(this.#segmentStart, this.#pos);
     const chunks = this.#chunks === undefined ? [] : [...this.#chunks];
     if (tail.length > 0 || chunks.length === 0) chunks.push(tail);
-    return chunks;
+    if (!this.#scratch) return chunks;
+    // Segments copied from the scratch buffer are the frame's small parts (headers between records).
+    return chunks.map((c) => (Buffer.isBuffer(c) && c.buffer === this.#buf.buffer ? this.#own(c) : c));
   }
 }

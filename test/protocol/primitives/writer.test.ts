@@ -96,3 +96,25 @@ test('tagged fields are written sorted by tag and read back raw', () => {
     { name: 'ProtocolError' },
   );
 });
+
+test('frame writers share a scratch buffer, but what they return survives the next frame', () => {
+  const first = Writer.forFrame();
+  first.int32(0x11111111);
+  first.raw(Buffer.alloc(100_000, 0xaa)); // grows the scratch buffer
+  const ref = { byteLength: 3 };
+  first.records(false, ref);
+  first.int8(1);
+  const firstChunks = first.toChunks();
+  const firstCopy = firstChunks.map((c) => (Buffer.isBuffer(c) ? Buffer.from(c) : c));
+
+  const second = Writer.forFrame();
+  second.int32(0x22222222);
+  const secondBuffer = second.toBuffer();
+  const third = Writer.forFrame();
+  third.raw(Buffer.alloc(200_000, 0xbb));
+  third.toBuffer();
+
+  assert.deepEqual(firstChunks, firstCopy);
+  assert.deepEqual(secondBuffer, Buffer.from('22222222', 'hex'));
+  assert.throws(() => second.toBuffer(), /took over/);
+});
