@@ -115,6 +115,29 @@ for (const [transport, count] of [
   });
 }
 
+describe('ring (sab) blocking waits in a worker', () => {
+  it('time out on an empty ring, then wake for a frame from the main thread', async () => {
+    const { local, handle } = createRing(1024, 'sab');
+    const worker = newWorker({
+      workerData: { role: 'probe', count: 1, maxLength: 0, ring: handle, slow: false },
+    });
+    const messages: unknown[] = [];
+    const result = new Promise<PeerResult>((resolve, reject) => {
+      worker.on('message', (message: unknown) => {
+        messages.push(message);
+        if (message === 'waiting') assert.equal(local.tryWrite(77, new Uint8Array([1, 2, 3])), true);
+        else resolve(message as PeerResult);
+      });
+      worker.once('error', reject);
+    });
+    const probe = await result;
+    assert.equal(probe.error, undefined);
+    assert.equal(probe.received, 1);
+    assert.equal(messages[0], 'waiting');
+    await new Promise((resolve) => worker.once('exit', resolve));
+  });
+});
+
 describe('test traffic', () => {
   it('includes empty and maximum-size messages', () => {
     assert.equal(payloadLength(100, MAX_LENGTH), 0);
