@@ -73,6 +73,24 @@ for (const api of apis.values()) {
   });
 }
 
+test('default<Message>() values encode at every version and decode to themselves', () => {
+  const named = messages as unknown as Record<string, (() => unknown) | undefined>;
+  for (const api of apis.values()) {
+    for (const [side, codec] of [
+      ['Request', api.request],
+      ['Response', api.response],
+    ] as const) {
+      const make = named[`default${api.name}${side}`];
+      assert.ok(make, `default${api.name}${side}`);
+      for (let version = api.minVersion; version <= api.maxVersion; version++) {
+        const value: unknown = make();
+        const decoded = codec.read(new Reader(encode(codec, version, value)), version);
+        assert.deepStrictEqual(decoded, value, `${api.name}${side} v${version}`);
+      }
+    }
+  }
+});
+
 test('data formats (consumer protocol, raft records, principal) round-trip', () => {
   const names = Object.keys(schemas).filter((n) => !/(Request|Response)$/.test(n));
   assert.ok(names.includes('ConsumerProtocolSubscription') && names.includes('ConsumerProtocolAssignment'));

@@ -91,7 +91,7 @@ export class ValueGenerator {
     if (field.defaultNull) return null;
     if (field.type.startsWith('[]')) return [];
     if (field.type === 'bytes') return Buffer.alloc(0);
-    if (field.type === 'records') return null;
+    if (field.type === 'records') return field.nullable === null ? Buffer.alloc(0) : null;
     if (SCALARS.has(field.type)) return field.default;
     return this.defaultStruct(field.type);
   }

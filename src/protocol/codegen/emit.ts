@@ -179,7 +179,9 @@ class MessageEmitter {
         this.commonImports.add('EMPTY_BUFFER');
         return 'EMPTY_BUFFER';
       case 'records':
-        return 'null';
+        if (field.nullable !== null) return 'null';
+        this.commonImports.add('EMPTY_BUFFER');
+        return 'EMPTY_BUFFER';
     }
     throw new Error(`no default for ${p}`);
   }
@@ -565,6 +567,8 @@ class MessageEmitter {
     for (const s of order) {
       this.emitRead(s, true);
       this.emitWrite(s, true);
+      // Every struct gets a default<Name>() (all fields at their defaults), as a base for building values.
+      this.needDefault.add(s.name);
     }
     const doneDefault = new Set<string>();
     const doneIsDefault = new Set<string>();

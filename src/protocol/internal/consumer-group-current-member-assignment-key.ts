@@ -23,6 +23,13 @@ export function writeConsumerGroupCurrentMemberAssignmentKey(w: Writer, _version
   w.string(false, m.memberId);
 }
 
+export function defaultConsumerGroupCurrentMemberAssignmentKey(): ConsumerGroupCurrentMemberAssignmentKey {
+  return {
+    groupId: "",
+    memberId: "",
+  };
+}
+
 export const ConsumerGroupCurrentMemberAssignmentKey: DataDescriptor<ConsumerGroupCurrentMemberAssignmentKey, ConsumerGroupCurrentMemberAssignmentKey> = {
   name: 'ConsumerGroupCurrentMemberAssignmentKey',
   minVersion: 8,

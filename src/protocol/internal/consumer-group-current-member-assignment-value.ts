@@ -3,7 +3,7 @@
 import type { Reader } from '../primitives/reader.js';
 import type { Writer } from '../primitives/writer.js';
 import { type TaggedField, writeTaggedFields } from '../primitives/tagged-fields.js';
-import { type DataDescriptor } from '../messages/common.js';
+import { type DataDescriptor, ZERO_UUID } from '../messages/common.js';
 
 export interface ConsumerGroupCurrentMemberAssignmentValue {
   memberEpoch: number;
@@ -109,6 +109,23 @@ export function writeConsumerGroupCurrentMemberAssignmentValueTopicPartitions(w:
   }
   const tags = m._unknownTaggedFields === undefined ? undefined : m._unknownTaggedFields.slice();
   writeTaggedFields(w, tags);
+}
+
+export function defaultConsumerGroupCurrentMemberAssignmentValue(): ConsumerGroupCurrentMemberAssignmentValue {
+  return {
+    memberEpoch: 0,
+    previousMemberEpoch: 0,
+    state: 0,
+    assignedPartitions: [],
+    partitionsPendingRevocation: [],
+  };
+}
+
+export function defaultConsumerGroupCurrentMemberAssignmentValueTopicPartitions(): ConsumerGroupCurrentMemberAssignmentValueTopicPartitions {
+  return {
+    topicId: ZERO_UUID,
+    partitions: [],
+  };
 }
 
 export const ConsumerGroupCurrentMemberAssignmentValue: DataDescriptor<ConsumerGroupCurrentMemberAssignmentValue, ConsumerGroupCurrentMemberAssignmentValue> = {

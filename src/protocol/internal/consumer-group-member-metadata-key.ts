@@ -23,6 +23,13 @@ export function writeConsumerGroupMemberMetadataKey(w: Writer, _version: number,
   w.string(false, m.memberId);
 }
 
+export function defaultConsumerGroupMemberMetadataKey(): ConsumerGroupMemberMetadataKey {
+  return {
+    groupId: "",
+    memberId: "",
+  };
+}
+
 export const ConsumerGroupMemberMetadataKey: DataDescriptor<ConsumerGroupMemberMetadataKey, ConsumerGroupMemberMetadataKey> = {
   name: 'ConsumerGroupMemberMetadataKey',
   minVersion: 5,

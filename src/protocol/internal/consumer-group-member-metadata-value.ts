@@ -3,7 +3,7 @@
 import type { Reader } from '../primitives/reader.js';
 import { Writer } from '../primitives/writer.js';
 import { type TaggedField, writeTaggedFields } from '../primitives/tagged-fields.js';
-import { type DataDescriptor } from '../messages/common.js';
+import { type DataDescriptor, EMPTY_BUFFER } from '../messages/common.js';
 
 export interface ConsumerGroupMemberMetadataValue {
   instanceId: string | null;
@@ -157,6 +157,34 @@ export function writeConsumerGroupMemberMetadataValueClassicProtocol(w: Writer, 
   w.bytes(true, m.metadata);
   const tags = m._unknownTaggedFields === undefined ? undefined : m._unknownTaggedFields.slice();
   writeTaggedFields(w, tags);
+}
+
+export function defaultConsumerGroupMemberMetadataValue(): ConsumerGroupMemberMetadataValue {
+  return {
+    instanceId: "",
+    rackId: "",
+    clientId: "",
+    clientHost: "",
+    subscribedTopicNames: [],
+    subscribedTopicRegex: "",
+    rebalanceTimeoutMs: -1,
+    serverAssignor: "",
+    classicMemberMetadata: null,
+  };
+}
+
+export function defaultConsumerGroupMemberMetadataValueClassicMemberMetadata(): ConsumerGroupMemberMetadataValueClassicMemberMetadata {
+  return {
+    sessionTimeoutMs: 0,
+    supportedProtocols: [],
+  };
+}
+
+export function defaultConsumerGroupMemberMetadataValueClassicProtocol(): ConsumerGroupMemberMetadataValueClassicProtocol {
+  return {
+    name: "",
+    metadata: EMPTY_BUFFER,
+  };
 }
 
 export const ConsumerGroupMemberMetadataValue: DataDescriptor<ConsumerGroupMemberMetadataValue, ConsumerGroupMemberMetadataValue> = {

@@ -19,6 +19,12 @@ export function writeConsumerGroupMetadataKey(w: Writer, _version: number, m: Co
   w.string(false, m.groupId);
 }
 
+export function defaultConsumerGroupMetadataKey(): ConsumerGroupMetadataKey {
+  return {
+    groupId: "",
+  };
+}
+
 export const ConsumerGroupMetadataKey: DataDescriptor<ConsumerGroupMetadataKey, ConsumerGroupMetadataKey> = {
   name: 'ConsumerGroupMetadataKey',
   minVersion: 3,

@@ -33,6 +33,12 @@ export function writeConsumerGroupMetadataValue(w: Writer, _version: number, m: 
   writeTaggedFields(w, tags);
 }
 
+export function defaultConsumerGroupMetadataValue(): ConsumerGroupMetadataValue {
+  return {
+    epoch: 0,
+  };
+}
+
 export const ConsumerGroupMetadataValue: DataDescriptor<ConsumerGroupMetadataValue, ConsumerGroupMetadataValue> = {
   name: 'ConsumerGroupMetadataValue',
   minVersion: 0,

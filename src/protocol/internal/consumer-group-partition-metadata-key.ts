@@ -19,6 +19,12 @@ export function writeConsumerGroupPartitionMetadataKey(w: Writer, _version: numb
   w.string(false, m.groupId);
 }
 
+export function defaultConsumerGroupPartitionMetadataKey(): ConsumerGroupPartitionMetadataKey {
+  return {
+    groupId: "",
+  };
+}
+
 export const ConsumerGroupPartitionMetadataKey: DataDescriptor<ConsumerGroupPartitionMetadataKey, ConsumerGroupPartitionMetadataKey> = {
   name: 'ConsumerGroupPartitionMetadataKey',
   minVersion: 4,

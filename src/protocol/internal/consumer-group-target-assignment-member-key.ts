@@ -23,6 +23,13 @@ export function writeConsumerGroupTargetAssignmentMemberKey(w: Writer, _version:
   w.string(false, m.memberId);
 }
 
+export function defaultConsumerGroupTargetAssignmentMemberKey(): ConsumerGroupTargetAssignmentMemberKey {
+  return {
+    groupId: "",
+    memberId: "",
+  };
+}
+
 export const ConsumerGroupTargetAssignmentMemberKey: DataDescriptor<ConsumerGroupTargetAssignmentMemberKey, ConsumerGroupTargetAssignmentMemberKey> = {
   name: 'ConsumerGroupTargetAssignmentMemberKey',
   minVersion: 7,

@@ -19,6 +19,12 @@ export function writeConsumerGroupTargetAssignmentMetadataKey(w: Writer, _versio
   w.string(false, m.groupId);
 }
 
+export function defaultConsumerGroupTargetAssignmentMetadataKey(): ConsumerGroupTargetAssignmentMetadataKey {
+  return {
+    groupId: "",
+  };
+}
+
 export const ConsumerGroupTargetAssignmentMetadataKey: DataDescriptor<ConsumerGroupTargetAssignmentMetadataKey, ConsumerGroupTargetAssignmentMetadataKey> = {
   name: 'ConsumerGroupTargetAssignmentMetadataKey',
   minVersion: 6,

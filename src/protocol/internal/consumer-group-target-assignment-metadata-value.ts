@@ -33,6 +33,12 @@ export function writeConsumerGroupTargetAssignmentMetadataValue(w: Writer, _vers
   writeTaggedFields(w, tags);
 }
 
+export function defaultConsumerGroupTargetAssignmentMetadataValue(): ConsumerGroupTargetAssignmentMetadataValue {
+  return {
+    assignmentEpoch: 0,
+  };
+}
+
 export const ConsumerGroupTargetAssignmentMetadataValue: DataDescriptor<ConsumerGroupTargetAssignmentMetadataValue, ConsumerGroupTargetAssignmentMetadataValue> = {
   name: 'ConsumerGroupTargetAssignmentMetadataValue',
   minVersion: 0,

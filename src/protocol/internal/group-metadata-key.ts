@@ -19,6 +19,12 @@ export function writeGroupMetadataKey(w: Writer, _version: number, m: GroupMetad
   w.string(false, m.group);
 }
 
+export function defaultGroupMetadataKey(): GroupMetadataKey {
+  return {
+    group: "",
+  };
+}
+
 export const GroupMetadataKey: DataDescriptor<GroupMetadataKey, GroupMetadataKey> = {
   name: 'GroupMetadataKey',
   minVersion: 2,

@@ -3,7 +3,7 @@
 import type { Reader } from '../primitives/reader.js';
 import type { Writer } from '../primitives/writer.js';
 import { type TaggedField, writeTaggedFields } from '../primitives/tagged-fields.js';
-import { type DataDescriptor } from '../messages/common.js';
+import { type DataDescriptor, EMPTY_BUFFER } from '../messages/common.js';
 
 export interface GroupMetadataValue {
   protocolType: string;
@@ -144,6 +144,30 @@ export function writeGroupMetadataValueMemberMetadata(w: Writer, version: number
     const tags = m._unknownTaggedFields === undefined ? undefined : m._unknownTaggedFields.slice();
     writeTaggedFields(w, tags);
   }
+}
+
+export function defaultGroupMetadataValue(): GroupMetadataValue {
+  return {
+    protocolType: "",
+    generation: 0,
+    protocol: "",
+    leader: "",
+    currentStateTimestamp: -1n,
+    members: [],
+  };
+}
+
+export function defaultGroupMetadataValueMemberMetadata(): GroupMetadataValueMemberMetadata {
+  return {
+    memberId: "",
+    groupInstanceId: null,
+    clientId: "",
+    clientHost: "",
+    rebalanceTimeout: -1,
+    sessionTimeout: 0,
+    subscription: EMPTY_BUFFER,
+    assignment: EMPTY_BUFFER,
+  };
 }
 
 export const GroupMetadataValue: DataDescriptor<GroupMetadataValue, GroupMetadataValue> = {

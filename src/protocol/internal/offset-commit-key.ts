@@ -27,6 +27,14 @@ export function writeOffsetCommitKey(w: Writer, _version: number, m: OffsetCommi
   w.int32(m.partition);
 }
 
+export function defaultOffsetCommitKey(): OffsetCommitKey {
+  return {
+    group: "",
+    topic: "",
+    partition: 0,
+  };
+}
+
 export const OffsetCommitKey: DataDescriptor<OffsetCommitKey, OffsetCommitKey> = {
   name: 'OffsetCommitKey',
   minVersion: 0,

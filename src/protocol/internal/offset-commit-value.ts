@@ -65,6 +65,16 @@ export function writeOffsetCommitValue(w: Writer, version: number, m: OffsetComm
   }
 }
 
+export function defaultOffsetCommitValue(): OffsetCommitValue {
+  return {
+    offset: 0n,
+    leaderEpoch: -1,
+    metadata: "",
+    commitTimestamp: 0n,
+    expireTimestamp: -1n,
+  };
+}
+
 export const OffsetCommitValue: DataDescriptor<OffsetCommitValue, OffsetCommitValue> = {
   name: 'OffsetCommitValue',
   minVersion: 0,

@@ -23,6 +23,13 @@ export function writeShareGroupCurrentMemberAssignmentKey(w: Writer, _version: n
   w.string(false, m.memberId);
 }
 
+export function defaultShareGroupCurrentMemberAssignmentKey(): ShareGroupCurrentMemberAssignmentKey {
+  return {
+    groupId: "",
+    memberId: "",
+  };
+}
+
 export const ShareGroupCurrentMemberAssignmentKey: DataDescriptor<ShareGroupCurrentMemberAssignmentKey, ShareGroupCurrentMemberAssignmentKey> = {
   name: 'ShareGroupCurrentMemberAssignmentKey',
   minVersion: 14,

@@ -3,7 +3,7 @@
 import type { Reader } from '../primitives/reader.js';
 import type { Writer } from '../primitives/writer.js';
 import { type TaggedField, writeTaggedFields } from '../primitives/tagged-fields.js';
-import { type DataDescriptor } from '../messages/common.js';
+import { type DataDescriptor, ZERO_UUID } from '../messages/common.js';
 
 export interface ShareGroupCurrentMemberAssignmentValue {
   memberEpoch: number;
@@ -95,6 +95,22 @@ export function writeShareGroupCurrentMemberAssignmentValueTopicPartitions(w: Wr
   }
   const tags = m._unknownTaggedFields === undefined ? undefined : m._unknownTaggedFields.slice();
   writeTaggedFields(w, tags);
+}
+
+export function defaultShareGroupCurrentMemberAssignmentValue(): ShareGroupCurrentMemberAssignmentValue {
+  return {
+    memberEpoch: 0,
+    previousMemberEpoch: 0,
+    state: 0,
+    assignedPartitions: [],
+  };
+}
+
+export function defaultShareGroupCurrentMemberAssignmentValueTopicPartitions(): ShareGroupCurrentMemberAssignmentValueTopicPartitions {
+  return {
+    topicId: ZERO_UUID,
+    partitions: [],
+  };
 }
 
 export const ShareGroupCurrentMemberAssignmentValue: DataDescriptor<ShareGroupCurrentMemberAssignmentValue, ShareGroupCurrentMemberAssignmentValue> = {

@@ -23,6 +23,13 @@ export function writeShareGroupMemberMetadataKey(w: Writer, _version: number, m:
   w.string(false, m.memberId);
 }
 
+export function defaultShareGroupMemberMetadataKey(): ShareGroupMemberMetadataKey {
+  return {
+    groupId: "",
+    memberId: "",
+  };
+}
+
 export const ShareGroupMemberMetadataKey: DataDescriptor<ShareGroupMemberMetadataKey, ShareGroupMemberMetadataKey> = {
   name: 'ShareGroupMemberMetadataKey',
   minVersion: 10,

@@ -55,6 +55,15 @@ export function writeShareGroupMemberMetadataValue(w: Writer, _version: number, 
   writeTaggedFields(w, tags);
 }
 
+export function defaultShareGroupMemberMetadataValue(): ShareGroupMemberMetadataValue {
+  return {
+    rackId: "",
+    clientId: "",
+    clientHost: "",
+    subscribedTopicNames: [],
+  };
+}
+
 export const ShareGroupMemberMetadataValue: DataDescriptor<ShareGroupMemberMetadataValue, ShareGroupMemberMetadataValue> = {
   name: 'ShareGroupMemberMetadataValue',
   minVersion: 0,

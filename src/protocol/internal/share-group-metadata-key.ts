@@ -19,6 +19,12 @@ export function writeShareGroupMetadataKey(w: Writer, _version: number, m: Share
   w.string(false, m.groupId);
 }
 
+export function defaultShareGroupMetadataKey(): ShareGroupMetadataKey {
+  return {
+    groupId: "",
+  };
+}
+
 export const ShareGroupMetadataKey: DataDescriptor<ShareGroupMetadataKey, ShareGroupMetadataKey> = {
   name: 'ShareGroupMetadataKey',
   minVersion: 11,

@@ -33,6 +33,12 @@ export function writeShareGroupMetadataValue(w: Writer, _version: number, m: Sha
   writeTaggedFields(w, tags);
 }
 
+export function defaultShareGroupMetadataValue(): ShareGroupMetadataValue {
+  return {
+    epoch: 0,
+  };
+}
+
 export const ShareGroupMetadataValue: DataDescriptor<ShareGroupMetadataValue, ShareGroupMetadataValue> = {
   name: 'ShareGroupMetadataValue',
   minVersion: 0,

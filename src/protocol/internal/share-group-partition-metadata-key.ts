@@ -19,6 +19,12 @@ export function writeShareGroupPartitionMetadataKey(w: Writer, _version: number,
   w.string(false, m.groupId);
 }
 
+export function defaultShareGroupPartitionMetadataKey(): ShareGroupPartitionMetadataKey {
+  return {
+    groupId: "",
+  };
+}
+
 export const ShareGroupPartitionMetadataKey: DataDescriptor<ShareGroupPartitionMetadataKey, ShareGroupPartitionMetadataKey> = {
   name: 'ShareGroupPartitionMetadataKey',
   minVersion: 9,

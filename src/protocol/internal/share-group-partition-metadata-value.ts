@@ -3,7 +3,7 @@
 import type { Reader } from '../primitives/reader.js';
 import type { Writer } from '../primitives/writer.js';
 import { type TaggedField, writeTaggedFields } from '../primitives/tagged-fields.js';
-import { type DataDescriptor } from '../messages/common.js';
+import { type DataDescriptor, ZERO_UUID } from '../messages/common.js';
 
 export interface ShareGroupPartitionMetadataValue {
   topics: ShareGroupPartitionMetadataValueTopicMetadata[];
@@ -133,6 +133,28 @@ export function writeShareGroupPartitionMetadataValuePartitionMetadata(w: Writer
   }
   const tags = m._unknownTaggedFields === undefined ? undefined : m._unknownTaggedFields.slice();
   writeTaggedFields(w, tags);
+}
+
+export function defaultShareGroupPartitionMetadataValue(): ShareGroupPartitionMetadataValue {
+  return {
+    topics: [],
+  };
+}
+
+export function defaultShareGroupPartitionMetadataValueTopicMetadata(): ShareGroupPartitionMetadataValueTopicMetadata {
+  return {
+    topicId: ZERO_UUID,
+    topicName: "",
+    numPartitions: 0,
+    partitionMetadata: [],
+  };
+}
+
+export function defaultShareGroupPartitionMetadataValuePartitionMetadata(): ShareGroupPartitionMetadataValuePartitionMetadata {
+  return {
+    partition: 0,
+    racks: [],
+  };
 }
 
 export const ShareGroupPartitionMetadataValue: DataDescriptor<ShareGroupPartitionMetadataValue, ShareGroupPartitionMetadataValue> = {

@@ -19,6 +19,12 @@ export function writeShareGroupStatePartitionMetadataKey(w: Writer, _version: nu
   w.string(false, m.groupId);
 }
 
+export function defaultShareGroupStatePartitionMetadataKey(): ShareGroupStatePartitionMetadataKey {
+  return {
+    groupId: "",
+  };
+}
+
 export const ShareGroupStatePartitionMetadataKey: DataDescriptor<ShareGroupStatePartitionMetadataKey, ShareGroupStatePartitionMetadataKey> = {
   name: 'ShareGroupStatePartitionMetadataKey',
   minVersion: 15,

@@ -3,7 +3,7 @@
 import type { Reader } from '../primitives/reader.js';
 import type { Writer } from '../primitives/writer.js';
 import { type TaggedField, writeTaggedFields } from '../primitives/tagged-fields.js';
-import { type DataDescriptor } from '../messages/common.js';
+import { type DataDescriptor, ZERO_UUID } from '../messages/common.js';
 
 export interface ShareGroupStatePartitionMetadataValue {
   initializedTopics: ShareGroupStatePartitionMetadataValueTopicPartitionsInfo[];
@@ -133,6 +133,28 @@ export function writeShareGroupStatePartitionMetadataValueTopicInfo(w: Writer, _
   w.string(true, m.topicName);
   const tags = m._unknownTaggedFields === undefined ? undefined : m._unknownTaggedFields.slice();
   writeTaggedFields(w, tags);
+}
+
+export function defaultShareGroupStatePartitionMetadataValue(): ShareGroupStatePartitionMetadataValue {
+  return {
+    initializedTopics: [],
+    deletingTopics: [],
+  };
+}
+
+export function defaultShareGroupStatePartitionMetadataValueTopicPartitionsInfo(): ShareGroupStatePartitionMetadataValueTopicPartitionsInfo {
+  return {
+    topicId: ZERO_UUID,
+    topicName: "",
+    partitions: [],
+  };
+}
+
+export function defaultShareGroupStatePartitionMetadataValueTopicInfo(): ShareGroupStatePartitionMetadataValueTopicInfo {
+  return {
+    topicId: ZERO_UUID,
+    topicName: "",
+  };
 }
 
 export const ShareGroupStatePartitionMetadataValue: DataDescriptor<ShareGroupStatePartitionMetadataValue, ShareGroupStatePartitionMetadataValue> = {

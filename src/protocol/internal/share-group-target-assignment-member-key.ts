@@ -23,6 +23,13 @@ export function writeShareGroupTargetAssignmentMemberKey(w: Writer, _version: nu
   w.string(false, m.memberId);
 }
 
+export function defaultShareGroupTargetAssignmentMemberKey(): ShareGroupTargetAssignmentMemberKey {
+  return {
+    groupId: "",
+    memberId: "",
+  };
+}
+
 export const ShareGroupTargetAssignmentMemberKey: DataDescriptor<ShareGroupTargetAssignmentMemberKey, ShareGroupTargetAssignmentMemberKey> = {
   name: 'ShareGroupTargetAssignmentMemberKey',
   minVersion: 13,

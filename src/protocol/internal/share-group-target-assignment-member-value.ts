@@ -3,7 +3,7 @@
 import type { Reader } from '../primitives/reader.js';
 import type { Writer } from '../primitives/writer.js';
 import { type TaggedField, writeTaggedFields } from '../primitives/tagged-fields.js';
-import { type DataDescriptor } from '../messages/common.js';
+import { type DataDescriptor, ZERO_UUID } from '../messages/common.js';
 
 export interface ShareGroupTargetAssignmentMemberValue {
   topicPartitions: ShareGroupTargetAssignmentMemberValueTopicPartition[];
@@ -83,6 +83,19 @@ export function writeShareGroupTargetAssignmentMemberValueTopicPartition(w: Writ
   }
   const tags = m._unknownTaggedFields === undefined ? undefined : m._unknownTaggedFields.slice();
   writeTaggedFields(w, tags);
+}
+
+export function defaultShareGroupTargetAssignmentMemberValue(): ShareGroupTargetAssignmentMemberValue {
+  return {
+    topicPartitions: [],
+  };
+}
+
+export function defaultShareGroupTargetAssignmentMemberValueTopicPartition(): ShareGroupTargetAssignmentMemberValueTopicPartition {
+  return {
+    topicId: ZERO_UUID,
+    partitions: [],
+  };
 }
 
 export const ShareGroupTargetAssignmentMemberValue: DataDescriptor<ShareGroupTargetAssignmentMemberValue, ShareGroupTargetAssignmentMemberValue> = {

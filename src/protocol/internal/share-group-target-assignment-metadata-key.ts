@@ -19,6 +19,12 @@ export function writeShareGroupTargetAssignmentMetadataKey(w: Writer, _version: 
   w.string(false, m.groupId);
 }
 
+export function defaultShareGroupTargetAssignmentMetadataKey(): ShareGroupTargetAssignmentMetadataKey {
+  return {
+    groupId: "",
+  };
+}
+
 export const ShareGroupTargetAssignmentMetadataKey: DataDescriptor<ShareGroupTargetAssignmentMetadataKey, ShareGroupTargetAssignmentMetadataKey> = {
   name: 'ShareGroupTargetAssignmentMetadataKey',
   minVersion: 12,

@@ -33,6 +33,12 @@ export function writeShareGroupTargetAssignmentMetadataValue(w: Writer, _version
   writeTaggedFields(w, tags);
 }
 
+export function defaultShareGroupTargetAssignmentMetadataValue(): ShareGroupTargetAssignmentMetadataValue {
+  return {
+    assignmentEpoch: 0,
+  };
+}
+
 export const ShareGroupTargetAssignmentMetadataValue: DataDescriptor<ShareGroupTargetAssignmentMetadataValue, ShareGroupTargetAssignmentMetadataValue> = {
   name: 'ShareGroupTargetAssignmentMetadataValue',
   minVersion: 0,

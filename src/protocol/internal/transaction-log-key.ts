@@ -19,6 +19,12 @@ export function writeTransactionLogKey(w: Writer, _version: number, m: Transacti
   w.string(false, m.transactionalId);
 }
 
+export function defaultTransactionLogKey(): TransactionLogKey {
+  return {
+    transactionalId: "",
+  };
+}
+
 export const TransactionLogKey: DataDescriptor<TransactionLogKey, TransactionLogKey> = {
   name: 'TransactionLogKey',
   minVersion: 0,

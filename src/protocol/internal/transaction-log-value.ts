@@ -160,6 +160,28 @@ export function writeTransactionLogValuePartitionsSchema(w: Writer, version: num
   }
 }
 
+export function defaultTransactionLogValue(): TransactionLogValue {
+  return {
+    producerId: 0n,
+    previousProducerId: -1n,
+    nextProducerId: -1n,
+    producerEpoch: 0,
+    transactionTimeoutMs: 0,
+    transactionStatus: 0,
+    transactionPartitions: [],
+    transactionLastUpdateTimestampMs: 0n,
+    transactionStartTimestampMs: 0n,
+    clientTransactionVersion: 0,
+  };
+}
+
+export function defaultTransactionLogValuePartitionsSchema(): TransactionLogValuePartitionsSchema {
+  return {
+    topic: "",
+    partitionIds: [],
+  };
+}
+
 export const TransactionLogValue: DataDescriptor<TransactionLogValue, TransactionLogValue> = {
   name: 'TransactionLogValue',
   minVersion: 0,

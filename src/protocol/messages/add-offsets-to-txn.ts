@@ -51,6 +51,15 @@ export function writeAddOffsetsToTxnRequest(w: Writer, version: number, m: AddOf
   }
 }
 
+export function defaultAddOffsetsToTxnRequest(): AddOffsetsToTxnRequest {
+  return {
+    transactionalId: "",
+    producerId: 0n,
+    producerEpoch: 0,
+    groupId: "",
+  };
+}
+
 export interface AddOffsetsToTxnResponse {
   throttleTimeMs: number;
   errorCode: number;
@@ -87,6 +96,13 @@ export function writeAddOffsetsToTxnResponse(w: Writer, version: number, m: AddO
     const tags = m._unknownTaggedFields === undefined ? undefined : m._unknownTaggedFields.slice();
     writeTaggedFields(w, tags);
   }
+}
+
+export function defaultAddOffsetsToTxnResponse(): AddOffsetsToTxnResponse {
+  return {
+    throttleTimeMs: 0,
+    errorCode: 0,
+  };
 }
 
 export const AddOffsetsToTxn: ApiDescriptor<AddOffsetsToTxnRequest, AddOffsetsToTxnResponse, AddOffsetsToTxnRequest, AddOffsetsToTxnResponse> = {

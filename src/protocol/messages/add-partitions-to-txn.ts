@@ -230,6 +230,33 @@ export function writeAddPartitionsToTxnRequestAddPartitionsToTxnTransaction(w: W
   }
 }
 
+export function defaultAddPartitionsToTxnRequest(): AddPartitionsToTxnRequest {
+  return {
+    transactions: [],
+    v3AndBelowTransactionalId: "",
+    v3AndBelowProducerId: 0n,
+    v3AndBelowProducerEpoch: 0,
+    v3AndBelowTopics: [],
+  };
+}
+
+export function defaultAddPartitionsToTxnRequestAddPartitionsToTxnTopic(): AddPartitionsToTxnRequestAddPartitionsToTxnTopic {
+  return {
+    name: "",
+    partitions: [],
+  };
+}
+
+export function defaultAddPartitionsToTxnRequestAddPartitionsToTxnTransaction(): AddPartitionsToTxnRequestAddPartitionsToTxnTransaction {
+  return {
+    transactionalId: "",
+    producerId: 0n,
+    producerEpoch: 0,
+    verifyOnly: false,
+    topics: [],
+  };
+}
+
 export interface AddPartitionsToTxnResponse {
   throttleTimeMs: number;
   errorCode: number;
@@ -450,6 +477,36 @@ export function writeAddPartitionsToTxnResponseAddPartitionsToTxnResult(w: Write
     const tags = m._unknownTaggedFields === undefined ? undefined : m._unknownTaggedFields.slice();
     writeTaggedFields(w, tags);
   }
+}
+
+export function defaultAddPartitionsToTxnResponse(): AddPartitionsToTxnResponse {
+  return {
+    throttleTimeMs: 0,
+    errorCode: 0,
+    resultsByTransaction: [],
+    resultsByTopicV3AndBelow: [],
+  };
+}
+
+export function defaultAddPartitionsToTxnResponseAddPartitionsToTxnTopicResult(): AddPartitionsToTxnResponseAddPartitionsToTxnTopicResult {
+  return {
+    name: "",
+    resultsByPartition: [],
+  };
+}
+
+export function defaultAddPartitionsToTxnResponseAddPartitionsToTxnPartitionResult(): AddPartitionsToTxnResponseAddPartitionsToTxnPartitionResult {
+  return {
+    partitionIndex: 0,
+    partitionErrorCode: 0,
+  };
+}
+
+export function defaultAddPartitionsToTxnResponseAddPartitionsToTxnResult(): AddPartitionsToTxnResponseAddPartitionsToTxnResult {
+  return {
+    transactionalId: "",
+    topicResults: [],
+  };
 }
 
 export const AddPartitionsToTxn: ApiDescriptor<AddPartitionsToTxnRequest, AddPartitionsToTxnResponse, AddPartitionsToTxnRequest, AddPartitionsToTxnResponse> = {

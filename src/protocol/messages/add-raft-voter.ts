@@ -3,7 +3,7 @@
 import type { Reader } from '../primitives/reader.js';
 import type { Writer } from '../primitives/writer.js';
 import { type TaggedField, writeTaggedFields } from '../primitives/tagged-fields.js';
-import { type ApiDescriptor } from './common.js';
+import { type ApiDescriptor, ZERO_UUID } from './common.js';
 
 export interface AddRaftVoterRequest {
   clusterId: string | null;
@@ -95,6 +95,24 @@ export function writeAddRaftVoterRequestListener(w: Writer, _version: number, m:
   writeTaggedFields(w, tags);
 }
 
+export function defaultAddRaftVoterRequest(): AddRaftVoterRequest {
+  return {
+    clusterId: "",
+    timeoutMs: 0,
+    voterId: 0,
+    voterDirectoryId: ZERO_UUID,
+    listeners: [],
+  };
+}
+
+export function defaultAddRaftVoterRequestListener(): AddRaftVoterRequestListener {
+  return {
+    name: "",
+    host: "",
+    port: 0,
+  };
+}
+
 export interface AddRaftVoterResponse {
   throttleTimeMs: number;
   errorCode: number;
@@ -129,6 +147,14 @@ export function writeAddRaftVoterResponse(w: Writer, _version: number, m: AddRaf
   w.nullableString(true, m.errorMessage);
   const tags = m._unknownTaggedFields === undefined ? undefined : m._unknownTaggedFields.slice();
   writeTaggedFields(w, tags);
+}
+
+export function defaultAddRaftVoterResponse(): AddRaftVoterResponse {
+  return {
+    throttleTimeMs: 0,
+    errorCode: 0,
+    errorMessage: "",
+  };
 }
 
 export const AddRaftVoter: ApiDescriptor<AddRaftVoterRequest, AddRaftVoterResponse, AddRaftVoterRequest, AddRaftVoterResponse> = {

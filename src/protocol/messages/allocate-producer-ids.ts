@@ -37,6 +37,13 @@ export function writeAllocateProducerIdsRequest(w: Writer, _version: number, m: 
   writeTaggedFields(w, tags);
 }
 
+export function defaultAllocateProducerIdsRequest(): AllocateProducerIdsRequest {
+  return {
+    brokerId: 0,
+    brokerEpoch: -1n,
+  };
+}
+
 export interface AllocateProducerIdsResponse {
   throttleTimeMs: number;
   errorCode: number;
@@ -75,6 +82,15 @@ export function writeAllocateProducerIdsResponse(w: Writer, _version: number, m:
   w.int32(m.producerIdLen);
   const tags = m._unknownTaggedFields === undefined ? undefined : m._unknownTaggedFields.slice();
   writeTaggedFields(w, tags);
+}
+
+export function defaultAllocateProducerIdsResponse(): AllocateProducerIdsResponse {
+  return {
+    throttleTimeMs: 0,
+    errorCode: 0,
+    producerIdStart: 0n,
+    producerIdLen: 0,
+  };
 }
 
 export const AllocateProducerIds: ApiDescriptor<AllocateProducerIdsRequest, AllocateProducerIdsResponse, AllocateProducerIdsRequest, AllocateProducerIdsResponse> = {

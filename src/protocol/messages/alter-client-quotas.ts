@@ -191,6 +191,35 @@ export function writeAlterClientQuotasRequestOpData(w: Writer, version: number, 
   }
 }
 
+export function defaultAlterClientQuotasRequest(): AlterClientQuotasRequest {
+  return {
+    entries: [],
+    validateOnly: false,
+  };
+}
+
+export function defaultAlterClientQuotasRequestEntryData(): AlterClientQuotasRequestEntryData {
+  return {
+    entity: [],
+    ops: [],
+  };
+}
+
+export function defaultAlterClientQuotasRequestEntityData(): AlterClientQuotasRequestEntityData {
+  return {
+    entityType: "",
+    entityName: "",
+  };
+}
+
+export function defaultAlterClientQuotasRequestOpData(): AlterClientQuotasRequestOpData {
+  return {
+    key: "",
+    value: 0,
+    remove: false,
+  };
+}
+
 export interface AlterClientQuotasResponse {
   throttleTimeMs: number;
   entries: AlterClientQuotasResponseEntryData[];
@@ -327,6 +356,28 @@ export function writeAlterClientQuotasResponseEntityData(w: Writer, version: num
     const tags = m._unknownTaggedFields === undefined ? undefined : m._unknownTaggedFields.slice();
     writeTaggedFields(w, tags);
   }
+}
+
+export function defaultAlterClientQuotasResponse(): AlterClientQuotasResponse {
+  return {
+    throttleTimeMs: 0,
+    entries: [],
+  };
+}
+
+export function defaultAlterClientQuotasResponseEntryData(): AlterClientQuotasResponseEntryData {
+  return {
+    errorCode: 0,
+    errorMessage: "",
+    entity: [],
+  };
+}
+
+export function defaultAlterClientQuotasResponseEntityData(): AlterClientQuotasResponseEntityData {
+  return {
+    entityType: "",
+    entityName: "",
+  };
 }
 
 export const AlterClientQuotas: ApiDescriptor<AlterClientQuotasRequest, AlterClientQuotasResponse, AlterClientQuotasRequest, AlterClientQuotasResponse> = {

@@ -143,6 +143,28 @@ export function writeAlterConfigsRequestAlterableConfig(w: Writer, version: numb
   }
 }
 
+export function defaultAlterConfigsRequest(): AlterConfigsRequest {
+  return {
+    resources: [],
+    validateOnly: false,
+  };
+}
+
+export function defaultAlterConfigsRequestAlterConfigsResource(): AlterConfigsRequestAlterConfigsResource {
+  return {
+    resourceType: 0,
+    resourceName: "",
+    configs: [],
+  };
+}
+
+export function defaultAlterConfigsRequestAlterableConfig(): AlterConfigsRequestAlterableConfig {
+  return {
+    name: "",
+    value: "",
+  };
+}
+
 export interface AlterConfigsResponse {
   throttleTimeMs: number;
   responses: AlterConfigsResponseAlterConfigsResourceResponse[];
@@ -235,6 +257,22 @@ export function writeAlterConfigsResponseAlterConfigsResourceResponse(w: Writer,
     const tags = m._unknownTaggedFields === undefined ? undefined : m._unknownTaggedFields.slice();
     writeTaggedFields(w, tags);
   }
+}
+
+export function defaultAlterConfigsResponse(): AlterConfigsResponse {
+  return {
+    throttleTimeMs: 0,
+    responses: [],
+  };
+}
+
+export function defaultAlterConfigsResponseAlterConfigsResourceResponse(): AlterConfigsResponseAlterConfigsResourceResponse {
+  return {
+    errorCode: 0,
+    errorMessage: "",
+    resourceType: 0,
+    resourceName: "",
+  };
 }
 
 export const AlterConfigs: ApiDescriptor<AlterConfigsRequest, AlterConfigsResponse, AlterConfigsRequest, AlterConfigsResponse> = {

@@ -137,6 +137,27 @@ export function writeAlterPartitionReassignmentsRequestReassignablePartition(w: 
   writeTaggedFields(w, tags);
 }
 
+export function defaultAlterPartitionReassignmentsRequest(): AlterPartitionReassignmentsRequest {
+  return {
+    timeoutMs: 60000,
+    topics: [],
+  };
+}
+
+export function defaultAlterPartitionReassignmentsRequestReassignableTopic(): AlterPartitionReassignmentsRequestReassignableTopic {
+  return {
+    name: "",
+    partitions: [],
+  };
+}
+
+export function defaultAlterPartitionReassignmentsRequestReassignablePartition(): AlterPartitionReassignmentsRequestReassignablePartition {
+  return {
+    partitionIndex: 0,
+    replicas: null,
+  };
+}
+
 export interface AlterPartitionReassignmentsResponse {
   throttleTimeMs: number;
   errorCode: number;
@@ -263,6 +284,30 @@ export function writeAlterPartitionReassignmentsResponseReassignablePartitionRes
   w.nullableString(true, m.errorMessage);
   const tags = m._unknownTaggedFields === undefined ? undefined : m._unknownTaggedFields.slice();
   writeTaggedFields(w, tags);
+}
+
+export function defaultAlterPartitionReassignmentsResponse(): AlterPartitionReassignmentsResponse {
+  return {
+    throttleTimeMs: 0,
+    errorCode: 0,
+    errorMessage: "",
+    responses: [],
+  };
+}
+
+export function defaultAlterPartitionReassignmentsResponseReassignableTopicResponse(): AlterPartitionReassignmentsResponseReassignableTopicResponse {
+  return {
+    name: "",
+    partitions: [],
+  };
+}
+
+export function defaultAlterPartitionReassignmentsResponseReassignablePartitionResponse(): AlterPartitionReassignmentsResponseReassignablePartitionResponse {
+  return {
+    partitionIndex: 0,
+    errorCode: 0,
+    errorMessage: "",
+  };
 }
 
 export const AlterPartitionReassignments: ApiDescriptor<AlterPartitionReassignmentsRequest, AlterPartitionReassignmentsResponse, AlterPartitionReassignmentsRequest, AlterPartitionReassignmentsResponse> = {

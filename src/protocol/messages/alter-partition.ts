@@ -230,6 +230,40 @@ export function writeAlterPartitionRequestBrokerState(w: Writer, version: number
   writeTaggedFields(w, tags);
 }
 
+export function defaultAlterPartitionRequest(): AlterPartitionRequest {
+  return {
+    brokerId: 0,
+    brokerEpoch: -1n,
+    topics: [],
+  };
+}
+
+export function defaultAlterPartitionRequestTopicData(): AlterPartitionRequestTopicData {
+  return {
+    topicName: "",
+    topicId: ZERO_UUID,
+    partitions: [],
+  };
+}
+
+export function defaultAlterPartitionRequestPartitionData(): AlterPartitionRequestPartitionData {
+  return {
+    partitionIndex: 0,
+    leaderEpoch: 0,
+    newIsr: [],
+    newIsrWithEpochs: [],
+    leaderRecoveryState: 0,
+    partitionEpoch: 0,
+  };
+}
+
+export function defaultAlterPartitionRequestBrokerState(): AlterPartitionRequestBrokerState {
+  return {
+    brokerId: 0,
+    brokerEpoch: -1n,
+  };
+}
+
 export interface AlterPartitionResponse {
   throttleTimeMs: number;
   errorCode: number;
@@ -397,6 +431,34 @@ export function writeAlterPartitionResponsePartitionData(w: Writer, version: num
   w.int32(m.partitionEpoch);
   const tags = m._unknownTaggedFields === undefined ? undefined : m._unknownTaggedFields.slice();
   writeTaggedFields(w, tags);
+}
+
+export function defaultAlterPartitionResponse(): AlterPartitionResponse {
+  return {
+    throttleTimeMs: 0,
+    errorCode: 0,
+    topics: [],
+  };
+}
+
+export function defaultAlterPartitionResponseTopicData(): AlterPartitionResponseTopicData {
+  return {
+    topicName: "",
+    topicId: ZERO_UUID,
+    partitions: [],
+  };
+}
+
+export function defaultAlterPartitionResponsePartitionData(): AlterPartitionResponsePartitionData {
+  return {
+    partitionIndex: 0,
+    errorCode: 0,
+    leaderId: 0,
+    leaderEpoch: 0,
+    isr: [],
+    leaderRecoveryState: 0,
+    partitionEpoch: 0,
+  };
 }
 
 export const AlterPartition: ApiDescriptor<AlterPartitionRequest, AlterPartitionResponse, AlterPartitionRequest, AlterPartitionResponse> = {

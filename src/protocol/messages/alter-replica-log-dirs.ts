@@ -145,6 +145,26 @@ export function writeAlterReplicaLogDirsRequestAlterReplicaLogDirTopic(w: Writer
   }
 }
 
+export function defaultAlterReplicaLogDirsRequest(): AlterReplicaLogDirsRequest {
+  return {
+    dirs: [],
+  };
+}
+
+export function defaultAlterReplicaLogDirsRequestAlterReplicaLogDir(): AlterReplicaLogDirsRequestAlterReplicaLogDir {
+  return {
+    path: "",
+    topics: [],
+  };
+}
+
+export function defaultAlterReplicaLogDirsRequestAlterReplicaLogDirTopic(): AlterReplicaLogDirsRequestAlterReplicaLogDirTopic {
+  return {
+    name: "",
+    partitions: [],
+  };
+}
+
 export interface AlterReplicaLogDirsResponse {
   throttleTimeMs: number;
   results: AlterReplicaLogDirsResponseAlterReplicaLogDirTopicResult[];
@@ -277,6 +297,27 @@ export function writeAlterReplicaLogDirsResponseAlterReplicaLogDirPartitionResul
     const tags = m._unknownTaggedFields === undefined ? undefined : m._unknownTaggedFields.slice();
     writeTaggedFields(w, tags);
   }
+}
+
+export function defaultAlterReplicaLogDirsResponse(): AlterReplicaLogDirsResponse {
+  return {
+    throttleTimeMs: 0,
+    results: [],
+  };
+}
+
+export function defaultAlterReplicaLogDirsResponseAlterReplicaLogDirTopicResult(): AlterReplicaLogDirsResponseAlterReplicaLogDirTopicResult {
+  return {
+    topicName: "",
+    partitions: [],
+  };
+}
+
+export function defaultAlterReplicaLogDirsResponseAlterReplicaLogDirPartitionResult(): AlterReplicaLogDirsResponseAlterReplicaLogDirPartitionResult {
+  return {
+    partitionIndex: 0,
+    errorCode: 0,
+  };
 }
 
 export const AlterReplicaLogDirs: ApiDescriptor<AlterReplicaLogDirsRequest, AlterReplicaLogDirsResponse, AlterReplicaLogDirsRequest, AlterReplicaLogDirsResponse> = {

@@ -3,7 +3,7 @@
 import type { Reader } from '../primitives/reader.js';
 import type { Writer } from '../primitives/writer.js';
 import { type TaggedField, writeTaggedFields } from '../primitives/tagged-fields.js';
-import { type ApiDescriptor } from './common.js';
+import { type ApiDescriptor, EMPTY_BUFFER } from './common.js';
 
 export interface AlterUserScramCredentialsRequest {
   deletions: AlterUserScramCredentialsRequestScramCredentialDeletion[];
@@ -133,6 +133,30 @@ export function writeAlterUserScramCredentialsRequestScramCredentialUpsertion(w:
   writeTaggedFields(w, tags);
 }
 
+export function defaultAlterUserScramCredentialsRequest(): AlterUserScramCredentialsRequest {
+  return {
+    deletions: [],
+    upsertions: [],
+  };
+}
+
+export function defaultAlterUserScramCredentialsRequestScramCredentialDeletion(): AlterUserScramCredentialsRequestScramCredentialDeletion {
+  return {
+    name: "",
+    mechanism: 0,
+  };
+}
+
+export function defaultAlterUserScramCredentialsRequestScramCredentialUpsertion(): AlterUserScramCredentialsRequestScramCredentialUpsertion {
+  return {
+    name: "",
+    mechanism: 0,
+    iterations: 0,
+    salt: EMPTY_BUFFER,
+    saltedPassword: EMPTY_BUFFER,
+  };
+}
+
 export interface AlterUserScramCredentialsResponse {
   throttleTimeMs: number;
   results: AlterUserScramCredentialsResponseAlterUserScramCredentialsResult[];
@@ -209,6 +233,21 @@ export function writeAlterUserScramCredentialsResponseAlterUserScramCredentialsR
   w.nullableString(true, m.errorMessage);
   const tags = m._unknownTaggedFields === undefined ? undefined : m._unknownTaggedFields.slice();
   writeTaggedFields(w, tags);
+}
+
+export function defaultAlterUserScramCredentialsResponse(): AlterUserScramCredentialsResponse {
+  return {
+    throttleTimeMs: 0,
+    results: [],
+  };
+}
+
+export function defaultAlterUserScramCredentialsResponseAlterUserScramCredentialsResult(): AlterUserScramCredentialsResponseAlterUserScramCredentialsResult {
+  return {
+    user: "",
+    errorCode: 0,
+    errorMessage: "",
+  };
 }
 
 export const AlterUserScramCredentials: ApiDescriptor<AlterUserScramCredentialsRequest, AlterUserScramCredentialsResponse, AlterUserScramCredentialsRequest, AlterUserScramCredentialsResponse> = {

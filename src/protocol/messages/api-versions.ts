@@ -53,6 +53,13 @@ export function writeApiVersionsRequest(w: Writer, version: number, m: ApiVersio
   }
 }
 
+export function defaultApiVersionsRequest(): ApiVersionsRequest {
+  return {
+    clientSoftwareName: "",
+    clientSoftwareVersion: "",
+  };
+}
+
 export interface ApiVersionsResponse {
   errorCode: number;
   apiKeys: ApiVersionsResponseApiVersion[];
@@ -322,6 +329,42 @@ export function writeApiVersionsResponseFinalizedFeatureKey(w: Writer, version: 
     const tags = m._unknownTaggedFields === undefined ? undefined : m._unknownTaggedFields.slice();
     writeTaggedFields(w, tags);
   }
+}
+
+export function defaultApiVersionsResponse(): ApiVersionsResponse {
+  return {
+    errorCode: 0,
+    apiKeys: [],
+    throttleTimeMs: 0,
+    supportedFeatures: [],
+    finalizedFeaturesEpoch: -1n,
+    finalizedFeatures: [],
+    zkMigrationReady: false,
+  };
+}
+
+export function defaultApiVersionsResponseApiVersion(): ApiVersionsResponseApiVersion {
+  return {
+    apiKey: 0,
+    minVersion: 0,
+    maxVersion: 0,
+  };
+}
+
+export function defaultApiVersionsResponseSupportedFeatureKey(): ApiVersionsResponseSupportedFeatureKey {
+  return {
+    name: "",
+    minVersion: 0,
+    maxVersion: 0,
+  };
+}
+
+export function defaultApiVersionsResponseFinalizedFeatureKey(): ApiVersionsResponseFinalizedFeatureKey {
+  return {
+    name: "",
+    maxVersionLevel: 0,
+    minVersionLevel: 0,
+  };
 }
 
 export const ApiVersions: ApiDescriptor<ApiVersionsRequest, ApiVersionsResponse, ApiVersionsRequest, ApiVersionsResponse> = {

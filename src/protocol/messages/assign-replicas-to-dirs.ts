@@ -3,7 +3,7 @@
 import type { Reader } from '../primitives/reader.js';
 import type { Writer } from '../primitives/writer.js';
 import { type TaggedField, writeTaggedFields } from '../primitives/tagged-fields.js';
-import { type ApiDescriptor } from './common.js';
+import { type ApiDescriptor, ZERO_UUID } from './common.js';
 
 export interface AssignReplicasToDirsRequest {
   brokerId: number;
@@ -161,6 +161,34 @@ export function writeAssignReplicasToDirsRequestPartitionData(w: Writer, _versio
   w.int32(m.partitionIndex);
   const tags = m._unknownTaggedFields === undefined ? undefined : m._unknownTaggedFields.slice();
   writeTaggedFields(w, tags);
+}
+
+export function defaultAssignReplicasToDirsRequest(): AssignReplicasToDirsRequest {
+  return {
+    brokerId: 0,
+    brokerEpoch: -1n,
+    directories: [],
+  };
+}
+
+export function defaultAssignReplicasToDirsRequestDirectoryData(): AssignReplicasToDirsRequestDirectoryData {
+  return {
+    id: ZERO_UUID,
+    topics: [],
+  };
+}
+
+export function defaultAssignReplicasToDirsRequestTopicData(): AssignReplicasToDirsRequestTopicData {
+  return {
+    topicId: ZERO_UUID,
+    partitions: [],
+  };
+}
+
+export function defaultAssignReplicasToDirsRequestPartitionData(): AssignReplicasToDirsRequestPartitionData {
+  return {
+    partitionIndex: 0,
+  };
 }
 
 export interface AssignReplicasToDirsResponse {
@@ -323,6 +351,35 @@ export function writeAssignReplicasToDirsResponsePartitionData(w: Writer, _versi
   w.int16(m.errorCode);
   const tags = m._unknownTaggedFields === undefined ? undefined : m._unknownTaggedFields.slice();
   writeTaggedFields(w, tags);
+}
+
+export function defaultAssignReplicasToDirsResponse(): AssignReplicasToDirsResponse {
+  return {
+    throttleTimeMs: 0,
+    errorCode: 0,
+    directories: [],
+  };
+}
+
+export function defaultAssignReplicasToDirsResponseDirectoryData(): AssignReplicasToDirsResponseDirectoryData {
+  return {
+    id: ZERO_UUID,
+    topics: [],
+  };
+}
+
+export function defaultAssignReplicasToDirsResponseTopicData(): AssignReplicasToDirsResponseTopicData {
+  return {
+    topicId: ZERO_UUID,
+    partitions: [],
+  };
+}
+
+export function defaultAssignReplicasToDirsResponsePartitionData(): AssignReplicasToDirsResponsePartitionData {
+  return {
+    partitionIndex: 0,
+    errorCode: 0,
+  };
 }
 
 export const AssignReplicasToDirs: ApiDescriptor<AssignReplicasToDirsRequest, AssignReplicasToDirsResponse, AssignReplicasToDirsRequest, AssignReplicasToDirsResponse> = {

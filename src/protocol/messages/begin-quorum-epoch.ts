@@ -236,6 +236,39 @@ export function writeBeginQuorumEpochRequestLeaderEndpoint(w: Writer, version: n
   }
 }
 
+export function defaultBeginQuorumEpochRequest(): BeginQuorumEpochRequest {
+  return {
+    clusterId: null,
+    voterId: -1,
+    topics: [],
+    leaderEndpoints: [],
+  };
+}
+
+export function defaultBeginQuorumEpochRequestTopicData(): BeginQuorumEpochRequestTopicData {
+  return {
+    topicName: "",
+    partitions: [],
+  };
+}
+
+export function defaultBeginQuorumEpochRequestPartitionData(): BeginQuorumEpochRequestPartitionData {
+  return {
+    partitionIndex: 0,
+    voterDirectoryId: ZERO_UUID,
+    leaderId: 0,
+    leaderEpoch: 0,
+  };
+}
+
+export function defaultBeginQuorumEpochRequestLeaderEndpoint(): BeginQuorumEpochRequestLeaderEndpoint {
+  return {
+    name: "",
+    host: "",
+    port: 0,
+  };
+}
+
 export interface BeginQuorumEpochResponse {
   errorCode: number;
   topics: BeginQuorumEpochResponseTopicData[];
@@ -453,6 +486,38 @@ export function writeBeginQuorumEpochResponseNodeEndpoint(w: Writer, version: nu
     const tags = m._unknownTaggedFields === undefined ? undefined : m._unknownTaggedFields.slice();
     writeTaggedFields(w, tags);
   }
+}
+
+export function defaultBeginQuorumEpochResponse(): BeginQuorumEpochResponse {
+  return {
+    errorCode: 0,
+    topics: [],
+    nodeEndpoints: [],
+  };
+}
+
+export function defaultBeginQuorumEpochResponseTopicData(): BeginQuorumEpochResponseTopicData {
+  return {
+    topicName: "",
+    partitions: [],
+  };
+}
+
+export function defaultBeginQuorumEpochResponsePartitionData(): BeginQuorumEpochResponsePartitionData {
+  return {
+    partitionIndex: 0,
+    errorCode: 0,
+    leaderId: 0,
+    leaderEpoch: 0,
+  };
+}
+
+export function defaultBeginQuorumEpochResponseNodeEndpoint(): BeginQuorumEpochResponseNodeEndpoint {
+  return {
+    nodeId: 0,
+    host: "",
+    port: 0,
+  };
 }
 
 export const BeginQuorumEpoch: ApiDescriptor<BeginQuorumEpochRequest, BeginQuorumEpochResponse, BeginQuorumEpochRequest, BeginQuorumEpochResponse> = {

@@ -68,6 +68,17 @@ export function writeBrokerHeartbeatRequest(w: Writer, version: number, m: Broke
   writeTaggedFields(w, tags);
 }
 
+export function defaultBrokerHeartbeatRequest(): BrokerHeartbeatRequest {
+  return {
+    brokerId: 0,
+    brokerEpoch: -1n,
+    currentMetadataOffset: 0n,
+    wantFence: false,
+    wantShutDown: false,
+    offlineLogDirs: [],
+  };
+}
+
 export interface BrokerHeartbeatResponse {
   throttleTimeMs: number;
   errorCode: number;
@@ -110,6 +121,16 @@ export function writeBrokerHeartbeatResponse(w: Writer, _version: number, m: Bro
   w.bool(m.shouldShutDown);
   const tags = m._unknownTaggedFields === undefined ? undefined : m._unknownTaggedFields.slice();
   writeTaggedFields(w, tags);
+}
+
+export function defaultBrokerHeartbeatResponse(): BrokerHeartbeatResponse {
+  return {
+    throttleTimeMs: 0,
+    errorCode: 0,
+    isCaughtUp: false,
+    isFenced: true,
+    shouldShutDown: false,
+  };
 }
 
 export const BrokerHeartbeat: ApiDescriptor<BrokerHeartbeatRequest, BrokerHeartbeatResponse, BrokerHeartbeatRequest, BrokerHeartbeatResponse> = {

@@ -3,7 +3,7 @@
 import type { Reader } from '../primitives/reader.js';
 import type { Writer } from '../primitives/writer.js';
 import { type TaggedField, writeTaggedFields } from '../primitives/tagged-fields.js';
-import { type ApiDescriptor, unsupportedField } from './common.js';
+import { type ApiDescriptor, ZERO_UUID, unsupportedField } from './common.js';
 
 export interface BrokerRegistrationRequest {
   brokerId: number;
@@ -185,6 +185,37 @@ export function writeBrokerRegistrationRequestFeature(w: Writer, _version: numbe
   writeTaggedFields(w, tags);
 }
 
+export function defaultBrokerRegistrationRequest(): BrokerRegistrationRequest {
+  return {
+    brokerId: 0,
+    clusterId: "",
+    incarnationId: ZERO_UUID,
+    listeners: [],
+    features: [],
+    rack: "",
+    isMigratingZkBroker: false,
+    logDirs: [],
+    previousBrokerEpoch: -1n,
+  };
+}
+
+export function defaultBrokerRegistrationRequestListener(): BrokerRegistrationRequestListener {
+  return {
+    name: "",
+    host: "",
+    port: 0,
+    securityProtocol: 0,
+  };
+}
+
+export function defaultBrokerRegistrationRequestFeature(): BrokerRegistrationRequestFeature {
+  return {
+    name: "",
+    minSupportedVersion: 0,
+    maxSupportedVersion: 0,
+  };
+}
+
 export interface BrokerRegistrationResponse {
   throttleTimeMs: number;
   errorCode: number;
@@ -219,6 +250,14 @@ export function writeBrokerRegistrationResponse(w: Writer, _version: number, m: 
   w.int64(m.brokerEpoch);
   const tags = m._unknownTaggedFields === undefined ? undefined : m._unknownTaggedFields.slice();
   writeTaggedFields(w, tags);
+}
+
+export function defaultBrokerRegistrationResponse(): BrokerRegistrationResponse {
+  return {
+    throttleTimeMs: 0,
+    errorCode: 0,
+    brokerEpoch: -1n,
+  };
 }
 
 export const BrokerRegistration: ApiDescriptor<BrokerRegistrationRequest, BrokerRegistrationResponse, BrokerRegistrationRequest, BrokerRegistrationResponse> = {

@@ -3,7 +3,7 @@
 import type { Reader } from '../primitives/reader.js';
 import type { Writer } from '../primitives/writer.js';
 import { type TaggedField, writeTaggedFields } from '../primitives/tagged-fields.js';
-import { type ApiDescriptor } from './common.js';
+import { type ApiDescriptor, ZERO_UUID } from './common.js';
 
 export interface ConsumerGroupDescribeRequest {
   groupIds: string[];
@@ -45,6 +45,13 @@ export function writeConsumerGroupDescribeRequest(w: Writer, _version: number, m
   w.bool(m.includeAuthorizedOperations);
   const tags = m._unknownTaggedFields === undefined ? undefined : m._unknownTaggedFields.slice();
   writeTaggedFields(w, tags);
+}
+
+export function defaultConsumerGroupDescribeRequest(): ConsumerGroupDescribeRequest {
+  return {
+    groupIds: [],
+    includeAuthorizedOperations: false,
+  };
 }
 
 export interface ConsumerGroupDescribeResponse {
@@ -315,6 +322,56 @@ export function writeConsumerGroupDescribeResponseMember(w: Writer, version: num
   writeConsumerGroupDescribeResponseAssignment(w, version, m.targetAssignment);
   const tags = m._unknownTaggedFields === undefined ? undefined : m._unknownTaggedFields.slice();
   writeTaggedFields(w, tags);
+}
+
+export function defaultConsumerGroupDescribeResponse(): ConsumerGroupDescribeResponse {
+  return {
+    throttleTimeMs: 0,
+    groups: [],
+  };
+}
+
+export function defaultConsumerGroupDescribeResponseTopicPartitions(): ConsumerGroupDescribeResponseTopicPartitions {
+  return {
+    topicId: ZERO_UUID,
+    topicName: "",
+    partitions: [],
+  };
+}
+
+export function defaultConsumerGroupDescribeResponseAssignment(): ConsumerGroupDescribeResponseAssignment {
+  return {
+    topicPartitions: [],
+  };
+}
+
+export function defaultConsumerGroupDescribeResponseDescribedGroup(): ConsumerGroupDescribeResponseDescribedGroup {
+  return {
+    errorCode: 0,
+    errorMessage: null,
+    groupId: "",
+    groupState: "",
+    groupEpoch: 0,
+    assignmentEpoch: 0,
+    assignorName: "",
+    members: [],
+    authorizedOperations: -2147483648,
+  };
+}
+
+export function defaultConsumerGroupDescribeResponseMember(): ConsumerGroupDescribeResponseMember {
+  return {
+    memberId: "",
+    instanceId: null,
+    rackId: null,
+    memberEpoch: 0,
+    clientId: "",
+    clientHost: "",
+    subscribedTopicNames: [],
+    subscribedTopicRegex: null,
+    assignment: defaultConsumerGroupDescribeResponseAssignment(),
+    targetAssignment: defaultConsumerGroupDescribeResponseAssignment(),
+  };
 }
 
 export const ConsumerGroupDescribe: ApiDescriptor<ConsumerGroupDescribeRequest, ConsumerGroupDescribeResponse, ConsumerGroupDescribeRequest, ConsumerGroupDescribeResponse> = {

@@ -3,7 +3,7 @@
 import type { Reader } from '../primitives/reader.js';
 import type { Writer } from '../primitives/writer.js';
 import { type TaggedField, writeTaggedFields } from '../primitives/tagged-fields.js';
-import { type ApiDescriptor, unsupportedField } from './common.js';
+import { type ApiDescriptor, ZERO_UUID, unsupportedField } from './common.js';
 
 export interface ConsumerGroupHeartbeatRequest {
   groupId: string;
@@ -148,6 +148,28 @@ export function writeConsumerGroupHeartbeatRequestTopicPartitions(w: Writer, _ve
   writeTaggedFields(w, tags);
 }
 
+export function defaultConsumerGroupHeartbeatRequest(): ConsumerGroupHeartbeatRequest {
+  return {
+    groupId: "",
+    memberId: "",
+    memberEpoch: 0,
+    instanceId: null,
+    rackId: null,
+    rebalanceTimeoutMs: -1,
+    subscribedTopicNames: null,
+    subscribedTopicRegex: null,
+    serverAssignor: null,
+    topicPartitions: null,
+  };
+}
+
+export function defaultConsumerGroupHeartbeatRequestTopicPartitions(): ConsumerGroupHeartbeatRequestTopicPartitions {
+  return {
+    topicId: ZERO_UUID,
+    partitions: [],
+  };
+}
+
 export interface ConsumerGroupHeartbeatResponse {
   throttleTimeMs: number;
   errorCode: number;
@@ -282,6 +304,31 @@ export function writeConsumerGroupHeartbeatResponseAssignment(w: Writer, version
   }
   const tags = m._unknownTaggedFields === undefined ? undefined : m._unknownTaggedFields.slice();
   writeTaggedFields(w, tags);
+}
+
+export function defaultConsumerGroupHeartbeatResponse(): ConsumerGroupHeartbeatResponse {
+  return {
+    throttleTimeMs: 0,
+    errorCode: 0,
+    errorMessage: null,
+    memberId: null,
+    memberEpoch: 0,
+    heartbeatIntervalMs: 0,
+    assignment: null,
+  };
+}
+
+export function defaultConsumerGroupHeartbeatResponseTopicPartitions(): ConsumerGroupHeartbeatResponseTopicPartitions {
+  return {
+    topicId: ZERO_UUID,
+    partitions: [],
+  };
+}
+
+export function defaultConsumerGroupHeartbeatResponseAssignment(): ConsumerGroupHeartbeatResponseAssignment {
+  return {
+    topicPartitions: [],
+  };
 }
 
 export const ConsumerGroupHeartbeat: ApiDescriptor<ConsumerGroupHeartbeatRequest, ConsumerGroupHeartbeatResponse, ConsumerGroupHeartbeatRequest, ConsumerGroupHeartbeatResponse> = {

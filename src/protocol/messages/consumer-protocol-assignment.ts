@@ -62,6 +62,20 @@ export function writeConsumerProtocolAssignmentTopicPartition(w: Writer, _versio
   }
 }
 
+export function defaultConsumerProtocolAssignment(): ConsumerProtocolAssignment {
+  return {
+    assignedPartitions: [],
+    userData: null,
+  };
+}
+
+export function defaultConsumerProtocolAssignmentTopicPartition(): ConsumerProtocolAssignmentTopicPartition {
+  return {
+    topic: "",
+    partitions: [],
+  };
+}
+
 export const ConsumerProtocolAssignment: DataDescriptor<ConsumerProtocolAssignment, ConsumerProtocolAssignment> = {
   name: 'ConsumerProtocolAssignment',
   minVersion: 0,

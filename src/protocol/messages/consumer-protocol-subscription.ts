@@ -107,6 +107,23 @@ export function writeConsumerProtocolSubscriptionTopicPartition(w: Writer, versi
   } else if (m.partitions.length !== 0) throw unsupportedField('ConsumerProtocolSubscription', 'partitions', version);
 }
 
+export function defaultConsumerProtocolSubscription(): ConsumerProtocolSubscription {
+  return {
+    topics: [],
+    userData: null,
+    ownedPartitions: [],
+    generationId: -1,
+    rackId: null,
+  };
+}
+
+export function defaultConsumerProtocolSubscriptionTopicPartition(): ConsumerProtocolSubscriptionTopicPartition {
+  return {
+    topic: "",
+    partitions: [],
+  };
+}
+
 export const ConsumerProtocolSubscription: DataDescriptor<ConsumerProtocolSubscription, ConsumerProtocolSubscription> = {
   name: 'ConsumerProtocolSubscription',
   minVersion: 0,

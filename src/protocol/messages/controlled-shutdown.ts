@@ -48,6 +48,13 @@ export function writeControlledShutdownRequest(w: Writer, version: number, m: Co
   }
 }
 
+export function defaultControlledShutdownRequest(): ControlledShutdownRequest {
+  return {
+    brokerId: 0,
+    brokerEpoch: -1n,
+  };
+}
+
 export interface ControlledShutdownResponse {
   errorCode: number;
   remainingPartitions: ControlledShutdownResponseRemainingPartition[];
@@ -132,6 +139,20 @@ export function writeControlledShutdownResponseRemainingPartition(w: Writer, ver
     const tags = m._unknownTaggedFields === undefined ? undefined : m._unknownTaggedFields.slice();
     writeTaggedFields(w, tags);
   }
+}
+
+export function defaultControlledShutdownResponse(): ControlledShutdownResponse {
+  return {
+    errorCode: 0,
+    remainingPartitions: [],
+  };
+}
+
+export function defaultControlledShutdownResponseRemainingPartition(): ControlledShutdownResponseRemainingPartition {
+  return {
+    topicName: "",
+    partitionIndex: 0,
+  };
 }
 
 export const ControlledShutdown: ApiDescriptor<ControlledShutdownRequest, ControlledShutdownResponse, ControlledShutdownRequest, ControlledShutdownResponse> = {

@@ -3,7 +3,7 @@
 import type { Reader } from '../primitives/reader.js';
 import type { Writer } from '../primitives/writer.js';
 import { type TaggedField, writeTaggedFields } from '../primitives/tagged-fields.js';
-import { type ApiDescriptor } from './common.js';
+import { type ApiDescriptor, ZERO_UUID } from './common.js';
 
 export interface ControllerRegistrationRequest {
   controllerId: number;
@@ -145,6 +145,33 @@ export function writeControllerRegistrationRequestFeature(w: Writer, _version: n
   writeTaggedFields(w, tags);
 }
 
+export function defaultControllerRegistrationRequest(): ControllerRegistrationRequest {
+  return {
+    controllerId: 0,
+    incarnationId: ZERO_UUID,
+    zkMigrationReady: false,
+    listeners: [],
+    features: [],
+  };
+}
+
+export function defaultControllerRegistrationRequestListener(): ControllerRegistrationRequestListener {
+  return {
+    name: "",
+    host: "",
+    port: 0,
+    securityProtocol: 0,
+  };
+}
+
+export function defaultControllerRegistrationRequestFeature(): ControllerRegistrationRequestFeature {
+  return {
+    name: "",
+    minSupportedVersion: 0,
+    maxSupportedVersion: 0,
+  };
+}
+
 export interface ControllerRegistrationResponse {
   throttleTimeMs: number;
   errorCode: number;
@@ -179,6 +206,14 @@ export function writeControllerRegistrationResponse(w: Writer, _version: number,
   w.nullableString(true, m.errorMessage);
   const tags = m._unknownTaggedFields === undefined ? undefined : m._unknownTaggedFields.slice();
   writeTaggedFields(w, tags);
+}
+
+export function defaultControllerRegistrationResponse(): ControllerRegistrationResponse {
+  return {
+    throttleTimeMs: 0,
+    errorCode: 0,
+    errorMessage: "",
+  };
 }
 
 export const ControllerRegistration: ApiDescriptor<ControllerRegistrationRequest, ControllerRegistrationResponse, ControllerRegistrationRequest, ControllerRegistrationResponse> = {

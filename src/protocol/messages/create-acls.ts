@@ -112,6 +112,24 @@ export function writeCreateAclsRequestAclCreation(w: Writer, version: number, m:
   }
 }
 
+export function defaultCreateAclsRequest(): CreateAclsRequest {
+  return {
+    creations: [],
+  };
+}
+
+export function defaultCreateAclsRequestAclCreation(): CreateAclsRequestAclCreation {
+  return {
+    resourceType: 0,
+    resourceName: "",
+    resourcePatternType: 3,
+    principal: "",
+    host: "",
+    operation: 0,
+    permissionType: 0,
+  };
+}
+
 export interface CreateAclsResponse {
   throttleTimeMs: number;
   results: CreateAclsResponseAclCreationResult[];
@@ -196,6 +214,20 @@ export function writeCreateAclsResponseAclCreationResult(w: Writer, version: num
     const tags = m._unknownTaggedFields === undefined ? undefined : m._unknownTaggedFields.slice();
     writeTaggedFields(w, tags);
   }
+}
+
+export function defaultCreateAclsResponse(): CreateAclsResponse {
+  return {
+    throttleTimeMs: 0,
+    results: [],
+  };
+}
+
+export function defaultCreateAclsResponseAclCreationResult(): CreateAclsResponseAclCreationResult {
+  return {
+    errorCode: 0,
+    errorMessage: "",
+  };
 }
 
 export const CreateAcls: ApiDescriptor<CreateAclsRequest, CreateAclsResponse, CreateAclsRequest, CreateAclsResponse> = {

@@ -3,7 +3,7 @@
 import type { Reader } from '../primitives/reader.js';
 import type { Writer } from '../primitives/writer.js';
 import { type TaggedField, writeTaggedFields } from '../primitives/tagged-fields.js';
-import { type ApiDescriptor, unsupportedField } from './common.js';
+import { type ApiDescriptor, EMPTY_BUFFER, unsupportedField } from './common.js';
 
 export interface CreateDelegationTokenRequest {
   ownerPrincipalType: string | null;
@@ -109,6 +109,22 @@ export function writeCreateDelegationTokenRequestCreatableRenewers(w: Writer, ve
   }
 }
 
+export function defaultCreateDelegationTokenRequest(): CreateDelegationTokenRequest {
+  return {
+    ownerPrincipalType: "",
+    ownerPrincipalName: "",
+    renewers: [],
+    maxLifetimeMs: 0n,
+  };
+}
+
+export function defaultCreateDelegationTokenRequestCreatableRenewers(): CreateDelegationTokenRequestCreatableRenewers {
+  return {
+    principalType: "",
+    principalName: "",
+  };
+}
+
 export interface CreateDelegationTokenResponse {
   errorCode: number;
   principalType: string;
@@ -191,6 +207,22 @@ export function writeCreateDelegationTokenResponse(w: Writer, version: number, m
     const tags = m._unknownTaggedFields === undefined ? undefined : m._unknownTaggedFields.slice();
     writeTaggedFields(w, tags);
   }
+}
+
+export function defaultCreateDelegationTokenResponse(): CreateDelegationTokenResponse {
+  return {
+    errorCode: 0,
+    principalType: "",
+    principalName: "",
+    tokenRequesterPrincipalType: "",
+    tokenRequesterPrincipalName: "",
+    issueTimestampMs: 0n,
+    expiryTimestampMs: 0n,
+    maxTimestampMs: 0n,
+    tokenId: "",
+    hmac: EMPTY_BUFFER,
+    throttleTimeMs: 0,
+  };
 }
 
 export const CreateDelegationToken: ApiDescriptor<CreateDelegationTokenRequest, CreateDelegationTokenResponse, CreateDelegationTokenRequest, CreateDelegationTokenResponse> = {

@@ -159,6 +159,28 @@ export function writeCreatePartitionsRequestCreatePartitionsAssignment(w: Writer
   }
 }
 
+export function defaultCreatePartitionsRequest(): CreatePartitionsRequest {
+  return {
+    topics: [],
+    timeoutMs: 0,
+    validateOnly: false,
+  };
+}
+
+export function defaultCreatePartitionsRequestCreatePartitionsTopic(): CreatePartitionsRequestCreatePartitionsTopic {
+  return {
+    name: "",
+    count: 0,
+    assignments: [],
+  };
+}
+
+export function defaultCreatePartitionsRequestCreatePartitionsAssignment(): CreatePartitionsRequestCreatePartitionsAssignment {
+  return {
+    brokerIds: [],
+  };
+}
+
 export interface CreatePartitionsResponse {
   throttleTimeMs: number;
   results: CreatePartitionsResponseCreatePartitionsTopicResult[];
@@ -247,6 +269,21 @@ export function writeCreatePartitionsResponseCreatePartitionsTopicResult(w: Writ
     const tags = m._unknownTaggedFields === undefined ? undefined : m._unknownTaggedFields.slice();
     writeTaggedFields(w, tags);
   }
+}
+
+export function defaultCreatePartitionsResponse(): CreatePartitionsResponse {
+  return {
+    throttleTimeMs: 0,
+    results: [],
+  };
+}
+
+export function defaultCreatePartitionsResponseCreatePartitionsTopicResult(): CreatePartitionsResponseCreatePartitionsTopicResult {
+  return {
+    name: "",
+    errorCode: 0,
+    errorMessage: null,
+  };
 }
 
 export const CreatePartitions: ApiDescriptor<CreatePartitionsRequest, CreatePartitionsResponse, CreatePartitionsRequest, CreatePartitionsResponse> = {

@@ -218,6 +218,38 @@ export function writeCreateTopicsRequestCreatableTopicConfig(w: Writer, version:
   }
 }
 
+export function defaultCreateTopicsRequest(): CreateTopicsRequest {
+  return {
+    topics: [],
+    timeoutMs: 60000,
+    validateOnly: false,
+  };
+}
+
+export function defaultCreateTopicsRequestCreatableTopic(): CreateTopicsRequestCreatableTopic {
+  return {
+    name: "",
+    numPartitions: 0,
+    replicationFactor: 0,
+    assignments: [],
+    configs: [],
+  };
+}
+
+export function defaultCreateTopicsRequestCreatableReplicaAssignment(): CreateTopicsRequestCreatableReplicaAssignment {
+  return {
+    partitionIndex: 0,
+    brokerIds: [],
+  };
+}
+
+export function defaultCreateTopicsRequestCreatableTopicConfig(): CreateTopicsRequestCreatableTopicConfig {
+  return {
+    name: "",
+    value: "",
+  };
+}
+
 export interface CreateTopicsResponse {
   throttleTimeMs: number;
   topics: CreateTopicsResponseCreatableTopicResult[];
@@ -452,6 +484,36 @@ export function writeCreateTopicsResponseCreatableTopicConfigs(w: Writer, versio
     const tags = m._unknownTaggedFields === undefined ? undefined : m._unknownTaggedFields.slice();
     writeTaggedFields(w, tags);
   }
+}
+
+export function defaultCreateTopicsResponse(): CreateTopicsResponse {
+  return {
+    throttleTimeMs: 0,
+    topics: [],
+  };
+}
+
+export function defaultCreateTopicsResponseCreatableTopicResult(): CreateTopicsResponseCreatableTopicResult {
+  return {
+    name: "",
+    topicId: ZERO_UUID,
+    errorCode: 0,
+    errorMessage: "",
+    topicConfigErrorCode: 0,
+    numPartitions: -1,
+    replicationFactor: -1,
+    configs: [],
+  };
+}
+
+export function defaultCreateTopicsResponseCreatableTopicConfigs(): CreateTopicsResponseCreatableTopicConfigs {
+  return {
+    name: "",
+    value: "",
+    readOnly: false,
+    configSource: -1,
+    isSensitive: false,
+  };
 }
 
 export const CreateTopics: ApiDescriptor<CreateTopicsRequest, CreateTopicsResponse, CreateTopicsRequest, CreateTopicsResponse> = {

@@ -41,6 +41,14 @@ export function writeDefaultPrincipalData(w: Writer, _version: number, m: Defaul
   writeTaggedFields(w, tags);
 }
 
+export function defaultDefaultPrincipalData(): DefaultPrincipalData {
+  return {
+    type: "",
+    name: "",
+    tokenAuthenticated: false,
+  };
+}
+
 export const DefaultPrincipalData: DataDescriptor<DefaultPrincipalData, DefaultPrincipalData> = {
   name: 'DefaultPrincipalData',
   minVersion: 0,

@@ -112,6 +112,24 @@ export function writeDeleteAclsRequestDeleteAclsFilter(w: Writer, version: numbe
   }
 }
 
+export function defaultDeleteAclsRequest(): DeleteAclsRequest {
+  return {
+    filters: [],
+  };
+}
+
+export function defaultDeleteAclsRequestDeleteAclsFilter(): DeleteAclsRequestDeleteAclsFilter {
+  return {
+    resourceTypeFilter: 0,
+    resourceNameFilter: "",
+    patternTypeFilter: 3,
+    principalFilter: "",
+    hostFilter: "",
+    operation: 0,
+    permissionType: 0,
+  };
+}
+
 export interface DeleteAclsResponse {
   throttleTimeMs: number;
   filterResults: DeleteAclsResponseDeleteAclsFilterResult[];
@@ -281,6 +299,35 @@ export function writeDeleteAclsResponseDeleteAclsMatchingAcl(w: Writer, version:
     const tags = m._unknownTaggedFields === undefined ? undefined : m._unknownTaggedFields.slice();
     writeTaggedFields(w, tags);
   }
+}
+
+export function defaultDeleteAclsResponse(): DeleteAclsResponse {
+  return {
+    throttleTimeMs: 0,
+    filterResults: [],
+  };
+}
+
+export function defaultDeleteAclsResponseDeleteAclsFilterResult(): DeleteAclsResponseDeleteAclsFilterResult {
+  return {
+    errorCode: 0,
+    errorMessage: "",
+    matchingAcls: [],
+  };
+}
+
+export function defaultDeleteAclsResponseDeleteAclsMatchingAcl(): DeleteAclsResponseDeleteAclsMatchingAcl {
+  return {
+    errorCode: 0,
+    errorMessage: "",
+    resourceType: 0,
+    resourceName: "",
+    patternType: 3,
+    principal: "",
+    host: "",
+    operation: 0,
+    permissionType: 0,
+  };
 }
 
 export const DeleteAcls: ApiDescriptor<DeleteAclsRequest, DeleteAclsResponse, DeleteAclsRequest, DeleteAclsResponse> = {

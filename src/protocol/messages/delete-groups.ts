@@ -49,6 +49,12 @@ export function writeDeleteGroupsRequest(w: Writer, version: number, m: DeleteGr
   }
 }
 
+export function defaultDeleteGroupsRequest(): DeleteGroupsRequest {
+  return {
+    groupsNames: [],
+  };
+}
+
 export interface DeleteGroupsResponse {
   throttleTimeMs: number;
   results: DeleteGroupsResponseDeletableGroupResult[];
@@ -133,6 +139,20 @@ export function writeDeleteGroupsResponseDeletableGroupResult(w: Writer, version
     const tags = m._unknownTaggedFields === undefined ? undefined : m._unknownTaggedFields.slice();
     writeTaggedFields(w, tags);
   }
+}
+
+export function defaultDeleteGroupsResponse(): DeleteGroupsResponse {
+  return {
+    throttleTimeMs: 0,
+    results: [],
+  };
+}
+
+export function defaultDeleteGroupsResponseDeletableGroupResult(): DeleteGroupsResponseDeletableGroupResult {
+  return {
+    groupId: "",
+    errorCode: 0,
+  };
 }
 
 export const DeleteGroups: ApiDescriptor<DeleteGroupsRequest, DeleteGroupsResponse, DeleteGroupsRequest, DeleteGroupsResponse> = {

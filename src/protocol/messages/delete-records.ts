@@ -139,6 +139,27 @@ export function writeDeleteRecordsRequestDeleteRecordsPartition(w: Writer, versi
   }
 }
 
+export function defaultDeleteRecordsRequest(): DeleteRecordsRequest {
+  return {
+    topics: [],
+    timeoutMs: 0,
+  };
+}
+
+export function defaultDeleteRecordsRequestDeleteRecordsTopic(): DeleteRecordsRequestDeleteRecordsTopic {
+  return {
+    name: "",
+    partitions: [],
+  };
+}
+
+export function defaultDeleteRecordsRequestDeleteRecordsPartition(): DeleteRecordsRequestDeleteRecordsPartition {
+  return {
+    partitionIndex: 0,
+    offset: 0n,
+  };
+}
+
 export interface DeleteRecordsResponse {
   throttleTimeMs: number;
   topics: DeleteRecordsResponseDeleteRecordsTopicResult[];
@@ -275,6 +296,28 @@ export function writeDeleteRecordsResponseDeleteRecordsPartitionResult(w: Writer
     const tags = m._unknownTaggedFields === undefined ? undefined : m._unknownTaggedFields.slice();
     writeTaggedFields(w, tags);
   }
+}
+
+export function defaultDeleteRecordsResponse(): DeleteRecordsResponse {
+  return {
+    throttleTimeMs: 0,
+    topics: [],
+  };
+}
+
+export function defaultDeleteRecordsResponseDeleteRecordsTopicResult(): DeleteRecordsResponseDeleteRecordsTopicResult {
+  return {
+    name: "",
+    partitions: [],
+  };
+}
+
+export function defaultDeleteRecordsResponseDeleteRecordsPartitionResult(): DeleteRecordsResponseDeleteRecordsPartitionResult {
+  return {
+    partitionIndex: 0,
+    lowWatermark: 0n,
+    errorCode: 0,
+  };
 }
 
 export const DeleteRecords: ApiDescriptor<DeleteRecordsRequest, DeleteRecordsResponse, DeleteRecordsRequest, DeleteRecordsResponse> = {

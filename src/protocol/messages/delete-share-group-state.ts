@@ -3,7 +3,7 @@
 import type { Reader } from '../primitives/reader.js';
 import type { Writer } from '../primitives/writer.js';
 import { type TaggedField, writeTaggedFields } from '../primitives/tagged-fields.js';
-import { type ApiDescriptor } from './common.js';
+import { type ApiDescriptor, ZERO_UUID } from './common.js';
 
 export interface DeleteShareGroupStateRequest {
   groupId: string;
@@ -115,6 +115,26 @@ export function writeDeleteShareGroupStateRequestPartitionData(w: Writer, _versi
   w.int32(m.partition);
   const tags = m._unknownTaggedFields === undefined ? undefined : m._unknownTaggedFields.slice();
   writeTaggedFields(w, tags);
+}
+
+export function defaultDeleteShareGroupStateRequest(): DeleteShareGroupStateRequest {
+  return {
+    groupId: "",
+    topics: [],
+  };
+}
+
+export function defaultDeleteShareGroupStateRequestDeleteStateData(): DeleteShareGroupStateRequestDeleteStateData {
+  return {
+    topicId: ZERO_UUID,
+    partitions: [],
+  };
+}
+
+export function defaultDeleteShareGroupStateRequestPartitionData(): DeleteShareGroupStateRequestPartitionData {
+  return {
+    partition: 0,
+  };
 }
 
 export interface DeleteShareGroupStateResponse {
@@ -231,6 +251,27 @@ export function writeDeleteShareGroupStateResponsePartitionResult(w: Writer, _ve
   w.nullableString(true, m.errorMessage);
   const tags = m._unknownTaggedFields === undefined ? undefined : m._unknownTaggedFields.slice();
   writeTaggedFields(w, tags);
+}
+
+export function defaultDeleteShareGroupStateResponse(): DeleteShareGroupStateResponse {
+  return {
+    results: [],
+  };
+}
+
+export function defaultDeleteShareGroupStateResponseDeleteStateResult(): DeleteShareGroupStateResponseDeleteStateResult {
+  return {
+    topicId: ZERO_UUID,
+    partitions: [],
+  };
+}
+
+export function defaultDeleteShareGroupStateResponsePartitionResult(): DeleteShareGroupStateResponsePartitionResult {
+  return {
+    partition: 0,
+    errorCode: 0,
+    errorMessage: null,
+  };
 }
 
 export const DeleteShareGroupState: ApiDescriptor<DeleteShareGroupStateRequest, DeleteShareGroupStateResponse, DeleteShareGroupStateRequest, DeleteShareGroupStateResponse> = {

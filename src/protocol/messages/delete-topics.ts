@@ -123,6 +123,21 @@ export function writeDeleteTopicsRequestDeleteTopicState(w: Writer, version: num
   }
 }
 
+export function defaultDeleteTopicsRequest(): DeleteTopicsRequest {
+  return {
+    topics: [],
+    topicNames: [],
+    timeoutMs: 0,
+  };
+}
+
+export function defaultDeleteTopicsRequestDeleteTopicState(): DeleteTopicsRequestDeleteTopicState {
+  return {
+    name: null,
+    topicId: ZERO_UUID,
+  };
+}
+
 export interface DeleteTopicsResponse {
   throttleTimeMs: number;
   responses: DeleteTopicsResponseDeletableTopicResult[];
@@ -231,6 +246,22 @@ export function writeDeleteTopicsResponseDeletableTopicResult(w: Writer, version
     const tags = m._unknownTaggedFields === undefined ? undefined : m._unknownTaggedFields.slice();
     writeTaggedFields(w, tags);
   }
+}
+
+export function defaultDeleteTopicsResponse(): DeleteTopicsResponse {
+  return {
+    throttleTimeMs: 0,
+    responses: [],
+  };
+}
+
+export function defaultDeleteTopicsResponseDeletableTopicResult(): DeleteTopicsResponseDeletableTopicResult {
+  return {
+    name: "",
+    topicId: ZERO_UUID,
+    errorCode: 0,
+    errorMessage: null,
+  };
 }
 
 export const DeleteTopics: ApiDescriptor<DeleteTopicsRequest, DeleteTopicsResponse, DeleteTopicsRequest, DeleteTopicsResponse> = {

@@ -68,6 +68,18 @@ export function writeDescribeAclsRequest(w: Writer, version: number, m: Describe
   }
 }
 
+export function defaultDescribeAclsRequest(): DescribeAclsRequest {
+  return {
+    resourceTypeFilter: 0,
+    resourceNameFilter: "",
+    patternTypeFilter: 3,
+    principalFilter: "",
+    hostFilter: "",
+    operation: 0,
+    permissionType: 0,
+  };
+}
+
 export interface DescribeAclsResponse {
   throttleTimeMs: number;
   errorCode: number;
@@ -229,6 +241,33 @@ export function writeDescribeAclsResponseAclDescription(w: Writer, version: numb
     const tags = m._unknownTaggedFields === undefined ? undefined : m._unknownTaggedFields.slice();
     writeTaggedFields(w, tags);
   }
+}
+
+export function defaultDescribeAclsResponse(): DescribeAclsResponse {
+  return {
+    throttleTimeMs: 0,
+    errorCode: 0,
+    errorMessage: "",
+    resources: [],
+  };
+}
+
+export function defaultDescribeAclsResponseDescribeAclsResource(): DescribeAclsResponseDescribeAclsResource {
+  return {
+    resourceType: 0,
+    resourceName: "",
+    patternType: 3,
+    acls: [],
+  };
+}
+
+export function defaultDescribeAclsResponseAclDescription(): DescribeAclsResponseAclDescription {
+  return {
+    principal: "",
+    host: "",
+    operation: 0,
+    permissionType: 0,
+  };
 }
 
 export const DescribeAcls: ApiDescriptor<DescribeAclsRequest, DescribeAclsResponse, DescribeAclsRequest, DescribeAclsResponse> = {

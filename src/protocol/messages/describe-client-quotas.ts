@@ -95,6 +95,21 @@ export function writeDescribeClientQuotasRequestComponentData(w: Writer, version
   }
 }
 
+export function defaultDescribeClientQuotasRequest(): DescribeClientQuotasRequest {
+  return {
+    components: [],
+    strict: false,
+  };
+}
+
+export function defaultDescribeClientQuotasRequestComponentData(): DescribeClientQuotasRequestComponentData {
+  return {
+    entityType: "",
+    matchType: 0,
+    match: "",
+  };
+}
+
 export interface DescribeClientQuotasResponse {
   throttleTimeMs: number;
   errorCode: number;
@@ -289,6 +304,36 @@ export function writeDescribeClientQuotasResponseValueData(w: Writer, version: n
     const tags = m._unknownTaggedFields === undefined ? undefined : m._unknownTaggedFields.slice();
     writeTaggedFields(w, tags);
   }
+}
+
+export function defaultDescribeClientQuotasResponse(): DescribeClientQuotasResponse {
+  return {
+    throttleTimeMs: 0,
+    errorCode: 0,
+    errorMessage: "",
+    entries: [],
+  };
+}
+
+export function defaultDescribeClientQuotasResponseEntryData(): DescribeClientQuotasResponseEntryData {
+  return {
+    entity: [],
+    values: [],
+  };
+}
+
+export function defaultDescribeClientQuotasResponseEntityData(): DescribeClientQuotasResponseEntityData {
+  return {
+    entityType: "",
+    entityName: "",
+  };
+}
+
+export function defaultDescribeClientQuotasResponseValueData(): DescribeClientQuotasResponseValueData {
+  return {
+    key: "",
+    value: 0,
+  };
 }
 
 export const DescribeClientQuotas: ApiDescriptor<DescribeClientQuotasRequest, DescribeClientQuotasResponse, DescribeClientQuotasRequest, DescribeClientQuotasResponse> = {

@@ -42,6 +42,13 @@ export function writeDescribeClusterRequest(w: Writer, version: number, m: Descr
   writeTaggedFields(w, tags);
 }
 
+export function defaultDescribeClusterRequest(): DescribeClusterRequest {
+  return {
+    includeClusterAuthorizedOperations: false,
+    endpointType: 1,
+  };
+}
+
 export interface DescribeClusterResponse {
   throttleTimeMs: number;
   errorCode: number;
@@ -151,6 +158,28 @@ export function writeDescribeClusterResponseDescribeClusterBroker(w: Writer, _ve
   w.nullableString(true, m.rack);
   const tags = m._unknownTaggedFields === undefined ? undefined : m._unknownTaggedFields.slice();
   writeTaggedFields(w, tags);
+}
+
+export function defaultDescribeClusterResponse(): DescribeClusterResponse {
+  return {
+    throttleTimeMs: 0,
+    errorCode: 0,
+    errorMessage: null,
+    endpointType: 1,
+    clusterId: "",
+    controllerId: -1,
+    brokers: [],
+    clusterAuthorizedOperations: -2147483648,
+  };
+}
+
+export function defaultDescribeClusterResponseDescribeClusterBroker(): DescribeClusterResponseDescribeClusterBroker {
+  return {
+    brokerId: 0,
+    host: "",
+    port: 0,
+    rack: null,
+  };
 }
 
 export const DescribeCluster: ApiDescriptor<DescribeClusterRequest, DescribeClusterResponse, DescribeClusterRequest, DescribeClusterResponse> = {

@@ -125,6 +125,22 @@ export function writeDescribeConfigsRequestDescribeConfigsResource(w: Writer, ve
   }
 }
 
+export function defaultDescribeConfigsRequest(): DescribeConfigsRequest {
+  return {
+    resources: [],
+    includeSynonyms: false,
+    includeDocumentation: false,
+  };
+}
+
+export function defaultDescribeConfigsRequestDescribeConfigsResource(): DescribeConfigsRequestDescribeConfigsResource {
+  return {
+    resourceType: 0,
+    resourceName: "",
+    configurationKeys: [],
+  };
+}
+
 export interface DescribeConfigsResponse {
   throttleTimeMs: number;
   results: DescribeConfigsResponseDescribeConfigsResult[];
@@ -388,6 +404,45 @@ export function writeDescribeConfigsResponseDescribeConfigsSynonym(w: Writer, ve
     const tags = m._unknownTaggedFields === undefined ? undefined : m._unknownTaggedFields.slice();
     writeTaggedFields(w, tags);
   }
+}
+
+export function defaultDescribeConfigsResponse(): DescribeConfigsResponse {
+  return {
+    throttleTimeMs: 0,
+    results: [],
+  };
+}
+
+export function defaultDescribeConfigsResponseDescribeConfigsResult(): DescribeConfigsResponseDescribeConfigsResult {
+  return {
+    errorCode: 0,
+    errorMessage: "",
+    resourceType: 0,
+    resourceName: "",
+    configs: [],
+  };
+}
+
+export function defaultDescribeConfigsResponseDescribeConfigsResourceResult(): DescribeConfigsResponseDescribeConfigsResourceResult {
+  return {
+    name: "",
+    value: "",
+    readOnly: false,
+    isDefault: false,
+    configSource: -1,
+    isSensitive: false,
+    synonyms: [],
+    configType: 0,
+    documentation: "",
+  };
+}
+
+export function defaultDescribeConfigsResponseDescribeConfigsSynonym(): DescribeConfigsResponseDescribeConfigsSynonym {
+  return {
+    name: "",
+    value: "",
+    source: 0,
+  };
 }
 
 export const DescribeConfigs: ApiDescriptor<DescribeConfigsRequest, DescribeConfigsResponse, DescribeConfigsRequest, DescribeConfigsResponse> = {

@@ -3,7 +3,7 @@
 import type { Reader } from '../primitives/reader.js';
 import type { Writer } from '../primitives/writer.js';
 import { type TaggedField, writeTaggedFields } from '../primitives/tagged-fields.js';
-import { type ApiDescriptor, unsupportedField } from './common.js';
+import { type ApiDescriptor, EMPTY_BUFFER, unsupportedField } from './common.js';
 
 export interface DescribeDelegationTokenRequest {
   owners: DescribeDelegationTokenRequestDescribeDelegationTokenOwner[] | null;
@@ -91,6 +91,19 @@ export function writeDescribeDelegationTokenRequestDescribeDelegationTokenOwner(
     const tags = m._unknownTaggedFields === undefined ? undefined : m._unknownTaggedFields.slice();
     writeTaggedFields(w, tags);
   }
+}
+
+export function defaultDescribeDelegationTokenRequest(): DescribeDelegationTokenRequest {
+  return {
+    owners: [],
+  };
+}
+
+export function defaultDescribeDelegationTokenRequestDescribeDelegationTokenOwner(): DescribeDelegationTokenRequestDescribeDelegationTokenOwner {
+  return {
+    principalType: "",
+    principalName: "",
+  };
 }
 
 export interface DescribeDelegationTokenResponse {
@@ -271,6 +284,36 @@ export function writeDescribeDelegationTokenResponseDescribedDelegationTokenRene
     const tags = m._unknownTaggedFields === undefined ? undefined : m._unknownTaggedFields.slice();
     writeTaggedFields(w, tags);
   }
+}
+
+export function defaultDescribeDelegationTokenResponse(): DescribeDelegationTokenResponse {
+  return {
+    errorCode: 0,
+    tokens: [],
+    throttleTimeMs: 0,
+  };
+}
+
+export function defaultDescribeDelegationTokenResponseDescribedDelegationToken(): DescribeDelegationTokenResponseDescribedDelegationToken {
+  return {
+    principalType: "",
+    principalName: "",
+    tokenRequesterPrincipalType: "",
+    tokenRequesterPrincipalName: "",
+    issueTimestamp: 0n,
+    expiryTimestamp: 0n,
+    maxTimestamp: 0n,
+    tokenId: "",
+    hmac: EMPTY_BUFFER,
+    renewers: [],
+  };
+}
+
+export function defaultDescribeDelegationTokenResponseDescribedDelegationTokenRenewer(): DescribeDelegationTokenResponseDescribedDelegationTokenRenewer {
+  return {
+    principalType: "",
+    principalName: "",
+  };
 }
 
 export const DescribeDelegationToken: ApiDescriptor<DescribeDelegationTokenRequest, DescribeDelegationTokenResponse, DescribeDelegationTokenRequest, DescribeDelegationTokenResponse> = {

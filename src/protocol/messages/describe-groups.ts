@@ -3,7 +3,7 @@
 import type { Reader } from '../primitives/reader.js';
 import type { Writer } from '../primitives/writer.js';
 import { type TaggedField, writeTaggedFields } from '../primitives/tagged-fields.js';
-import { type ApiDescriptor, unsupportedField } from './common.js';
+import { type ApiDescriptor, EMPTY_BUFFER, unsupportedField } from './common.js';
 
 export interface DescribeGroupsRequest {
   groups: string[];
@@ -56,6 +56,13 @@ export function writeDescribeGroupsRequest(w: Writer, version: number, m: Descri
     const tags = m._unknownTaggedFields === undefined ? undefined : m._unknownTaggedFields.slice();
     writeTaggedFields(w, tags);
   }
+}
+
+export function defaultDescribeGroupsRequest(): DescribeGroupsRequest {
+  return {
+    groups: [],
+    includeAuthorizedOperations: false,
+  };
 }
 
 export interface DescribeGroupsResponse {
@@ -241,6 +248,36 @@ export function writeDescribeGroupsResponseDescribedGroupMember(w: Writer, versi
     const tags = m._unknownTaggedFields === undefined ? undefined : m._unknownTaggedFields.slice();
     writeTaggedFields(w, tags);
   }
+}
+
+export function defaultDescribeGroupsResponse(): DescribeGroupsResponse {
+  return {
+    throttleTimeMs: 0,
+    groups: [],
+  };
+}
+
+export function defaultDescribeGroupsResponseDescribedGroup(): DescribeGroupsResponseDescribedGroup {
+  return {
+    errorCode: 0,
+    groupId: "",
+    groupState: "",
+    protocolType: "",
+    protocolData: "",
+    members: [],
+    authorizedOperations: -2147483648,
+  };
+}
+
+export function defaultDescribeGroupsResponseDescribedGroupMember(): DescribeGroupsResponseDescribedGroupMember {
+  return {
+    memberId: "",
+    groupInstanceId: null,
+    clientId: "",
+    clientHost: "",
+    memberMetadata: EMPTY_BUFFER,
+    memberAssignment: EMPTY_BUFFER,
+  };
 }
 
 export const DescribeGroups: ApiDescriptor<DescribeGroupsRequest, DescribeGroupsResponse, DescribeGroupsRequest, DescribeGroupsResponse> = {

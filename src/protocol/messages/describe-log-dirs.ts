@@ -103,6 +103,19 @@ export function writeDescribeLogDirsRequestDescribableLogDirTopic(w: Writer, ver
   }
 }
 
+export function defaultDescribeLogDirsRequest(): DescribeLogDirsRequest {
+  return {
+    topics: [],
+  };
+}
+
+export function defaultDescribeLogDirsRequestDescribableLogDirTopic(): DescribeLogDirsRequestDescribableLogDirTopic {
+  return {
+    topic: "",
+    partitions: [],
+  };
+}
+
 export interface DescribeLogDirsResponse {
   throttleTimeMs: number;
   errorCode: number;
@@ -322,6 +335,40 @@ export function writeDescribeLogDirsResponseDescribeLogDirsPartition(w: Writer, 
     const tags = m._unknownTaggedFields === undefined ? undefined : m._unknownTaggedFields.slice();
     writeTaggedFields(w, tags);
   }
+}
+
+export function defaultDescribeLogDirsResponse(): DescribeLogDirsResponse {
+  return {
+    throttleTimeMs: 0,
+    errorCode: 0,
+    results: [],
+  };
+}
+
+export function defaultDescribeLogDirsResponseDescribeLogDirsResult(): DescribeLogDirsResponseDescribeLogDirsResult {
+  return {
+    errorCode: 0,
+    logDir: "",
+    topics: [],
+    totalBytes: -1n,
+    usableBytes: -1n,
+  };
+}
+
+export function defaultDescribeLogDirsResponseDescribeLogDirsTopic(): DescribeLogDirsResponseDescribeLogDirsTopic {
+  return {
+    name: "",
+    partitions: [],
+  };
+}
+
+export function defaultDescribeLogDirsResponseDescribeLogDirsPartition(): DescribeLogDirsResponseDescribeLogDirsPartition {
+  return {
+    partitionIndex: 0,
+    partitionSize: 0n,
+    offsetLag: 0n,
+    isFutureKey: false,
+  };
 }
 
 export const DescribeLogDirs: ApiDescriptor<DescribeLogDirsRequest, DescribeLogDirsResponse, DescribeLogDirsRequest, DescribeLogDirsResponse> = {

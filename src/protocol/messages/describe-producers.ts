@@ -85,6 +85,19 @@ export function writeDescribeProducersRequestTopicRequest(w: Writer, _version: n
   writeTaggedFields(w, tags);
 }
 
+export function defaultDescribeProducersRequest(): DescribeProducersRequest {
+  return {
+    topics: [],
+  };
+}
+
+export function defaultDescribeProducersRequestTopicRequest(): DescribeProducersRequestTopicRequest {
+  return {
+    name: "",
+    partitionIndexes: [],
+  };
+}
+
 export interface DescribeProducersResponse {
   throttleTimeMs: number;
   topics: DescribeProducersResponseTopicResponse[];
@@ -265,6 +278,40 @@ export function writeDescribeProducersResponseProducerState(w: Writer, _version:
   w.int64(m.currentTxnStartOffset);
   const tags = m._unknownTaggedFields === undefined ? undefined : m._unknownTaggedFields.slice();
   writeTaggedFields(w, tags);
+}
+
+export function defaultDescribeProducersResponse(): DescribeProducersResponse {
+  return {
+    throttleTimeMs: 0,
+    topics: [],
+  };
+}
+
+export function defaultDescribeProducersResponseTopicResponse(): DescribeProducersResponseTopicResponse {
+  return {
+    name: "",
+    partitions: [],
+  };
+}
+
+export function defaultDescribeProducersResponsePartitionResponse(): DescribeProducersResponsePartitionResponse {
+  return {
+    partitionIndex: 0,
+    errorCode: 0,
+    errorMessage: null,
+    activeProducers: [],
+  };
+}
+
+export function defaultDescribeProducersResponseProducerState(): DescribeProducersResponseProducerState {
+  return {
+    producerId: 0n,
+    producerEpoch: 0,
+    lastSequence: -1,
+    lastTimestamp: -1n,
+    coordinatorEpoch: 0,
+    currentTxnStartOffset: -1n,
+  };
 }
 
 export const DescribeProducers: ApiDescriptor<DescribeProducersRequest, DescribeProducersResponse, DescribeProducersRequest, DescribeProducersResponse> = {

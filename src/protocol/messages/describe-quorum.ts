@@ -113,6 +113,25 @@ export function writeDescribeQuorumRequestPartitionData(w: Writer, _version: num
   writeTaggedFields(w, tags);
 }
 
+export function defaultDescribeQuorumRequest(): DescribeQuorumRequest {
+  return {
+    topics: [],
+  };
+}
+
+export function defaultDescribeQuorumRequestTopicData(): DescribeQuorumRequestTopicData {
+  return {
+    topicName: "",
+    partitions: [],
+  };
+}
+
+export function defaultDescribeQuorumRequestPartitionData(): DescribeQuorumRequestPartitionData {
+  return {
+    partitionIndex: 0,
+  };
+}
+
 export interface DescribeQuorumResponse {
   errorCode: number;
   errorMessage: string | null;
@@ -464,6 +483,60 @@ export function writeDescribeQuorumResponseListener(w: Writer, version: number, 
   } else if (m.port !== 0) throw unsupportedField('DescribeQuorumResponse', 'port', version);
   const tags = m._unknownTaggedFields === undefined ? undefined : m._unknownTaggedFields.slice();
   writeTaggedFields(w, tags);
+}
+
+export function defaultDescribeQuorumResponse(): DescribeQuorumResponse {
+  return {
+    errorCode: 0,
+    errorMessage: "",
+    topics: [],
+    nodes: [],
+  };
+}
+
+export function defaultDescribeQuorumResponseReplicaState(): DescribeQuorumResponseReplicaState {
+  return {
+    replicaId: 0,
+    replicaDirectoryId: ZERO_UUID,
+    logEndOffset: 0n,
+    lastFetchTimestamp: -1n,
+    lastCaughtUpTimestamp: -1n,
+  };
+}
+
+export function defaultDescribeQuorumResponseTopicData(): DescribeQuorumResponseTopicData {
+  return {
+    topicName: "",
+    partitions: [],
+  };
+}
+
+export function defaultDescribeQuorumResponsePartitionData(): DescribeQuorumResponsePartitionData {
+  return {
+    partitionIndex: 0,
+    errorCode: 0,
+    errorMessage: "",
+    leaderId: 0,
+    leaderEpoch: 0,
+    highWatermark: 0n,
+    currentVoters: [],
+    observers: [],
+  };
+}
+
+export function defaultDescribeQuorumResponseNode(): DescribeQuorumResponseNode {
+  return {
+    nodeId: 0,
+    listeners: [],
+  };
+}
+
+export function defaultDescribeQuorumResponseListener(): DescribeQuorumResponseListener {
+  return {
+    name: "",
+    host: "",
+    port: 0,
+  };
 }
 
 export const DescribeQuorum: ApiDescriptor<DescribeQuorumRequest, DescribeQuorumResponse, DescribeQuorumRequest, DescribeQuorumResponse> = {

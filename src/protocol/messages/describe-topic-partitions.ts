@@ -3,7 +3,7 @@
 import type { Reader } from '../primitives/reader.js';
 import type { Writer } from '../primitives/writer.js';
 import { type TaggedField, writeTaggedFields } from '../primitives/tagged-fields.js';
-import { type ApiDescriptor } from './common.js';
+import { type ApiDescriptor, ZERO_UUID } from './common.js';
 
 export interface DescribeTopicPartitionsRequest {
   topics: DescribeTopicPartitionsRequestTopicRequest[];
@@ -113,6 +113,27 @@ export function writeDescribeTopicPartitionsRequestCursor(w: Writer, _version: n
   w.int32(m.partitionIndex);
   const tags = m._unknownTaggedFields === undefined ? undefined : m._unknownTaggedFields.slice();
   writeTaggedFields(w, tags);
+}
+
+export function defaultDescribeTopicPartitionsRequest(): DescribeTopicPartitionsRequest {
+  return {
+    topics: [],
+    responsePartitionLimit: 2000,
+    cursor: null,
+  };
+}
+
+export function defaultDescribeTopicPartitionsRequestTopicRequest(): DescribeTopicPartitionsRequestTopicRequest {
+  return {
+    name: "",
+  };
+}
+
+export function defaultDescribeTopicPartitionsRequestCursor(): DescribeTopicPartitionsRequestCursor {
+  return {
+    topicName: "",
+    partitionIndex: 0,
+  };
 }
 
 export interface DescribeTopicPartitionsResponse {
@@ -375,6 +396,46 @@ export function writeDescribeTopicPartitionsResponseCursor(w: Writer, _version: 
   w.int32(m.partitionIndex);
   const tags = m._unknownTaggedFields === undefined ? undefined : m._unknownTaggedFields.slice();
   writeTaggedFields(w, tags);
+}
+
+export function defaultDescribeTopicPartitionsResponse(): DescribeTopicPartitionsResponse {
+  return {
+    throttleTimeMs: 0,
+    topics: [],
+    nextCursor: null,
+  };
+}
+
+export function defaultDescribeTopicPartitionsResponseDescribeTopicPartitionsResponseTopic(): DescribeTopicPartitionsResponseDescribeTopicPartitionsResponseTopic {
+  return {
+    errorCode: 0,
+    name: "",
+    topicId: ZERO_UUID,
+    isInternal: false,
+    partitions: [],
+    topicAuthorizedOperations: -2147483648,
+  };
+}
+
+export function defaultDescribeTopicPartitionsResponseDescribeTopicPartitionsResponsePartition(): DescribeTopicPartitionsResponseDescribeTopicPartitionsResponsePartition {
+  return {
+    errorCode: 0,
+    partitionIndex: 0,
+    leaderId: 0,
+    leaderEpoch: -1,
+    replicaNodes: [],
+    isrNodes: [],
+    eligibleLeaderReplicas: null,
+    lastKnownElr: null,
+    offlineReplicas: [],
+  };
+}
+
+export function defaultDescribeTopicPartitionsResponseCursor(): DescribeTopicPartitionsResponseCursor {
+  return {
+    topicName: "",
+    partitionIndex: 0,
+  };
 }
 
 export const DescribeTopicPartitions: ApiDescriptor<DescribeTopicPartitionsRequest, DescribeTopicPartitionsResponse, DescribeTopicPartitionsRequest, DescribeTopicPartitionsResponse> = {

@@ -43,6 +43,12 @@ export function writeDescribeTransactionsRequest(w: Writer, _version: number, m:
   writeTaggedFields(w, tags);
 }
 
+export function defaultDescribeTransactionsRequest(): DescribeTransactionsRequest {
+  return {
+    transactionalIds: [],
+  };
+}
+
 export interface DescribeTransactionsResponse {
   throttleTimeMs: number;
   transactionStates: DescribeTransactionsResponseTransactionState[];
@@ -191,6 +197,33 @@ export function writeDescribeTransactionsResponseTopicData(w: Writer, _version: 
   }
   const tags = m._unknownTaggedFields === undefined ? undefined : m._unknownTaggedFields.slice();
   writeTaggedFields(w, tags);
+}
+
+export function defaultDescribeTransactionsResponse(): DescribeTransactionsResponse {
+  return {
+    throttleTimeMs: 0,
+    transactionStates: [],
+  };
+}
+
+export function defaultDescribeTransactionsResponseTransactionState(): DescribeTransactionsResponseTransactionState {
+  return {
+    errorCode: 0,
+    transactionalId: "",
+    transactionState: "",
+    transactionTimeoutMs: 0,
+    transactionStartTimeMs: 0n,
+    producerId: 0n,
+    producerEpoch: 0,
+    topics: [],
+  };
+}
+
+export function defaultDescribeTransactionsResponseTopicData(): DescribeTransactionsResponseTopicData {
+  return {
+    topic: "",
+    partitions: [],
+  };
 }
 
 export const DescribeTransactions: ApiDescriptor<DescribeTransactionsRequest, DescribeTransactionsResponse, DescribeTransactionsRequest, DescribeTransactionsResponse> = {

@@ -77,6 +77,18 @@ export function writeDescribeUserScramCredentialsRequestUserName(w: Writer, _ver
   writeTaggedFields(w, tags);
 }
 
+export function defaultDescribeUserScramCredentialsRequest(): DescribeUserScramCredentialsRequest {
+  return {
+    users: [],
+  };
+}
+
+export function defaultDescribeUserScramCredentialsRequestUserName(): DescribeUserScramCredentialsRequestUserName {
+  return {
+    name: "",
+  };
+}
+
 export interface DescribeUserScramCredentialsResponse {
   throttleTimeMs: number;
   errorCode: number;
@@ -207,6 +219,31 @@ export function writeDescribeUserScramCredentialsResponseCredentialInfo(w: Write
   w.int32(m.iterations);
   const tags = m._unknownTaggedFields === undefined ? undefined : m._unknownTaggedFields.slice();
   writeTaggedFields(w, tags);
+}
+
+export function defaultDescribeUserScramCredentialsResponse(): DescribeUserScramCredentialsResponse {
+  return {
+    throttleTimeMs: 0,
+    errorCode: 0,
+    errorMessage: "",
+    results: [],
+  };
+}
+
+export function defaultDescribeUserScramCredentialsResponseDescribeUserScramCredentialsResult(): DescribeUserScramCredentialsResponseDescribeUserScramCredentialsResult {
+  return {
+    user: "",
+    errorCode: 0,
+    errorMessage: "",
+    credentialInfos: [],
+  };
+}
+
+export function defaultDescribeUserScramCredentialsResponseCredentialInfo(): DescribeUserScramCredentialsResponseCredentialInfo {
+  return {
+    mechanism: 0,
+    iterations: 0,
+  };
 }
 
 export const DescribeUserScramCredentials: ApiDescriptor<DescribeUserScramCredentialsRequest, DescribeUserScramCredentialsResponse, DescribeUserScramCredentialsRequest, DescribeUserScramCredentialsResponse> = {

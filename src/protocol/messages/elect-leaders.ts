@@ -116,6 +116,21 @@ export function writeElectLeadersRequestTopicPartitions(w: Writer, version: numb
   }
 }
 
+export function defaultElectLeadersRequest(): ElectLeadersRequest {
+  return {
+    electionType: 0,
+    topicPartitions: [],
+    timeoutMs: 60000,
+  };
+}
+
+export function defaultElectLeadersRequestTopicPartitions(): ElectLeadersRequestTopicPartitions {
+  return {
+    topic: "",
+    partitions: [],
+  };
+}
+
 export interface ElectLeadersResponse {
   throttleTimeMs: number;
   errorCode: number;
@@ -261,6 +276,29 @@ export function writeElectLeadersResponsePartitionResult(w: Writer, version: num
     const tags = m._unknownTaggedFields === undefined ? undefined : m._unknownTaggedFields.slice();
     writeTaggedFields(w, tags);
   }
+}
+
+export function defaultElectLeadersResponse(): ElectLeadersResponse {
+  return {
+    throttleTimeMs: 0,
+    errorCode: 0,
+    replicaElectionResults: [],
+  };
+}
+
+export function defaultElectLeadersResponseReplicaElectionResult(): ElectLeadersResponseReplicaElectionResult {
+  return {
+    topic: "",
+    partitionResult: [],
+  };
+}
+
+export function defaultElectLeadersResponsePartitionResult(): ElectLeadersResponsePartitionResult {
+  return {
+    partitionId: 0,
+    errorCode: 0,
+    errorMessage: "",
+  };
 }
 
 export const ElectLeaders: ApiDescriptor<ElectLeadersRequest, ElectLeadersResponse, ElectLeadersRequest, ElectLeadersResponse> = {

@@ -302,6 +302,46 @@ export function writeEndQuorumEpochRequestLeaderEndpoint(w: Writer, version: num
   }
 }
 
+export function defaultEndQuorumEpochRequest(): EndQuorumEpochRequest {
+  return {
+    clusterId: null,
+    topics: [],
+    leaderEndpoints: [],
+  };
+}
+
+export function defaultEndQuorumEpochRequestTopicData(): EndQuorumEpochRequestTopicData {
+  return {
+    topicName: "",
+    partitions: [],
+  };
+}
+
+export function defaultEndQuorumEpochRequestPartitionData(): EndQuorumEpochRequestPartitionData {
+  return {
+    partitionIndex: 0,
+    leaderId: 0,
+    leaderEpoch: 0,
+    preferredSuccessors: [],
+    preferredCandidates: [],
+  };
+}
+
+export function defaultEndQuorumEpochRequestReplicaInfo(): EndQuorumEpochRequestReplicaInfo {
+  return {
+    candidateId: 0,
+    candidateDirectoryId: ZERO_UUID,
+  };
+}
+
+export function defaultEndQuorumEpochRequestLeaderEndpoint(): EndQuorumEpochRequestLeaderEndpoint {
+  return {
+    name: "",
+    host: "",
+    port: 0,
+  };
+}
+
 export interface EndQuorumEpochResponse {
   errorCode: number;
   topics: EndQuorumEpochResponseTopicData[];
@@ -519,6 +559,38 @@ export function writeEndQuorumEpochResponseNodeEndpoint(w: Writer, version: numb
     const tags = m._unknownTaggedFields === undefined ? undefined : m._unknownTaggedFields.slice();
     writeTaggedFields(w, tags);
   }
+}
+
+export function defaultEndQuorumEpochResponse(): EndQuorumEpochResponse {
+  return {
+    errorCode: 0,
+    topics: [],
+    nodeEndpoints: [],
+  };
+}
+
+export function defaultEndQuorumEpochResponseTopicData(): EndQuorumEpochResponseTopicData {
+  return {
+    topicName: "",
+    partitions: [],
+  };
+}
+
+export function defaultEndQuorumEpochResponsePartitionData(): EndQuorumEpochResponsePartitionData {
+  return {
+    partitionIndex: 0,
+    errorCode: 0,
+    leaderId: 0,
+    leaderEpoch: 0,
+  };
+}
+
+export function defaultEndQuorumEpochResponseNodeEndpoint(): EndQuorumEpochResponseNodeEndpoint {
+  return {
+    nodeId: 0,
+    host: "",
+    port: 0,
+  };
 }
 
 export const EndQuorumEpoch: ApiDescriptor<EndQuorumEpochRequest, EndQuorumEpochResponse, EndQuorumEpochRequest, EndQuorumEpochResponse> = {

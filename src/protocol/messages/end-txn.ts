@@ -51,6 +51,15 @@ export function writeEndTxnRequest(w: Writer, version: number, m: EndTxnRequest)
   }
 }
 
+export function defaultEndTxnRequest(): EndTxnRequest {
+  return {
+    transactionalId: "",
+    producerId: 0n,
+    producerEpoch: 0,
+    committed: false,
+  };
+}
+
 export interface EndTxnResponse {
   throttleTimeMs: number;
   errorCode: number;
@@ -105,6 +114,15 @@ export function writeEndTxnResponse(w: Writer, version: number, m: EndTxnRespons
     const tags = m._unknownTaggedFields === undefined ? undefined : m._unknownTaggedFields.slice();
     writeTaggedFields(w, tags);
   }
+}
+
+export function defaultEndTxnResponse(): EndTxnResponse {
+  return {
+    throttleTimeMs: 0,
+    errorCode: 0,
+    producerId: -1n,
+    producerEpoch: -1,
+  };
 }
 
 export const EndTxn: ApiDescriptor<EndTxnRequest, EndTxnResponse, EndTxnRequest, EndTxnResponse> = {

@@ -3,7 +3,7 @@
 import type { Reader } from '../primitives/reader.js';
 import type { Writer } from '../primitives/writer.js';
 import { type TaggedField, writeTaggedFields } from '../primitives/tagged-fields.js';
-import { type ApiDescriptor } from './common.js';
+import { type ApiDescriptor, EMPTY_BUFFER } from './common.js';
 
 export interface EnvelopeRequest {
   requestData: Buffer;
@@ -41,6 +41,14 @@ export function writeEnvelopeRequest(w: Writer, _version: number, m: EnvelopeReq
   writeTaggedFields(w, tags);
 }
 
+export function defaultEnvelopeRequest(): EnvelopeRequest {
+  return {
+    requestData: EMPTY_BUFFER,
+    requestPrincipal: EMPTY_BUFFER,
+    clientHostAddress: EMPTY_BUFFER,
+  };
+}
+
 export interface EnvelopeResponse {
   responseData: Buffer | null;
   errorCode: number;
@@ -71,6 +79,13 @@ export function writeEnvelopeResponse(w: Writer, _version: number, m: EnvelopeRe
   w.int16(m.errorCode);
   const tags = m._unknownTaggedFields === undefined ? undefined : m._unknownTaggedFields.slice();
   writeTaggedFields(w, tags);
+}
+
+export function defaultEnvelopeResponse(): EnvelopeResponse {
+  return {
+    responseData: null,
+    errorCode: 0,
+  };
 }
 
 export const Envelope: ApiDescriptor<EnvelopeRequest, EnvelopeResponse, EnvelopeRequest, EnvelopeResponse> = {

@@ -3,7 +3,7 @@
 import type { Reader } from '../primitives/reader.js';
 import type { Writer } from '../primitives/writer.js';
 import { type TaggedField, writeTaggedFields } from '../primitives/tagged-fields.js';
-import { type ApiDescriptor } from './common.js';
+import { type ApiDescriptor, EMPTY_BUFFER } from './common.js';
 
 export interface ExpireDelegationTokenRequest {
   hmac: Buffer;
@@ -41,6 +41,13 @@ export function writeExpireDelegationTokenRequest(w: Writer, version: number, m:
     const tags = m._unknownTaggedFields === undefined ? undefined : m._unknownTaggedFields.slice();
     writeTaggedFields(w, tags);
   }
+}
+
+export function defaultExpireDelegationTokenRequest(): ExpireDelegationTokenRequest {
+  return {
+    hmac: EMPTY_BUFFER,
+    expiryTimePeriodMs: 0n,
+  };
 }
 
 export interface ExpireDelegationTokenResponse {
@@ -83,6 +90,14 @@ export function writeExpireDelegationTokenResponse(w: Writer, version: number, m
     const tags = m._unknownTaggedFields === undefined ? undefined : m._unknownTaggedFields.slice();
     writeTaggedFields(w, tags);
   }
+}
+
+export function defaultExpireDelegationTokenResponse(): ExpireDelegationTokenResponse {
+  return {
+    errorCode: 0,
+    expiryTimestampMs: 0n,
+    throttleTimeMs: 0,
+  };
 }
 
 export const ExpireDelegationToken: ApiDescriptor<ExpireDelegationTokenRequest, ExpireDelegationTokenResponse, ExpireDelegationTokenRequest, ExpireDelegationTokenResponse> = {

@@ -3,7 +3,7 @@
 import type { Reader } from '../primitives/reader.js';
 import { Writer, type RecordsRef } from '../primitives/writer.js';
 import { type TaggedField, writeTaggedFields } from '../primitives/tagged-fields.js';
-import { type ApiDescriptor, type Records, ZERO_UUID, unsupportedField } from './common.js';
+import { type ApiDescriptor, EMPTY_BUFFER, type Records, ZERO_UUID, unsupportedField } from './common.js';
 
 export interface FetchSnapshotRequest {
   clusterId: string | null;
@@ -183,6 +183,39 @@ export function writeFetchSnapshotRequestSnapshotId(w: Writer, _version: number,
   w.int32(m.epoch);
   const tags = m._unknownTaggedFields === undefined ? undefined : m._unknownTaggedFields.slice();
   writeTaggedFields(w, tags);
+}
+
+export function defaultFetchSnapshotRequest(): FetchSnapshotRequest {
+  return {
+    clusterId: null,
+    replicaId: -1,
+    maxBytes: 2147483647,
+    topics: [],
+  };
+}
+
+export function defaultFetchSnapshotRequestTopicSnapshot(): FetchSnapshotRequestTopicSnapshot {
+  return {
+    name: "",
+    partitions: [],
+  };
+}
+
+export function defaultFetchSnapshotRequestPartitionSnapshot(): FetchSnapshotRequestPartitionSnapshot {
+  return {
+    partition: 0,
+    currentLeaderEpoch: 0,
+    snapshotId: defaultFetchSnapshotRequestSnapshotId(),
+    position: 0n,
+    replicaDirectoryId: ZERO_UUID,
+  };
+}
+
+export function defaultFetchSnapshotRequestSnapshotId(): FetchSnapshotRequestSnapshotId {
+  return {
+    endOffset: 0n,
+    epoch: 0,
+  };
 }
 
 export interface FetchSnapshotResponse<R extends Buffer | RecordsRef = Buffer> {
@@ -465,10 +498,53 @@ export function writeFetchSnapshotResponseNodeEndpoint(w: Writer, version: numbe
   writeTaggedFields(w, tags);
 }
 
+export function defaultFetchSnapshotResponse(): FetchSnapshotResponse {
+  return {
+    throttleTimeMs: 0,
+    errorCode: 0,
+    topics: [],
+    nodeEndpoints: [],
+  };
+}
+
+export function defaultFetchSnapshotResponseTopicSnapshot(): FetchSnapshotResponseTopicSnapshot {
+  return {
+    name: "",
+    partitions: [],
+  };
+}
+
 export function defaultFetchSnapshotResponseLeaderIdAndEpoch(): FetchSnapshotResponseLeaderIdAndEpoch {
   return {
     leaderId: 0,
     leaderEpoch: 0,
+  };
+}
+
+export function defaultFetchSnapshotResponsePartitionSnapshot(): FetchSnapshotResponsePartitionSnapshot {
+  return {
+    index: 0,
+    errorCode: 0,
+    snapshotId: defaultFetchSnapshotResponseSnapshotId(),
+    currentLeader: defaultFetchSnapshotResponseLeaderIdAndEpoch(),
+    size: 0n,
+    position: 0n,
+    unalignedRecords: EMPTY_BUFFER,
+  };
+}
+
+export function defaultFetchSnapshotResponseSnapshotId(): FetchSnapshotResponseSnapshotId {
+  return {
+    endOffset: 0n,
+    epoch: 0,
+  };
+}
+
+export function defaultFetchSnapshotResponseNodeEndpoint(): FetchSnapshotResponseNodeEndpoint {
+  return {
+    nodeId: 0,
+    host: "",
+    port: 0,
   };
 }
 

@@ -412,6 +412,51 @@ export function defaultFetchRequestReplicaState(): FetchRequestReplicaState {
   };
 }
 
+export function defaultFetchRequest(): FetchRequest {
+  return {
+    clusterId: null,
+    replicaId: -1,
+    replicaState: defaultFetchRequestReplicaState(),
+    maxWaitMs: 0,
+    minBytes: 0,
+    maxBytes: 2147483647,
+    isolationLevel: 0,
+    sessionId: 0,
+    sessionEpoch: -1,
+    topics: [],
+    forgottenTopicsData: [],
+    rackId: "",
+  };
+}
+
+export function defaultFetchRequestFetchTopic(): FetchRequestFetchTopic {
+  return {
+    topic: "",
+    topicId: ZERO_UUID,
+    partitions: [],
+  };
+}
+
+export function defaultFetchRequestFetchPartition(): FetchRequestFetchPartition {
+  return {
+    partition: 0,
+    currentLeaderEpoch: -1,
+    fetchOffset: 0n,
+    lastFetchedEpoch: -1,
+    logStartOffset: -1n,
+    partitionMaxBytes: 0,
+    replicaDirectoryId: ZERO_UUID,
+  };
+}
+
+export function defaultFetchRequestForgottenTopic(): FetchRequestForgottenTopic {
+  return {
+    topic: "",
+    topicId: ZERO_UUID,
+    partitions: [],
+  };
+}
+
 export function isDefaultFetchRequestReplicaState(m: FetchRequestReplicaState): boolean {
   return !(m.replicaId !== -1) &&
     !(m.replicaEpoch !== -1n) &&
@@ -949,6 +994,24 @@ export function writeFetchResponseNodeEndpoint(w: Writer, version: number, m: Fe
   }
 }
 
+export function defaultFetchResponse(): FetchResponse {
+  return {
+    throttleTimeMs: 0,
+    errorCode: 0,
+    sessionId: 0,
+    responses: [],
+    nodeEndpoints: [],
+  };
+}
+
+export function defaultFetchResponseFetchableTopicResponse(): FetchResponseFetchableTopicResponse {
+  return {
+    topic: "",
+    topicId: ZERO_UUID,
+    partitions: [],
+  };
+}
+
 export function defaultFetchResponseEpochEndOffset(): FetchResponseEpochEndOffset {
   return {
     epoch: -1,
@@ -967,6 +1030,38 @@ export function defaultFetchResponseSnapshotId(): FetchResponseSnapshotId {
   return {
     endOffset: -1n,
     epoch: -1,
+  };
+}
+
+export function defaultFetchResponsePartitionData(): FetchResponsePartitionData {
+  return {
+    partitionIndex: 0,
+    errorCode: 0,
+    highWatermark: 0n,
+    lastStableOffset: -1n,
+    logStartOffset: -1n,
+    divergingEpoch: defaultFetchResponseEpochEndOffset(),
+    currentLeader: defaultFetchResponseLeaderIdAndEpoch(),
+    snapshotId: defaultFetchResponseSnapshotId(),
+    abortedTransactions: [],
+    preferredReadReplica: -1,
+    records: null,
+  };
+}
+
+export function defaultFetchResponseAbortedTransaction(): FetchResponseAbortedTransaction {
+  return {
+    producerId: 0n,
+    firstOffset: 0n,
+  };
+}
+
+export function defaultFetchResponseNodeEndpoint(): FetchResponseNodeEndpoint {
+  return {
+    nodeId: 0,
+    host: "",
+    port: 0,
+    rack: null,
   };
 }
 

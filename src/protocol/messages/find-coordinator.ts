@@ -71,6 +71,14 @@ export function writeFindCoordinatorRequest(w: Writer, version: number, m: FindC
   }
 }
 
+export function defaultFindCoordinatorRequest(): FindCoordinatorRequest {
+  return {
+    key: "",
+    keyType: 0,
+    coordinatorKeys: [],
+  };
+}
+
 export interface FindCoordinatorResponse {
   throttleTimeMs: number;
   errorCode: number;
@@ -255,6 +263,29 @@ export function writeFindCoordinatorResponseCoordinator(w: Writer, version: numb
     const tags = m._unknownTaggedFields === undefined ? undefined : m._unknownTaggedFields.slice();
     writeTaggedFields(w, tags);
   }
+}
+
+export function defaultFindCoordinatorResponse(): FindCoordinatorResponse {
+  return {
+    throttleTimeMs: 0,
+    errorCode: 0,
+    errorMessage: "",
+    nodeId: 0,
+    host: "",
+    port: 0,
+    coordinators: [],
+  };
+}
+
+export function defaultFindCoordinatorResponseCoordinator(): FindCoordinatorResponseCoordinator {
+  return {
+    key: "",
+    nodeId: 0,
+    host: "",
+    port: 0,
+    errorCode: 0,
+    errorMessage: "",
+  };
 }
 
 export const FindCoordinator: ApiDescriptor<FindCoordinatorRequest, FindCoordinatorResponse, FindCoordinatorRequest, FindCoordinatorResponse> = {

@@ -3,7 +3,7 @@
 import type { Reader } from '../primitives/reader.js';
 import type { Writer } from '../primitives/writer.js';
 import { type TaggedField, writeTaggedFields } from '../primitives/tagged-fields.js';
-import { type ApiDescriptor } from './common.js';
+import { type ApiDescriptor, ZERO_UUID } from './common.js';
 
 export interface GetTelemetrySubscriptionsRequest {
   clientInstanceId: string;
@@ -31,6 +31,12 @@ export function writeGetTelemetrySubscriptionsRequest(w: Writer, _version: numbe
   w.uuid(m.clientInstanceId);
   const tags = m._unknownTaggedFields === undefined ? undefined : m._unknownTaggedFields.slice();
   writeTaggedFields(w, tags);
+}
+
+export function defaultGetTelemetrySubscriptionsRequest(): GetTelemetrySubscriptionsRequest {
+  return {
+    clientInstanceId: ZERO_UUID,
+  };
 }
 
 export interface GetTelemetrySubscriptionsResponse {
@@ -111,6 +117,20 @@ export function writeGetTelemetrySubscriptionsResponse(w: Writer, _version: numb
   }
   const tags = m._unknownTaggedFields === undefined ? undefined : m._unknownTaggedFields.slice();
   writeTaggedFields(w, tags);
+}
+
+export function defaultGetTelemetrySubscriptionsResponse(): GetTelemetrySubscriptionsResponse {
+  return {
+    throttleTimeMs: 0,
+    errorCode: 0,
+    clientInstanceId: ZERO_UUID,
+    subscriptionId: 0,
+    acceptedCompressionTypes: [],
+    pushIntervalMs: 0,
+    telemetryMaxBytes: 0,
+    deltaTemporality: false,
+    requestedMetrics: [],
+  };
 }
 
 export const GetTelemetrySubscriptions: ApiDescriptor<GetTelemetrySubscriptionsRequest, GetTelemetrySubscriptionsResponse, GetTelemetrySubscriptionsRequest, GetTelemetrySubscriptionsResponse> = {

@@ -56,6 +56,15 @@ export function writeHeartbeatRequest(w: Writer, version: number, m: HeartbeatRe
   }
 }
 
+export function defaultHeartbeatRequest(): HeartbeatRequest {
+  return {
+    groupId: "",
+    generationId: 0,
+    memberId: "",
+    groupInstanceId: null,
+  };
+}
+
 export interface HeartbeatResponse {
   throttleTimeMs: number;
   errorCode: number;
@@ -97,6 +106,13 @@ export function writeHeartbeatResponse(w: Writer, version: number, m: HeartbeatR
     const tags = m._unknownTaggedFields === undefined ? undefined : m._unknownTaggedFields.slice();
     writeTaggedFields(w, tags);
   }
+}
+
+export function defaultHeartbeatResponse(): HeartbeatResponse {
+  return {
+    throttleTimeMs: 0,
+    errorCode: 0,
+  };
 }
 
 export const Heartbeat: ApiDescriptor<HeartbeatRequest, HeartbeatResponse, HeartbeatRequest, HeartbeatResponse> = {

@@ -147,6 +147,29 @@ export function writeIncrementalAlterConfigsRequestAlterableConfig(w: Writer, ve
   }
 }
 
+export function defaultIncrementalAlterConfigsRequest(): IncrementalAlterConfigsRequest {
+  return {
+    resources: [],
+    validateOnly: false,
+  };
+}
+
+export function defaultIncrementalAlterConfigsRequestAlterConfigsResource(): IncrementalAlterConfigsRequestAlterConfigsResource {
+  return {
+    resourceType: 0,
+    resourceName: "",
+    configs: [],
+  };
+}
+
+export function defaultIncrementalAlterConfigsRequestAlterableConfig(): IncrementalAlterConfigsRequestAlterableConfig {
+  return {
+    name: "",
+    configOperation: 0,
+    value: "",
+  };
+}
+
 export interface IncrementalAlterConfigsResponse {
   throttleTimeMs: number;
   responses: IncrementalAlterConfigsResponseAlterConfigsResourceResponse[];
@@ -239,6 +262,22 @@ export function writeIncrementalAlterConfigsResponseAlterConfigsResourceResponse
     const tags = m._unknownTaggedFields === undefined ? undefined : m._unknownTaggedFields.slice();
     writeTaggedFields(w, tags);
   }
+}
+
+export function defaultIncrementalAlterConfigsResponse(): IncrementalAlterConfigsResponse {
+  return {
+    throttleTimeMs: 0,
+    responses: [],
+  };
+}
+
+export function defaultIncrementalAlterConfigsResponseAlterConfigsResourceResponse(): IncrementalAlterConfigsResponseAlterConfigsResourceResponse {
+  return {
+    errorCode: 0,
+    errorMessage: "",
+    resourceType: 0,
+    resourceName: "",
+  };
 }
 
 export const IncrementalAlterConfigs: ApiDescriptor<IncrementalAlterConfigsRequest, IncrementalAlterConfigsResponse, IncrementalAlterConfigsRequest, IncrementalAlterConfigsResponse> = {

@@ -61,6 +61,15 @@ export function writeInitProducerIdRequest(w: Writer, version: number, m: InitPr
   }
 }
 
+export function defaultInitProducerIdRequest(): InitProducerIdRequest {
+  return {
+    transactionalId: "",
+    transactionTimeoutMs: 0,
+    producerId: -1n,
+    producerEpoch: -1,
+  };
+}
+
 export interface InitProducerIdResponse {
   throttleTimeMs: number;
   errorCode: number;
@@ -105,6 +114,15 @@ export function writeInitProducerIdResponse(w: Writer, version: number, m: InitP
     const tags = m._unknownTaggedFields === undefined ? undefined : m._unknownTaggedFields.slice();
     writeTaggedFields(w, tags);
   }
+}
+
+export function defaultInitProducerIdResponse(): InitProducerIdResponse {
+  return {
+    throttleTimeMs: 0,
+    errorCode: 0,
+    producerId: -1n,
+    producerEpoch: 0,
+  };
 }
 
 export const InitProducerId: ApiDescriptor<InitProducerIdRequest, InitProducerIdResponse, InitProducerIdRequest, InitProducerIdResponse> = {

@@ -3,7 +3,7 @@
 import type { Reader } from '../primitives/reader.js';
 import type { Writer } from '../primitives/writer.js';
 import { type TaggedField, writeTaggedFields } from '../primitives/tagged-fields.js';
-import { type ApiDescriptor } from './common.js';
+import { type ApiDescriptor, ZERO_UUID } from './common.js';
 
 export interface InitializeShareGroupStateRequest {
   groupId: string;
@@ -125,6 +125,28 @@ export function writeInitializeShareGroupStateRequestPartitionData(w: Writer, _v
   writeTaggedFields(w, tags);
 }
 
+export function defaultInitializeShareGroupStateRequest(): InitializeShareGroupStateRequest {
+  return {
+    groupId: "",
+    topics: [],
+  };
+}
+
+export function defaultInitializeShareGroupStateRequestInitializeStateData(): InitializeShareGroupStateRequestInitializeStateData {
+  return {
+    topicId: ZERO_UUID,
+    partitions: [],
+  };
+}
+
+export function defaultInitializeShareGroupStateRequestPartitionData(): InitializeShareGroupStateRequestPartitionData {
+  return {
+    partition: 0,
+    stateEpoch: 0,
+    startOffset: 0n,
+  };
+}
+
 export interface InitializeShareGroupStateResponse {
   results: InitializeShareGroupStateResponseInitializeStateResult[];
   _unknownTaggedFields?: TaggedField[];
@@ -239,6 +261,27 @@ export function writeInitializeShareGroupStateResponsePartitionResult(w: Writer,
   w.nullableString(true, m.errorMessage);
   const tags = m._unknownTaggedFields === undefined ? undefined : m._unknownTaggedFields.slice();
   writeTaggedFields(w, tags);
+}
+
+export function defaultInitializeShareGroupStateResponse(): InitializeShareGroupStateResponse {
+  return {
+    results: [],
+  };
+}
+
+export function defaultInitializeShareGroupStateResponseInitializeStateResult(): InitializeShareGroupStateResponseInitializeStateResult {
+  return {
+    topicId: ZERO_UUID,
+    partitions: [],
+  };
+}
+
+export function defaultInitializeShareGroupStateResponsePartitionResult(): InitializeShareGroupStateResponsePartitionResult {
+  return {
+    partition: 0,
+    errorCode: 0,
+    errorMessage: null,
+  };
 }
 
 export const InitializeShareGroupState: ApiDescriptor<InitializeShareGroupStateRequest, InitializeShareGroupStateResponse, InitializeShareGroupStateRequest, InitializeShareGroupStateResponse> = {

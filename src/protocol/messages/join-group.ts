@@ -3,7 +3,7 @@
 import type { Reader } from '../primitives/reader.js';
 import type { Writer } from '../primitives/writer.js';
 import { type TaggedField, writeTaggedFields } from '../primitives/tagged-fields.js';
-import { type ApiDescriptor, nullField, unsupportedField } from './common.js';
+import { type ApiDescriptor, EMPTY_BUFFER, nullField, unsupportedField } from './common.js';
 
 export interface JoinGroupRequest {
   groupId: string;
@@ -128,6 +128,26 @@ export function writeJoinGroupRequestJoinGroupRequestProtocol(w: Writer, version
     const tags = m._unknownTaggedFields === undefined ? undefined : m._unknownTaggedFields.slice();
     writeTaggedFields(w, tags);
   }
+}
+
+export function defaultJoinGroupRequest(): JoinGroupRequest {
+  return {
+    groupId: "",
+    sessionTimeoutMs: 0,
+    rebalanceTimeoutMs: -1,
+    memberId: "",
+    groupInstanceId: null,
+    protocolType: "",
+    protocols: [],
+    reason: null,
+  };
+}
+
+export function defaultJoinGroupRequestJoinGroupRequestProtocol(): JoinGroupRequestJoinGroupRequestProtocol {
+  return {
+    name: "",
+    metadata: EMPTY_BUFFER,
+  };
 }
 
 export interface JoinGroupResponse {
@@ -267,6 +287,28 @@ export function writeJoinGroupResponseJoinGroupResponseMember(w: Writer, version
     const tags = m._unknownTaggedFields === undefined ? undefined : m._unknownTaggedFields.slice();
     writeTaggedFields(w, tags);
   }
+}
+
+export function defaultJoinGroupResponse(): JoinGroupResponse {
+  return {
+    throttleTimeMs: 0,
+    errorCode: 0,
+    generationId: -1,
+    protocolType: null,
+    protocolName: "",
+    leader: "",
+    skipAssignment: false,
+    memberId: "",
+    members: [],
+  };
+}
+
+export function defaultJoinGroupResponseJoinGroupResponseMember(): JoinGroupResponseJoinGroupResponseMember {
+  return {
+    memberId: "",
+    groupInstanceId: null,
+    metadata: EMPTY_BUFFER,
+  };
 }
 
 export const JoinGroup: ApiDescriptor<JoinGroupRequest, JoinGroupResponse, JoinGroupRequest, JoinGroupResponse> = {

@@ -37,6 +37,13 @@ export function writeKRaftVersionRecord(w: Writer, _version: number, m: KRaftVer
   writeTaggedFields(w, tags);
 }
 
+export function defaultKRaftVersionRecord(): KRaftVersionRecord {
+  return {
+    version: 0,
+    kRaftVersion: 0,
+  };
+}
+
 export const KRaftVersionRecord: DataDescriptor<KRaftVersionRecord, KRaftVersionRecord> = {
   name: 'KRaftVersionRecord',
   minVersion: 0,

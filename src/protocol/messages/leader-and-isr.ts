@@ -369,6 +369,52 @@ export function writeLeaderAndIsrRequestLeaderAndIsrLiveLeader(w: Writer, versio
   }
 }
 
+export function defaultLeaderAndIsrRequest(): LeaderAndIsrRequest {
+  return {
+    controllerId: 0,
+    isKRaftController: false,
+    controllerEpoch: 0,
+    brokerEpoch: -1n,
+    type: 0,
+    ungroupedPartitionStates: [],
+    topicStates: [],
+    liveLeaders: [],
+  };
+}
+
+export function defaultLeaderAndIsrRequestLeaderAndIsrPartitionState(): LeaderAndIsrRequestLeaderAndIsrPartitionState {
+  return {
+    topicName: "",
+    partitionIndex: 0,
+    controllerEpoch: 0,
+    leader: 0,
+    leaderEpoch: 0,
+    isr: [],
+    partitionEpoch: 0,
+    replicas: [],
+    addingReplicas: [],
+    removingReplicas: [],
+    isNew: false,
+    leaderRecoveryState: 0,
+  };
+}
+
+export function defaultLeaderAndIsrRequestLeaderAndIsrTopicState(): LeaderAndIsrRequestLeaderAndIsrTopicState {
+  return {
+    topicName: "",
+    topicId: ZERO_UUID,
+    partitionStates: [],
+  };
+}
+
+export function defaultLeaderAndIsrRequestLeaderAndIsrLiveLeader(): LeaderAndIsrRequestLeaderAndIsrLiveLeader {
+  return {
+    brokerId: 0,
+    hostName: "",
+    port: 0,
+  };
+}
+
 export interface LeaderAndIsrResponse {
   errorCode: number;
   partitionErrors: LeaderAndIsrResponseLeaderAndIsrPartitionError[];
@@ -541,6 +587,29 @@ export function writeLeaderAndIsrResponseLeaderAndIsrTopicError(w: Writer, versi
     const tags = m._unknownTaggedFields === undefined ? undefined : m._unknownTaggedFields.slice();
     writeTaggedFields(w, tags);
   }
+}
+
+export function defaultLeaderAndIsrResponse(): LeaderAndIsrResponse {
+  return {
+    errorCode: 0,
+    partitionErrors: [],
+    topics: [],
+  };
+}
+
+export function defaultLeaderAndIsrResponseLeaderAndIsrPartitionError(): LeaderAndIsrResponseLeaderAndIsrPartitionError {
+  return {
+    topicName: "",
+    partitionIndex: 0,
+    errorCode: 0,
+  };
+}
+
+export function defaultLeaderAndIsrResponseLeaderAndIsrTopicError(): LeaderAndIsrResponseLeaderAndIsrTopicError {
+  return {
+    topicId: ZERO_UUID,
+    partitionErrors: [],
+  };
 }
 
 export const LeaderAndIsr: ApiDescriptor<LeaderAndIsrRequest, LeaderAndIsrResponse, LeaderAndIsrRequest, LeaderAndIsrResponse> = {

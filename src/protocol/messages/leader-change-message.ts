@@ -102,6 +102,22 @@ export function writeLeaderChangeMessageVoter(w: Writer, version: number, m: Lea
   writeTaggedFields(w, tags);
 }
 
+export function defaultLeaderChangeMessage(): LeaderChangeMessage {
+  return {
+    version: 0,
+    leaderId: 0,
+    voters: [],
+    grantingVoters: [],
+  };
+}
+
+export function defaultLeaderChangeMessageVoter(): LeaderChangeMessageVoter {
+  return {
+    voterId: 0,
+    voterDirectoryId: ZERO_UUID,
+  };
+}
+
 export const LeaderChangeMessage: DataDescriptor<LeaderChangeMessage, LeaderChangeMessage> = {
   name: 'LeaderChangeMessage',
   minVersion: 0,

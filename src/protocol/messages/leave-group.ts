@@ -123,6 +123,22 @@ export function writeLeaveGroupRequestMemberIdentity(w: Writer, version: number,
   }
 }
 
+export function defaultLeaveGroupRequest(): LeaveGroupRequest {
+  return {
+    groupId: "",
+    memberId: "",
+    members: [],
+  };
+}
+
+export function defaultLeaveGroupRequestMemberIdentity(): LeaveGroupRequestMemberIdentity {
+  return {
+    memberId: "",
+    groupInstanceId: null,
+    reason: null,
+  };
+}
+
 export interface LeaveGroupResponse {
   throttleTimeMs: number;
   errorCode: number;
@@ -239,6 +255,22 @@ export function writeLeaveGroupResponseMemberResponse(w: Writer, version: number
     const tags = m._unknownTaggedFields === undefined ? undefined : m._unknownTaggedFields.slice();
     writeTaggedFields(w, tags);
   }
+}
+
+export function defaultLeaveGroupResponse(): LeaveGroupResponse {
+  return {
+    throttleTimeMs: 0,
+    errorCode: 0,
+    members: [],
+  };
+}
+
+export function defaultLeaveGroupResponseMemberResponse(): LeaveGroupResponseMemberResponse {
+  return {
+    memberId: "",
+    groupInstanceId: "",
+    errorCode: 0,
+  };
 }
 
 export const LeaveGroup: ApiDescriptor<LeaveGroupRequest, LeaveGroupResponse, LeaveGroupRequest, LeaveGroupResponse> = {

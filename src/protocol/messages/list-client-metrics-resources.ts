@@ -29,6 +29,11 @@ export function writeListClientMetricsResourcesRequest(w: Writer, _version: numb
   writeTaggedFields(w, tags);
 }
 
+export function defaultListClientMetricsResourcesRequest(): ListClientMetricsResourcesRequest {
+  return {
+  };
+}
+
 export interface ListClientMetricsResourcesResponse {
   throttleTimeMs: number;
   errorCode: number;
@@ -101,6 +106,20 @@ export function writeListClientMetricsResourcesResponseClientMetricsResource(w: 
   w.string(true, m.name);
   const tags = m._unknownTaggedFields === undefined ? undefined : m._unknownTaggedFields.slice();
   writeTaggedFields(w, tags);
+}
+
+export function defaultListClientMetricsResourcesResponse(): ListClientMetricsResourcesResponse {
+  return {
+    throttleTimeMs: 0,
+    errorCode: 0,
+    clientMetricsResources: [],
+  };
+}
+
+export function defaultListClientMetricsResourcesResponseClientMetricsResource(): ListClientMetricsResourcesResponseClientMetricsResource {
+  return {
+    name: "",
+  };
 }
 
 export const ListClientMetricsResources: ApiDescriptor<ListClientMetricsResourcesRequest, ListClientMetricsResourcesResponse, ListClientMetricsResourcesRequest, ListClientMetricsResourcesResponse> = {

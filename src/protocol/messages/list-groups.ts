@@ -71,6 +71,13 @@ export function writeListGroupsRequest(w: Writer, version: number, m: ListGroups
   }
 }
 
+export function defaultListGroupsRequest(): ListGroupsRequest {
+  return {
+    statesFilter: [],
+    typesFilter: [],
+  };
+}
+
 export interface ListGroupsResponse {
   throttleTimeMs: number;
   errorCode: number;
@@ -182,6 +189,23 @@ export function writeListGroupsResponseListedGroup(w: Writer, version: number, m
     const tags = m._unknownTaggedFields === undefined ? undefined : m._unknownTaggedFields.slice();
     writeTaggedFields(w, tags);
   }
+}
+
+export function defaultListGroupsResponse(): ListGroupsResponse {
+  return {
+    throttleTimeMs: 0,
+    errorCode: 0,
+    groups: [],
+  };
+}
+
+export function defaultListGroupsResponseListedGroup(): ListGroupsResponseListedGroup {
+  return {
+    groupId: "",
+    protocolType: "",
+    groupState: "",
+    groupType: "",
+  };
 }
 
 export const ListGroups: ApiDescriptor<ListGroupsRequest, ListGroupsResponse, ListGroupsRequest, ListGroupsResponse> = {

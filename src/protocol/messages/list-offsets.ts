@@ -175,6 +175,31 @@ export function writeListOffsetsRequestListOffsetsPartition(w: Writer, version: 
   }
 }
 
+export function defaultListOffsetsRequest(): ListOffsetsRequest {
+  return {
+    replicaId: 0,
+    isolationLevel: 0,
+    topics: [],
+    timeoutMs: 0,
+  };
+}
+
+export function defaultListOffsetsRequestListOffsetsTopic(): ListOffsetsRequestListOffsetsTopic {
+  return {
+    name: "",
+    partitions: [],
+  };
+}
+
+export function defaultListOffsetsRequestListOffsetsPartition(): ListOffsetsRequestListOffsetsPartition {
+  return {
+    partitionIndex: 0,
+    currentLeaderEpoch: -1,
+    timestamp: 0n,
+    maxNumOffsets: 1,
+  };
+}
+
 export interface ListOffsetsResponse {
   throttleTimeMs: number;
   topics: ListOffsetsResponseListOffsetsTopicResponse[];
@@ -357,6 +382,31 @@ export function writeListOffsetsResponseListOffsetsPartitionResponse(w: Writer, 
     const tags = m._unknownTaggedFields === undefined ? undefined : m._unknownTaggedFields.slice();
     writeTaggedFields(w, tags);
   }
+}
+
+export function defaultListOffsetsResponse(): ListOffsetsResponse {
+  return {
+    throttleTimeMs: 0,
+    topics: [],
+  };
+}
+
+export function defaultListOffsetsResponseListOffsetsTopicResponse(): ListOffsetsResponseListOffsetsTopicResponse {
+  return {
+    name: "",
+    partitions: [],
+  };
+}
+
+export function defaultListOffsetsResponseListOffsetsPartitionResponse(): ListOffsetsResponseListOffsetsPartitionResponse {
+  return {
+    partitionIndex: 0,
+    errorCode: 0,
+    oldStyleOffsets: [],
+    timestamp: -1n,
+    offset: -1n,
+    leaderEpoch: -1,
+  };
 }
 
 export const ListOffsets: ApiDescriptor<ListOffsetsRequest, ListOffsetsResponse, ListOffsetsRequest, ListOffsetsResponse> = {

@@ -95,6 +95,20 @@ export function writeListPartitionReassignmentsRequestListPartitionReassignments
   writeTaggedFields(w, tags);
 }
 
+export function defaultListPartitionReassignmentsRequest(): ListPartitionReassignmentsRequest {
+  return {
+    timeoutMs: 60000,
+    topics: null,
+  };
+}
+
+export function defaultListPartitionReassignmentsRequestListPartitionReassignmentsTopics(): ListPartitionReassignmentsRequestListPartitionReassignmentsTopics {
+  return {
+    name: "",
+    partitionIndexes: [],
+  };
+}
+
 export interface ListPartitionReassignmentsResponse {
   throttleTimeMs: number;
   errorCode: number;
@@ -255,6 +269,31 @@ export function writeListPartitionReassignmentsResponseOngoingPartitionReassignm
   }
   const tags = m._unknownTaggedFields === undefined ? undefined : m._unknownTaggedFields.slice();
   writeTaggedFields(w, tags);
+}
+
+export function defaultListPartitionReassignmentsResponse(): ListPartitionReassignmentsResponse {
+  return {
+    throttleTimeMs: 0,
+    errorCode: 0,
+    errorMessage: "",
+    topics: [],
+  };
+}
+
+export function defaultListPartitionReassignmentsResponseOngoingTopicReassignment(): ListPartitionReassignmentsResponseOngoingTopicReassignment {
+  return {
+    name: "",
+    partitions: [],
+  };
+}
+
+export function defaultListPartitionReassignmentsResponseOngoingPartitionReassignment(): ListPartitionReassignmentsResponseOngoingPartitionReassignment {
+  return {
+    partitionIndex: 0,
+    replicas: [],
+    addingReplicas: [],
+    removingReplicas: [],
+  };
 }
 
 export const ListPartitionReassignments: ApiDescriptor<ListPartitionReassignmentsRequest, ListPartitionReassignmentsResponse, ListPartitionReassignmentsRequest, ListPartitionReassignmentsResponse> = {

@@ -66,6 +66,14 @@ export function writeListTransactionsRequest(w: Writer, version: number, m: List
   writeTaggedFields(w, tags);
 }
 
+export function defaultListTransactionsRequest(): ListTransactionsRequest {
+  return {
+    stateFilters: [],
+    producerIdFilters: [],
+    durationFilter: -1n,
+  };
+}
+
 export interface ListTransactionsResponse {
   throttleTimeMs: number;
   errorCode: number;
@@ -160,6 +168,23 @@ export function writeListTransactionsResponseTransactionState(w: Writer, _versio
   w.string(true, m.transactionState);
   const tags = m._unknownTaggedFields === undefined ? undefined : m._unknownTaggedFields.slice();
   writeTaggedFields(w, tags);
+}
+
+export function defaultListTransactionsResponse(): ListTransactionsResponse {
+  return {
+    throttleTimeMs: 0,
+    errorCode: 0,
+    unknownStateFilters: [],
+    transactionStates: [],
+  };
+}
+
+export function defaultListTransactionsResponseTransactionState(): ListTransactionsResponseTransactionState {
+  return {
+    transactionalId: "",
+    producerId: 0n,
+    transactionState: "",
+  };
 }
 
 export const ListTransactions: ApiDescriptor<ListTransactionsRequest, ListTransactionsResponse, ListTransactionsRequest, ListTransactionsResponse> = {

@@ -127,6 +127,22 @@ export function writeMetadataRequestMetadataRequestTopic(w: Writer, version: num
   }
 }
 
+export function defaultMetadataRequest(): MetadataRequest {
+  return {
+    topics: [],
+    allowAutoTopicCreation: true,
+    includeClusterAuthorizedOperations: false,
+    includeTopicAuthorizedOperations: false,
+  };
+}
+
+export function defaultMetadataRequestMetadataRequestTopic(): MetadataRequestMetadataRequestTopic {
+  return {
+    topicId: ZERO_UUID,
+    name: "",
+  };
+}
+
 export interface MetadataResponse {
   throttleTimeMs: number;
   brokers: MetadataResponseMetadataResponseBroker[];
@@ -447,6 +463,49 @@ export function writeMetadataResponseMetadataResponsePartition(w: Writer, versio
     const tags = m._unknownTaggedFields === undefined ? undefined : m._unknownTaggedFields.slice();
     writeTaggedFields(w, tags);
   }
+}
+
+export function defaultMetadataResponse(): MetadataResponse {
+  return {
+    throttleTimeMs: 0,
+    brokers: [],
+    clusterId: null,
+    controllerId: -1,
+    topics: [],
+    clusterAuthorizedOperations: -2147483648,
+  };
+}
+
+export function defaultMetadataResponseMetadataResponseBroker(): MetadataResponseMetadataResponseBroker {
+  return {
+    nodeId: 0,
+    host: "",
+    port: 0,
+    rack: null,
+  };
+}
+
+export function defaultMetadataResponseMetadataResponseTopic(): MetadataResponseMetadataResponseTopic {
+  return {
+    errorCode: 0,
+    name: "",
+    topicId: ZERO_UUID,
+    isInternal: false,
+    partitions: [],
+    topicAuthorizedOperations: -2147483648,
+  };
+}
+
+export function defaultMetadataResponseMetadataResponsePartition(): MetadataResponseMetadataResponsePartition {
+  return {
+    errorCode: 0,
+    partitionIndex: 0,
+    leaderId: 0,
+    leaderEpoch: -1,
+    replicaNodes: [],
+    isrNodes: [],
+    offlineReplicas: [],
+  };
 }
 
 export const Metadata: ApiDescriptor<MetadataRequest, MetadataResponse, MetadataRequest, MetadataResponse> = {

@@ -197,6 +197,34 @@ export function writeOffsetCommitRequestOffsetCommitRequestPartition(w: Writer, 
   }
 }
 
+export function defaultOffsetCommitRequest(): OffsetCommitRequest {
+  return {
+    groupId: "",
+    generationIdOrMemberEpoch: -1,
+    memberId: "",
+    groupInstanceId: null,
+    retentionTimeMs: -1n,
+    topics: [],
+  };
+}
+
+export function defaultOffsetCommitRequestOffsetCommitRequestTopic(): OffsetCommitRequestOffsetCommitRequestTopic {
+  return {
+    name: "",
+    partitions: [],
+  };
+}
+
+export function defaultOffsetCommitRequestOffsetCommitRequestPartition(): OffsetCommitRequestOffsetCommitRequestPartition {
+  return {
+    partitionIndex: 0,
+    committedOffset: 0n,
+    committedLeaderEpoch: -1,
+    commitTimestamp: -1n,
+    committedMetadata: "",
+  };
+}
+
 export interface OffsetCommitResponse {
   throttleTimeMs: number;
   topics: OffsetCommitResponseOffsetCommitResponseTopic[];
@@ -334,6 +362,27 @@ export function writeOffsetCommitResponseOffsetCommitResponsePartition(w: Writer
     const tags = m._unknownTaggedFields === undefined ? undefined : m._unknownTaggedFields.slice();
     writeTaggedFields(w, tags);
   }
+}
+
+export function defaultOffsetCommitResponse(): OffsetCommitResponse {
+  return {
+    throttleTimeMs: 0,
+    topics: [],
+  };
+}
+
+export function defaultOffsetCommitResponseOffsetCommitResponseTopic(): OffsetCommitResponseOffsetCommitResponseTopic {
+  return {
+    name: "",
+    partitions: [],
+  };
+}
+
+export function defaultOffsetCommitResponseOffsetCommitResponsePartition(): OffsetCommitResponseOffsetCommitResponsePartition {
+  return {
+    partitionIndex: 0,
+    errorCode: 0,
+  };
 }
 
 export const OffsetCommit: ApiDescriptor<OffsetCommitRequest, OffsetCommitResponse, OffsetCommitRequest, OffsetCommitResponse> = {

@@ -77,6 +77,26 @@ export function writeOffsetDeleteRequestOffsetDeleteRequestPartition(w: Writer, 
   w.int32(m.partitionIndex);
 }
 
+export function defaultOffsetDeleteRequest(): OffsetDeleteRequest {
+  return {
+    groupId: "",
+    topics: [],
+  };
+}
+
+export function defaultOffsetDeleteRequestOffsetDeleteRequestTopic(): OffsetDeleteRequestOffsetDeleteRequestTopic {
+  return {
+    name: "",
+    partitions: [],
+  };
+}
+
+export function defaultOffsetDeleteRequestOffsetDeleteRequestPartition(): OffsetDeleteRequestOffsetDeleteRequestPartition {
+  return {
+    partitionIndex: 0,
+  };
+}
+
 export interface OffsetDeleteResponse {
   errorCode: number;
   throttleTimeMs: number;
@@ -156,6 +176,28 @@ export function readOffsetDeleteResponseOffsetDeleteResponsePartition(r: Reader,
 export function writeOffsetDeleteResponseOffsetDeleteResponsePartition(w: Writer, _version: number, m: OffsetDeleteResponseOffsetDeleteResponsePartition): void {
   w.int32(m.partitionIndex);
   w.int16(m.errorCode);
+}
+
+export function defaultOffsetDeleteResponse(): OffsetDeleteResponse {
+  return {
+    errorCode: 0,
+    throttleTimeMs: 0,
+    topics: [],
+  };
+}
+
+export function defaultOffsetDeleteResponseOffsetDeleteResponseTopic(): OffsetDeleteResponseOffsetDeleteResponseTopic {
+  return {
+    name: "",
+    partitions: [],
+  };
+}
+
+export function defaultOffsetDeleteResponseOffsetDeleteResponsePartition(): OffsetDeleteResponseOffsetDeleteResponsePartition {
+  return {
+    partitionIndex: 0,
+    errorCode: 0,
+  };
 }
 
 export const OffsetDelete: ApiDescriptor<OffsetDeleteRequest, OffsetDeleteResponse, OffsetDeleteRequest, OffsetDeleteResponse> = {

@@ -291,6 +291,38 @@ export function writeOffsetFetchRequestOffsetFetchRequestTopics(w: Writer, versi
   }
 }
 
+export function defaultOffsetFetchRequest(): OffsetFetchRequest {
+  return {
+    groupId: "",
+    topics: [],
+    groups: [],
+    requireStable: false,
+  };
+}
+
+export function defaultOffsetFetchRequestOffsetFetchRequestTopic(): OffsetFetchRequestOffsetFetchRequestTopic {
+  return {
+    name: "",
+    partitionIndexes: [],
+  };
+}
+
+export function defaultOffsetFetchRequestOffsetFetchRequestGroup(): OffsetFetchRequestOffsetFetchRequestGroup {
+  return {
+    groupId: "",
+    memberId: null,
+    memberEpoch: -1,
+    topics: [],
+  };
+}
+
+export function defaultOffsetFetchRequestOffsetFetchRequestTopics(): OffsetFetchRequestOffsetFetchRequestTopics {
+  return {
+    name: "",
+    partitionIndexes: [],
+  };
+}
+
 export interface OffsetFetchResponse {
   throttleTimeMs: number;
   topics: OffsetFetchResponseOffsetFetchResponseTopic[];
@@ -703,6 +735,57 @@ export function writeOffsetFetchResponseOffsetFetchResponsePartitions(w: Writer,
     const tags = m._unknownTaggedFields === undefined ? undefined : m._unknownTaggedFields.slice();
     writeTaggedFields(w, tags);
   }
+}
+
+export function defaultOffsetFetchResponse(): OffsetFetchResponse {
+  return {
+    throttleTimeMs: 0,
+    topics: [],
+    errorCode: 0,
+    groups: [],
+  };
+}
+
+export function defaultOffsetFetchResponseOffsetFetchResponseTopic(): OffsetFetchResponseOffsetFetchResponseTopic {
+  return {
+    name: "",
+    partitions: [],
+  };
+}
+
+export function defaultOffsetFetchResponseOffsetFetchResponsePartition(): OffsetFetchResponseOffsetFetchResponsePartition {
+  return {
+    partitionIndex: 0,
+    committedOffset: 0n,
+    committedLeaderEpoch: -1,
+    metadata: "",
+    errorCode: 0,
+  };
+}
+
+export function defaultOffsetFetchResponseOffsetFetchResponseGroup(): OffsetFetchResponseOffsetFetchResponseGroup {
+  return {
+    groupId: "",
+    topics: [],
+    errorCode: 0,
+  };
+}
+
+export function defaultOffsetFetchResponseOffsetFetchResponseTopics(): OffsetFetchResponseOffsetFetchResponseTopics {
+  return {
+    name: "",
+    partitions: [],
+  };
+}
+
+export function defaultOffsetFetchResponseOffsetFetchResponsePartitions(): OffsetFetchResponseOffsetFetchResponsePartitions {
+  return {
+    partitionIndex: 0,
+    committedOffset: 0n,
+    committedLeaderEpoch: -1,
+    metadata: "",
+    errorCode: 0,
+  };
 }
 
 export const OffsetFetch: ApiDescriptor<OffsetFetchRequest, OffsetFetchResponse, OffsetFetchRequest, OffsetFetchResponse> = {

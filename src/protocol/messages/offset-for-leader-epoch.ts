@@ -153,6 +153,28 @@ export function writeOffsetForLeaderEpochRequestOffsetForLeaderPartition(w: Writ
   }
 }
 
+export function defaultOffsetForLeaderEpochRequest(): OffsetForLeaderEpochRequest {
+  return {
+    replicaId: -2,
+    topics: [],
+  };
+}
+
+export function defaultOffsetForLeaderEpochRequestOffsetForLeaderTopic(): OffsetForLeaderEpochRequestOffsetForLeaderTopic {
+  return {
+    topic: "",
+    partitions: [],
+  };
+}
+
+export function defaultOffsetForLeaderEpochRequestOffsetForLeaderPartition(): OffsetForLeaderEpochRequestOffsetForLeaderPartition {
+  return {
+    partition: 0,
+    currentLeaderEpoch: -1,
+    leaderEpoch: 0,
+  };
+}
+
 export interface OffsetForLeaderEpochResponse {
   throttleTimeMs: number;
   topics: OffsetForLeaderEpochResponseOffsetForLeaderTopicResult[];
@@ -303,6 +325,29 @@ export function writeOffsetForLeaderEpochResponseEpochEndOffset(w: Writer, versi
     const tags = m._unknownTaggedFields === undefined ? undefined : m._unknownTaggedFields.slice();
     writeTaggedFields(w, tags);
   }
+}
+
+export function defaultOffsetForLeaderEpochResponse(): OffsetForLeaderEpochResponse {
+  return {
+    throttleTimeMs: 0,
+    topics: [],
+  };
+}
+
+export function defaultOffsetForLeaderEpochResponseOffsetForLeaderTopicResult(): OffsetForLeaderEpochResponseOffsetForLeaderTopicResult {
+  return {
+    topic: "",
+    partitions: [],
+  };
+}
+
+export function defaultOffsetForLeaderEpochResponseEpochEndOffset(): OffsetForLeaderEpochResponseEpochEndOffset {
+  return {
+    errorCode: 0,
+    partition: 0,
+    leaderEpoch: -1,
+    endOffset: -1n,
+  };
 }
 
 export const OffsetForLeaderEpoch: ApiDescriptor<OffsetForLeaderEpochRequest, OffsetForLeaderEpochResponse, OffsetForLeaderEpochRequest, OffsetForLeaderEpochResponse> = {

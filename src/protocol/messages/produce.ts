@@ -152,6 +152,29 @@ export function writeProduceRequestPartitionProduceData(w: Writer, version: numb
   }
 }
 
+export function defaultProduceRequest(): ProduceRequest {
+  return {
+    transactionalId: null,
+    acks: 0,
+    timeoutMs: 0,
+    topicData: [],
+  };
+}
+
+export function defaultProduceRequestTopicProduceData(): ProduceRequestTopicProduceData {
+  return {
+    name: "",
+    partitionData: [],
+  };
+}
+
+export function defaultProduceRequestPartitionProduceData(): ProduceRequestPartitionProduceData {
+  return {
+    index: 0,
+    records: null,
+  };
+}
+
 export interface ProduceResponse {
   responses: ProduceResponseTopicProduceResponse[];
   throttleTimeMs: number;
@@ -533,10 +556,54 @@ export function writeProduceResponseNodeEndpoint(w: Writer, version: number, m: 
   }
 }
 
+export function defaultProduceResponse(): ProduceResponse {
+  return {
+    responses: [],
+    throttleTimeMs: 0,
+    nodeEndpoints: [],
+  };
+}
+
+export function defaultProduceResponseTopicProduceResponse(): ProduceResponseTopicProduceResponse {
+  return {
+    name: "",
+    partitionResponses: [],
+  };
+}
+
 export function defaultProduceResponseLeaderIdAndEpoch(): ProduceResponseLeaderIdAndEpoch {
   return {
     leaderId: -1,
     leaderEpoch: -1,
+  };
+}
+
+export function defaultProduceResponsePartitionProduceResponse(): ProduceResponsePartitionProduceResponse {
+  return {
+    index: 0,
+    errorCode: 0,
+    baseOffset: 0n,
+    logAppendTimeMs: -1n,
+    logStartOffset: -1n,
+    recordErrors: [],
+    errorMessage: null,
+    currentLeader: defaultProduceResponseLeaderIdAndEpoch(),
+  };
+}
+
+export function defaultProduceResponseBatchIndexAndErrorMessage(): ProduceResponseBatchIndexAndErrorMessage {
+  return {
+    batchIndex: 0,
+    batchIndexErrorMessage: null,
+  };
+}
+
+export function defaultProduceResponseNodeEndpoint(): ProduceResponseNodeEndpoint {
+  return {
+    nodeId: 0,
+    host: "",
+    port: 0,
+    rack: null,
   };
 }
 

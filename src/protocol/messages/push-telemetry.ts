@@ -3,7 +3,7 @@
 import type { Reader } from '../primitives/reader.js';
 import type { Writer } from '../primitives/writer.js';
 import { type TaggedField, writeTaggedFields } from '../primitives/tagged-fields.js';
-import { type ApiDescriptor } from './common.js';
+import { type ApiDescriptor, EMPTY_BUFFER, ZERO_UUID } from './common.js';
 
 export interface PushTelemetryRequest {
   clientInstanceId: string;
@@ -49,6 +49,16 @@ export function writePushTelemetryRequest(w: Writer, _version: number, m: PushTe
   writeTaggedFields(w, tags);
 }
 
+export function defaultPushTelemetryRequest(): PushTelemetryRequest {
+  return {
+    clientInstanceId: ZERO_UUID,
+    subscriptionId: 0,
+    terminating: false,
+    compressionType: 0,
+    metrics: EMPTY_BUFFER,
+  };
+}
+
 export interface PushTelemetryResponse {
   throttleTimeMs: number;
   errorCode: number;
@@ -79,6 +89,13 @@ export function writePushTelemetryResponse(w: Writer, _version: number, m: PushT
   w.int16(m.errorCode);
   const tags = m._unknownTaggedFields === undefined ? undefined : m._unknownTaggedFields.slice();
   writeTaggedFields(w, tags);
+}
+
+export function defaultPushTelemetryResponse(): PushTelemetryResponse {
+  return {
+    throttleTimeMs: 0,
+    errorCode: 0,
+  };
 }
 
 export const PushTelemetry: ApiDescriptor<PushTelemetryRequest, PushTelemetryResponse, PushTelemetryRequest, PushTelemetryResponse> = {

@@ -3,7 +3,7 @@
 import type { Reader } from '../primitives/reader.js';
 import type { Writer } from '../primitives/writer.js';
 import { type TaggedField, writeTaggedFields } from '../primitives/tagged-fields.js';
-import { type ApiDescriptor } from './common.js';
+import { type ApiDescriptor, ZERO_UUID } from './common.js';
 
 export interface ReadShareGroupStateSummaryRequest {
   groupId: string;
@@ -119,6 +119,27 @@ export function writeReadShareGroupStateSummaryRequestPartitionData(w: Writer, _
   w.int32(m.leaderEpoch);
   const tags = m._unknownTaggedFields === undefined ? undefined : m._unknownTaggedFields.slice();
   writeTaggedFields(w, tags);
+}
+
+export function defaultReadShareGroupStateSummaryRequest(): ReadShareGroupStateSummaryRequest {
+  return {
+    groupId: "",
+    topics: [],
+  };
+}
+
+export function defaultReadShareGroupStateSummaryRequestReadStateSummaryData(): ReadShareGroupStateSummaryRequestReadStateSummaryData {
+  return {
+    topicId: ZERO_UUID,
+    partitions: [],
+  };
+}
+
+export function defaultReadShareGroupStateSummaryRequestPartitionData(): ReadShareGroupStateSummaryRequestPartitionData {
+  return {
+    partition: 0,
+    leaderEpoch: 0,
+  };
 }
 
 export interface ReadShareGroupStateSummaryResponse {
@@ -243,6 +264,29 @@ export function writeReadShareGroupStateSummaryResponsePartitionResult(w: Writer
   w.int64(m.startOffset);
   const tags = m._unknownTaggedFields === undefined ? undefined : m._unknownTaggedFields.slice();
   writeTaggedFields(w, tags);
+}
+
+export function defaultReadShareGroupStateSummaryResponse(): ReadShareGroupStateSummaryResponse {
+  return {
+    results: [],
+  };
+}
+
+export function defaultReadShareGroupStateSummaryResponseReadStateSummaryResult(): ReadShareGroupStateSummaryResponseReadStateSummaryResult {
+  return {
+    topicId: ZERO_UUID,
+    partitions: [],
+  };
+}
+
+export function defaultReadShareGroupStateSummaryResponsePartitionResult(): ReadShareGroupStateSummaryResponsePartitionResult {
+  return {
+    partition: 0,
+    errorCode: 0,
+    errorMessage: null,
+    stateEpoch: 0,
+    startOffset: 0n,
+  };
 }
 
 export const ReadShareGroupStateSummary: ApiDescriptor<ReadShareGroupStateSummaryRequest, ReadShareGroupStateSummaryResponse, ReadShareGroupStateSummaryRequest, ReadShareGroupStateSummaryResponse> = {

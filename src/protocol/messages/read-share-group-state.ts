@@ -3,7 +3,7 @@
 import type { Reader } from '../primitives/reader.js';
 import type { Writer } from '../primitives/writer.js';
 import { type TaggedField, writeTaggedFields } from '../primitives/tagged-fields.js';
-import { type ApiDescriptor } from './common.js';
+import { type ApiDescriptor, ZERO_UUID } from './common.js';
 
 export interface ReadShareGroupStateRequest {
   groupId: string;
@@ -119,6 +119,27 @@ export function writeReadShareGroupStateRequestPartitionData(w: Writer, _version
   w.int32(m.leaderEpoch);
   const tags = m._unknownTaggedFields === undefined ? undefined : m._unknownTaggedFields.slice();
   writeTaggedFields(w, tags);
+}
+
+export function defaultReadShareGroupStateRequest(): ReadShareGroupStateRequest {
+  return {
+    groupId: "",
+    topics: [],
+  };
+}
+
+export function defaultReadShareGroupStateRequestReadStateData(): ReadShareGroupStateRequestReadStateData {
+  return {
+    topicId: ZERO_UUID,
+    partitions: [],
+  };
+}
+
+export function defaultReadShareGroupStateRequestPartitionData(): ReadShareGroupStateRequestPartitionData {
+  return {
+    partition: 0,
+    leaderEpoch: 0,
+  };
 }
 
 export interface ReadShareGroupStateResponse {
@@ -297,6 +318,39 @@ export function writeReadShareGroupStateResponseStateBatch(w: Writer, _version: 
   w.int16(m.deliveryCount);
   const tags = m._unknownTaggedFields === undefined ? undefined : m._unknownTaggedFields.slice();
   writeTaggedFields(w, tags);
+}
+
+export function defaultReadShareGroupStateResponse(): ReadShareGroupStateResponse {
+  return {
+    results: [],
+  };
+}
+
+export function defaultReadShareGroupStateResponseReadStateResult(): ReadShareGroupStateResponseReadStateResult {
+  return {
+    topicId: ZERO_UUID,
+    partitions: [],
+  };
+}
+
+export function defaultReadShareGroupStateResponsePartitionResult(): ReadShareGroupStateResponsePartitionResult {
+  return {
+    partition: 0,
+    errorCode: 0,
+    errorMessage: null,
+    stateEpoch: 0,
+    startOffset: 0n,
+    stateBatches: [],
+  };
+}
+
+export function defaultReadShareGroupStateResponseStateBatch(): ReadShareGroupStateResponseStateBatch {
+  return {
+    firstOffset: 0n,
+    lastOffset: 0n,
+    deliveryState: 0,
+    deliveryCount: 0,
+  };
 }
 
 export const ReadShareGroupState: ApiDescriptor<ReadShareGroupStateRequest, ReadShareGroupStateResponse, ReadShareGroupStateRequest, ReadShareGroupStateResponse> = {

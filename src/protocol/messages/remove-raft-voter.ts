@@ -3,7 +3,7 @@
 import type { Reader } from '../primitives/reader.js';
 import type { Writer } from '../primitives/writer.js';
 import { type TaggedField, writeTaggedFields } from '../primitives/tagged-fields.js';
-import { type ApiDescriptor } from './common.js';
+import { type ApiDescriptor, ZERO_UUID } from './common.js';
 
 export interface RemoveRaftVoterRequest {
   clusterId: string | null;
@@ -41,6 +41,14 @@ export function writeRemoveRaftVoterRequest(w: Writer, _version: number, m: Remo
   writeTaggedFields(w, tags);
 }
 
+export function defaultRemoveRaftVoterRequest(): RemoveRaftVoterRequest {
+  return {
+    clusterId: "",
+    voterId: 0,
+    voterDirectoryId: ZERO_UUID,
+  };
+}
+
 export interface RemoveRaftVoterResponse {
   throttleTimeMs: number;
   errorCode: number;
@@ -75,6 +83,14 @@ export function writeRemoveRaftVoterResponse(w: Writer, _version: number, m: Rem
   w.nullableString(true, m.errorMessage);
   const tags = m._unknownTaggedFields === undefined ? undefined : m._unknownTaggedFields.slice();
   writeTaggedFields(w, tags);
+}
+
+export function defaultRemoveRaftVoterResponse(): RemoveRaftVoterResponse {
+  return {
+    throttleTimeMs: 0,
+    errorCode: 0,
+    errorMessage: "",
+  };
 }
 
 export const RemoveRaftVoter: ApiDescriptor<RemoveRaftVoterRequest, RemoveRaftVoterResponse, RemoveRaftVoterRequest, RemoveRaftVoterResponse> = {

@@ -3,7 +3,7 @@
 import type { Reader } from '../primitives/reader.js';
 import type { Writer } from '../primitives/writer.js';
 import { type TaggedField, writeTaggedFields } from '../primitives/tagged-fields.js';
-import { type ApiDescriptor } from './common.js';
+import { type ApiDescriptor, EMPTY_BUFFER } from './common.js';
 
 export interface RenewDelegationTokenRequest {
   hmac: Buffer;
@@ -41,6 +41,13 @@ export function writeRenewDelegationTokenRequest(w: Writer, version: number, m: 
     const tags = m._unknownTaggedFields === undefined ? undefined : m._unknownTaggedFields.slice();
     writeTaggedFields(w, tags);
   }
+}
+
+export function defaultRenewDelegationTokenRequest(): RenewDelegationTokenRequest {
+  return {
+    hmac: EMPTY_BUFFER,
+    renewPeriodMs: 0n,
+  };
 }
 
 export interface RenewDelegationTokenResponse {
@@ -83,6 +90,14 @@ export function writeRenewDelegationTokenResponse(w: Writer, version: number, m:
     const tags = m._unknownTaggedFields === undefined ? undefined : m._unknownTaggedFields.slice();
     writeTaggedFields(w, tags);
   }
+}
+
+export function defaultRenewDelegationTokenResponse(): RenewDelegationTokenResponse {
+  return {
+    errorCode: 0,
+    expiryTimestampMs: 0n,
+    throttleTimeMs: 0,
+  };
 }
 
 export const RenewDelegationToken: ApiDescriptor<RenewDelegationTokenRequest, RenewDelegationTokenResponse, RenewDelegationTokenRequest, RenewDelegationTokenResponse> = {

@@ -3,7 +3,7 @@
 import type { Reader } from '../primitives/reader.js';
 import type { Writer } from '../primitives/writer.js';
 import { type TaggedField, writeTaggedFields } from '../primitives/tagged-fields.js';
-import { type ApiDescriptor } from './common.js';
+import { type ApiDescriptor, EMPTY_BUFFER } from './common.js';
 
 export interface SaslAuthenticateRequest {
   authBytes: Buffer;
@@ -37,6 +37,12 @@ export function writeSaslAuthenticateRequest(w: Writer, version: number, m: Sasl
     const tags = m._unknownTaggedFields === undefined ? undefined : m._unknownTaggedFields.slice();
     writeTaggedFields(w, tags);
   }
+}
+
+export function defaultSaslAuthenticateRequest(): SaslAuthenticateRequest {
+  return {
+    authBytes: EMPTY_BUFFER,
+  };
 }
 
 export interface SaslAuthenticateResponse {
@@ -88,6 +94,15 @@ export function writeSaslAuthenticateResponse(w: Writer, version: number, m: Sas
     const tags = m._unknownTaggedFields === undefined ? undefined : m._unknownTaggedFields.slice();
     writeTaggedFields(w, tags);
   }
+}
+
+export function defaultSaslAuthenticateResponse(): SaslAuthenticateResponse {
+  return {
+    errorCode: 0,
+    errorMessage: "",
+    authBytes: EMPTY_BUFFER,
+    sessionLifetimeMs: 0n,
+  };
 }
 
 export const SaslAuthenticate: ApiDescriptor<SaslAuthenticateRequest, SaslAuthenticateResponse, SaslAuthenticateRequest, SaslAuthenticateResponse> = {

@@ -19,6 +19,12 @@ export function writeSaslHandshakeRequest(w: Writer, _version: number, m: SaslHa
   w.string(false, m.mechanism);
 }
 
+export function defaultSaslHandshakeRequest(): SaslHandshakeRequest {
+  return {
+    mechanism: "",
+  };
+}
+
 export interface SaslHandshakeResponse {
   errorCode: number;
   mechanisms: string[];
@@ -46,6 +52,13 @@ export function writeSaslHandshakeResponse(w: Writer, _version: number, m: SaslH
     w.arrayLength(false, a.length);
     for (const e of a) w.string(false, e);
   }
+}
+
+export function defaultSaslHandshakeResponse(): SaslHandshakeResponse {
+  return {
+    errorCode: 0,
+    mechanisms: [],
+  };
 }
 
 export const SaslHandshake: ApiDescriptor<SaslHandshakeRequest, SaslHandshakeResponse, SaslHandshakeRequest, SaslHandshakeResponse> = {

@@ -3,7 +3,7 @@
 import type { Reader } from '../primitives/reader.js';
 import type { Writer } from '../primitives/writer.js';
 import { type TaggedField, writeTaggedFields } from '../primitives/tagged-fields.js';
-import { type ApiDescriptor } from './common.js';
+import { type ApiDescriptor, ZERO_UUID } from './common.js';
 
 export interface ShareAcknowledgeRequest {
   groupId: string | null;
@@ -183,6 +183,37 @@ export function writeShareAcknowledgeRequestAcknowledgementBatch(w: Writer, _ver
   }
   const tags = m._unknownTaggedFields === undefined ? undefined : m._unknownTaggedFields.slice();
   writeTaggedFields(w, tags);
+}
+
+export function defaultShareAcknowledgeRequest(): ShareAcknowledgeRequest {
+  return {
+    groupId: null,
+    memberId: "",
+    shareSessionEpoch: 0,
+    topics: [],
+  };
+}
+
+export function defaultShareAcknowledgeRequestAcknowledgeTopic(): ShareAcknowledgeRequestAcknowledgeTopic {
+  return {
+    topicId: ZERO_UUID,
+    partitions: [],
+  };
+}
+
+export function defaultShareAcknowledgeRequestAcknowledgePartition(): ShareAcknowledgeRequestAcknowledgePartition {
+  return {
+    partitionIndex: 0,
+    acknowledgementBatches: [],
+  };
+}
+
+export function defaultShareAcknowledgeRequestAcknowledgementBatch(): ShareAcknowledgeRequestAcknowledgementBatch {
+  return {
+    firstOffset: 0n,
+    lastOffset: 0n,
+    acknowledgeTypes: [],
+  };
 }
 
 export interface ShareAcknowledgeResponse {
@@ -401,6 +432,48 @@ export function writeShareAcknowledgeResponseNodeEndpoint(w: Writer, _version: n
   w.nullableString(true, m.rack);
   const tags = m._unknownTaggedFields === undefined ? undefined : m._unknownTaggedFields.slice();
   writeTaggedFields(w, tags);
+}
+
+export function defaultShareAcknowledgeResponse(): ShareAcknowledgeResponse {
+  return {
+    throttleTimeMs: 0,
+    errorCode: 0,
+    errorMessage: null,
+    responses: [],
+    nodeEndpoints: [],
+  };
+}
+
+export function defaultShareAcknowledgeResponseShareAcknowledgeTopicResponse(): ShareAcknowledgeResponseShareAcknowledgeTopicResponse {
+  return {
+    topicId: ZERO_UUID,
+    partitions: [],
+  };
+}
+
+export function defaultShareAcknowledgeResponsePartitionData(): ShareAcknowledgeResponsePartitionData {
+  return {
+    partitionIndex: 0,
+    errorCode: 0,
+    errorMessage: null,
+    currentLeader: defaultShareAcknowledgeResponseLeaderIdAndEpoch(),
+  };
+}
+
+export function defaultShareAcknowledgeResponseLeaderIdAndEpoch(): ShareAcknowledgeResponseLeaderIdAndEpoch {
+  return {
+    leaderId: 0,
+    leaderEpoch: 0,
+  };
+}
+
+export function defaultShareAcknowledgeResponseNodeEndpoint(): ShareAcknowledgeResponseNodeEndpoint {
+  return {
+    nodeId: 0,
+    host: "",
+    port: 0,
+    rack: null,
+  };
 }
 
 export const ShareAcknowledge: ApiDescriptor<ShareAcknowledgeRequest, ShareAcknowledgeResponse, ShareAcknowledgeRequest, ShareAcknowledgeResponse> = {

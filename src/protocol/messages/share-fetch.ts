@@ -3,7 +3,7 @@
 import type { Reader } from '../primitives/reader.js';
 import type { RecordsRef, Writer } from '../primitives/writer.js';
 import { type TaggedField, writeTaggedFields } from '../primitives/tagged-fields.js';
-import { type ApiDescriptor, type Records } from './common.js';
+import { type ApiDescriptor, type Records, ZERO_UUID } from './common.js';
 
 export interface ShareFetchRequest {
   groupId: string | null;
@@ -255,6 +255,49 @@ export function writeShareFetchRequestForgottenTopic(w: Writer, _version: number
   }
   const tags = m._unknownTaggedFields === undefined ? undefined : m._unknownTaggedFields.slice();
   writeTaggedFields(w, tags);
+}
+
+export function defaultShareFetchRequest(): ShareFetchRequest {
+  return {
+    groupId: null,
+    memberId: "",
+    shareSessionEpoch: 0,
+    maxWaitMs: 0,
+    minBytes: 0,
+    maxBytes: 2147483647,
+    topics: [],
+    forgottenTopicsData: [],
+  };
+}
+
+export function defaultShareFetchRequestFetchTopic(): ShareFetchRequestFetchTopic {
+  return {
+    topicId: ZERO_UUID,
+    partitions: [],
+  };
+}
+
+export function defaultShareFetchRequestFetchPartition(): ShareFetchRequestFetchPartition {
+  return {
+    partitionIndex: 0,
+    partitionMaxBytes: 0,
+    acknowledgementBatches: [],
+  };
+}
+
+export function defaultShareFetchRequestAcknowledgementBatch(): ShareFetchRequestAcknowledgementBatch {
+  return {
+    firstOffset: 0n,
+    lastOffset: 0n,
+    acknowledgeTypes: [],
+  };
+}
+
+export function defaultShareFetchRequestForgottenTopic(): ShareFetchRequestForgottenTopic {
+  return {
+    topicId: ZERO_UUID,
+    partitions: [],
+  };
 }
 
 export interface ShareFetchResponse<R extends Buffer | RecordsRef = Buffer> {
@@ -535,6 +578,60 @@ export function writeShareFetchResponseNodeEndpoint(w: Writer, _version: number,
   w.nullableString(true, m.rack);
   const tags = m._unknownTaggedFields === undefined ? undefined : m._unknownTaggedFields.slice();
   writeTaggedFields(w, tags);
+}
+
+export function defaultShareFetchResponse(): ShareFetchResponse {
+  return {
+    throttleTimeMs: 0,
+    errorCode: 0,
+    errorMessage: null,
+    responses: [],
+    nodeEndpoints: [],
+  };
+}
+
+export function defaultShareFetchResponseShareFetchableTopicResponse(): ShareFetchResponseShareFetchableTopicResponse {
+  return {
+    topicId: ZERO_UUID,
+    partitions: [],
+  };
+}
+
+export function defaultShareFetchResponsePartitionData(): ShareFetchResponsePartitionData {
+  return {
+    partitionIndex: 0,
+    errorCode: 0,
+    errorMessage: null,
+    acknowledgeErrorCode: 0,
+    acknowledgeErrorMessage: null,
+    currentLeader: defaultShareFetchResponseLeaderIdAndEpoch(),
+    records: null,
+    acquiredRecords: [],
+  };
+}
+
+export function defaultShareFetchResponseLeaderIdAndEpoch(): ShareFetchResponseLeaderIdAndEpoch {
+  return {
+    leaderId: 0,
+    leaderEpoch: 0,
+  };
+}
+
+export function defaultShareFetchResponseAcquiredRecords(): ShareFetchResponseAcquiredRecords {
+  return {
+    firstOffset: 0n,
+    lastOffset: 0n,
+    deliveryCount: 0,
+  };
+}
+
+export function defaultShareFetchResponseNodeEndpoint(): ShareFetchResponseNodeEndpoint {
+  return {
+    nodeId: 0,
+    host: "",
+    port: 0,
+    rack: null,
+  };
 }
 
 export const ShareFetch: ApiDescriptor<ShareFetchRequest, ShareFetchResponse, ShareFetchRequest, ShareFetchResponse<Records>> = {

@@ -3,7 +3,7 @@
 import type { Reader } from '../primitives/reader.js';
 import type { Writer } from '../primitives/writer.js';
 import { type TaggedField, writeTaggedFields } from '../primitives/tagged-fields.js';
-import { type ApiDescriptor } from './common.js';
+import { type ApiDescriptor, ZERO_UUID } from './common.js';
 
 export interface ShareGroupDescribeRequest {
   groupIds: string[];
@@ -45,6 +45,13 @@ export function writeShareGroupDescribeRequest(w: Writer, _version: number, m: S
   w.bool(m.includeAuthorizedOperations);
   const tags = m._unknownTaggedFields === undefined ? undefined : m._unknownTaggedFields.slice();
   writeTaggedFields(w, tags);
+}
+
+export function defaultShareGroupDescribeRequest(): ShareGroupDescribeRequest {
+  return {
+    groupIds: [],
+    includeAuthorizedOperations: false,
+  };
 }
 
 export interface ShareGroupDescribeResponse {
@@ -303,6 +310,53 @@ export function writeShareGroupDescribeResponseMember(w: Writer, version: number
   writeShareGroupDescribeResponseAssignment(w, version, m.assignment);
   const tags = m._unknownTaggedFields === undefined ? undefined : m._unknownTaggedFields.slice();
   writeTaggedFields(w, tags);
+}
+
+export function defaultShareGroupDescribeResponse(): ShareGroupDescribeResponse {
+  return {
+    throttleTimeMs: 0,
+    groups: [],
+  };
+}
+
+export function defaultShareGroupDescribeResponseTopicPartitions(): ShareGroupDescribeResponseTopicPartitions {
+  return {
+    topicId: ZERO_UUID,
+    topicName: "",
+    partitions: [],
+  };
+}
+
+export function defaultShareGroupDescribeResponseAssignment(): ShareGroupDescribeResponseAssignment {
+  return {
+    topicPartitions: [],
+  };
+}
+
+export function defaultShareGroupDescribeResponseDescribedGroup(): ShareGroupDescribeResponseDescribedGroup {
+  return {
+    errorCode: 0,
+    errorMessage: null,
+    groupId: "",
+    groupState: "",
+    groupEpoch: 0,
+    assignmentEpoch: 0,
+    assignorName: "",
+    members: [],
+    authorizedOperations: -2147483648,
+  };
+}
+
+export function defaultShareGroupDescribeResponseMember(): ShareGroupDescribeResponseMember {
+  return {
+    memberId: "",
+    rackId: null,
+    memberEpoch: 0,
+    clientId: "",
+    clientHost: "",
+    subscribedTopicNames: [],
+    assignment: defaultShareGroupDescribeResponseAssignment(),
+  };
 }
 
 export const ShareGroupDescribe: ApiDescriptor<ShareGroupDescribeRequest, ShareGroupDescribeResponse, ShareGroupDescribeRequest, ShareGroupDescribeResponse> = {

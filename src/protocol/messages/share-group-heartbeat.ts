@@ -3,7 +3,7 @@
 import type { Reader } from '../primitives/reader.js';
 import type { Writer } from '../primitives/writer.js';
 import { type TaggedField, writeTaggedFields } from '../primitives/tagged-fields.js';
-import { type ApiDescriptor } from './common.js';
+import { type ApiDescriptor, ZERO_UUID } from './common.js';
 
 export interface ShareGroupHeartbeatRequest {
   groupId: string;
@@ -63,6 +63,16 @@ export function writeShareGroupHeartbeatRequest(w: Writer, _version: number, m: 
   }
   const tags = m._unknownTaggedFields === undefined ? undefined : m._unknownTaggedFields.slice();
   writeTaggedFields(w, tags);
+}
+
+export function defaultShareGroupHeartbeatRequest(): ShareGroupHeartbeatRequest {
+  return {
+    groupId: "",
+    memberId: "",
+    memberEpoch: 0,
+    rackId: null,
+    subscribedTopicNames: null,
+  };
 }
 
 export interface ShareGroupHeartbeatResponse {
@@ -199,6 +209,31 @@ export function writeShareGroupHeartbeatResponseAssignment(w: Writer, version: n
   }
   const tags = m._unknownTaggedFields === undefined ? undefined : m._unknownTaggedFields.slice();
   writeTaggedFields(w, tags);
+}
+
+export function defaultShareGroupHeartbeatResponse(): ShareGroupHeartbeatResponse {
+  return {
+    throttleTimeMs: 0,
+    errorCode: 0,
+    errorMessage: null,
+    memberId: null,
+    memberEpoch: 0,
+    heartbeatIntervalMs: 0,
+    assignment: null,
+  };
+}
+
+export function defaultShareGroupHeartbeatResponseTopicPartitions(): ShareGroupHeartbeatResponseTopicPartitions {
+  return {
+    topicId: ZERO_UUID,
+    partitions: [],
+  };
+}
+
+export function defaultShareGroupHeartbeatResponseAssignment(): ShareGroupHeartbeatResponseAssignment {
+  return {
+    topicPartitions: [],
+  };
 }
 
 export const ShareGroupHeartbeat: ApiDescriptor<ShareGroupHeartbeatRequest, ShareGroupHeartbeatResponse, ShareGroupHeartbeatRequest, ShareGroupHeartbeatResponse> = {

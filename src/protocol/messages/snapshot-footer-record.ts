@@ -33,6 +33,12 @@ export function writeSnapshotFooterRecord(w: Writer, _version: number, m: Snapsh
   writeTaggedFields(w, tags);
 }
 
+export function defaultSnapshotFooterRecord(): SnapshotFooterRecord {
+  return {
+    version: 0,
+  };
+}
+
 export const SnapshotFooterRecord: DataDescriptor<SnapshotFooterRecord, SnapshotFooterRecord> = {
   name: 'SnapshotFooterRecord',
   minVersion: 0,

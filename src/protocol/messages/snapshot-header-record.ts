@@ -37,6 +37,13 @@ export function writeSnapshotHeaderRecord(w: Writer, _version: number, m: Snapsh
   writeTaggedFields(w, tags);
 }
 
+export function defaultSnapshotHeaderRecord(): SnapshotHeaderRecord {
+  return {
+    version: 0,
+    lastContainedLogTimestamp: 0n,
+  };
+}
+
 export const SnapshotHeaderRecord: DataDescriptor<SnapshotHeaderRecord, SnapshotHeaderRecord> = {
   name: 'SnapshotHeaderRecord',
   minVersion: 0,

@@ -343,6 +343,48 @@ export function writeStopReplicaRequestStopReplicaPartitionState(w: Writer, vers
   }
 }
 
+export function defaultStopReplicaRequest(): StopReplicaRequest {
+  return {
+    controllerId: 0,
+    isKRaftController: false,
+    controllerEpoch: 0,
+    brokerEpoch: -1n,
+    deletePartitions: false,
+    ungroupedPartitions: [],
+    topics: [],
+    topicStates: [],
+  };
+}
+
+export function defaultStopReplicaRequestStopReplicaPartitionV0(): StopReplicaRequestStopReplicaPartitionV0 {
+  return {
+    topicName: "",
+    partitionIndex: 0,
+  };
+}
+
+export function defaultStopReplicaRequestStopReplicaTopicV1(): StopReplicaRequestStopReplicaTopicV1 {
+  return {
+    name: "",
+    partitionIndexes: [],
+  };
+}
+
+export function defaultStopReplicaRequestStopReplicaTopicState(): StopReplicaRequestStopReplicaTopicState {
+  return {
+    topicName: "",
+    partitionStates: [],
+  };
+}
+
+export function defaultStopReplicaRequestStopReplicaPartitionState(): StopReplicaRequestStopReplicaPartitionState {
+  return {
+    partitionIndex: 0,
+    leaderEpoch: -1,
+    deletePartition: false,
+  };
+}
+
 export interface StopReplicaResponse {
   errorCode: number;
   partitionErrors: StopReplicaResponseStopReplicaPartitionError[];
@@ -431,6 +473,21 @@ export function writeStopReplicaResponseStopReplicaPartitionError(w: Writer, ver
     const tags = m._unknownTaggedFields === undefined ? undefined : m._unknownTaggedFields.slice();
     writeTaggedFields(w, tags);
   }
+}
+
+export function defaultStopReplicaResponse(): StopReplicaResponse {
+  return {
+    errorCode: 0,
+    partitionErrors: [],
+  };
+}
+
+export function defaultStopReplicaResponseStopReplicaPartitionError(): StopReplicaResponseStopReplicaPartitionError {
+  return {
+    topicName: "",
+    partitionIndex: 0,
+    errorCode: 0,
+  };
 }
 
 export const StopReplica: ApiDescriptor<StopReplicaRequest, StopReplicaResponse, StopReplicaRequest, StopReplicaResponse> = {

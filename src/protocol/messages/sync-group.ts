@@ -3,7 +3,7 @@
 import type { Reader } from '../primitives/reader.js';
 import type { Writer } from '../primitives/writer.js';
 import { type TaggedField, writeTaggedFields } from '../primitives/tagged-fields.js';
-import { type ApiDescriptor, unsupportedField } from './common.js';
+import { type ApiDescriptor, EMPTY_BUFFER, unsupportedField } from './common.js';
 
 export interface SyncGroupRequest {
   groupId: string;
@@ -126,6 +126,25 @@ export function writeSyncGroupRequestSyncGroupRequestAssignment(w: Writer, versi
   }
 }
 
+export function defaultSyncGroupRequest(): SyncGroupRequest {
+  return {
+    groupId: "",
+    generationId: 0,
+    memberId: "",
+    groupInstanceId: null,
+    protocolType: null,
+    protocolName: null,
+    assignments: [],
+  };
+}
+
+export function defaultSyncGroupRequestSyncGroupRequestAssignment(): SyncGroupRequestSyncGroupRequestAssignment {
+  return {
+    memberId: "",
+    assignment: EMPTY_BUFFER,
+  };
+}
+
 export interface SyncGroupResponse {
   throttleTimeMs: number;
   errorCode: number;
@@ -189,6 +208,16 @@ export function writeSyncGroupResponse(w: Writer, version: number, m: SyncGroupR
     const tags = m._unknownTaggedFields === undefined ? undefined : m._unknownTaggedFields.slice();
     writeTaggedFields(w, tags);
   }
+}
+
+export function defaultSyncGroupResponse(): SyncGroupResponse {
+  return {
+    throttleTimeMs: 0,
+    errorCode: 0,
+    protocolType: null,
+    protocolName: null,
+    assignment: EMPTY_BUFFER,
+  };
 }
 
 export const SyncGroup: ApiDescriptor<SyncGroupRequest, SyncGroupResponse, SyncGroupRequest, SyncGroupResponse> = {

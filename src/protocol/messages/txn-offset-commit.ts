@@ -191,6 +191,35 @@ export function writeTxnOffsetCommitRequestTxnOffsetCommitRequestPartition(w: Wr
   }
 }
 
+export function defaultTxnOffsetCommitRequest(): TxnOffsetCommitRequest {
+  return {
+    transactionalId: "",
+    groupId: "",
+    producerId: 0n,
+    producerEpoch: 0,
+    generationId: -1,
+    memberId: "",
+    groupInstanceId: null,
+    topics: [],
+  };
+}
+
+export function defaultTxnOffsetCommitRequestTxnOffsetCommitRequestTopic(): TxnOffsetCommitRequestTxnOffsetCommitRequestTopic {
+  return {
+    name: "",
+    partitions: [],
+  };
+}
+
+export function defaultTxnOffsetCommitRequestTxnOffsetCommitRequestPartition(): TxnOffsetCommitRequestTxnOffsetCommitRequestPartition {
+  return {
+    partitionIndex: 0,
+    committedOffset: 0n,
+    committedLeaderEpoch: -1,
+    committedMetadata: "",
+  };
+}
+
 export interface TxnOffsetCommitResponse {
   throttleTimeMs: number;
   topics: TxnOffsetCommitResponseTxnOffsetCommitResponseTopic[];
@@ -323,6 +352,27 @@ export function writeTxnOffsetCommitResponseTxnOffsetCommitResponsePartition(w: 
     const tags = m._unknownTaggedFields === undefined ? undefined : m._unknownTaggedFields.slice();
     writeTaggedFields(w, tags);
   }
+}
+
+export function defaultTxnOffsetCommitResponse(): TxnOffsetCommitResponse {
+  return {
+    throttleTimeMs: 0,
+    topics: [],
+  };
+}
+
+export function defaultTxnOffsetCommitResponseTxnOffsetCommitResponseTopic(): TxnOffsetCommitResponseTxnOffsetCommitResponseTopic {
+  return {
+    name: "",
+    partitions: [],
+  };
+}
+
+export function defaultTxnOffsetCommitResponseTxnOffsetCommitResponsePartition(): TxnOffsetCommitResponseTxnOffsetCommitResponsePartition {
+  return {
+    partitionIndex: 0,
+    errorCode: 0,
+  };
 }
 
 export const TxnOffsetCommit: ApiDescriptor<TxnOffsetCommitRequest, TxnOffsetCommitResponse, TxnOffsetCommitRequest, TxnOffsetCommitResponse> = {

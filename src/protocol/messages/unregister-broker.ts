@@ -33,6 +33,12 @@ export function writeUnregisterBrokerRequest(w: Writer, _version: number, m: Unr
   writeTaggedFields(w, tags);
 }
 
+export function defaultUnregisterBrokerRequest(): UnregisterBrokerRequest {
+  return {
+    brokerId: 0,
+  };
+}
+
 export interface UnregisterBrokerResponse {
   throttleTimeMs: number;
   errorCode: number;
@@ -67,6 +73,14 @@ export function writeUnregisterBrokerResponse(w: Writer, _version: number, m: Un
   w.nullableString(true, m.errorMessage);
   const tags = m._unknownTaggedFields === undefined ? undefined : m._unknownTaggedFields.slice();
   writeTaggedFields(w, tags);
+}
+
+export function defaultUnregisterBrokerResponse(): UnregisterBrokerResponse {
+  return {
+    throttleTimeMs: 0,
+    errorCode: 0,
+    errorMessage: "",
+  };
 }
 
 export const UnregisterBroker: ApiDescriptor<UnregisterBrokerRequest, UnregisterBrokerResponse, UnregisterBrokerRequest, UnregisterBrokerResponse> = {

@@ -106,6 +106,23 @@ export function writeUpdateFeaturesRequestFeatureUpdateKey(w: Writer, version: n
   writeTaggedFields(w, tags);
 }
 
+export function defaultUpdateFeaturesRequest(): UpdateFeaturesRequest {
+  return {
+    timeoutMs: 60000,
+    featureUpdates: [],
+    validateOnly: false,
+  };
+}
+
+export function defaultUpdateFeaturesRequestFeatureUpdateKey(): UpdateFeaturesRequestFeatureUpdateKey {
+  return {
+    feature: "",
+    maxVersionLevel: 0,
+    allowDowngrade: false,
+    upgradeType: 1,
+  };
+}
+
 export interface UpdateFeaturesResponse {
   throttleTimeMs: number;
   errorCode: number;
@@ -194,6 +211,23 @@ export function writeUpdateFeaturesResponseUpdatableFeatureResult(w: Writer, _ve
   w.nullableString(true, m.errorMessage);
   const tags = m._unknownTaggedFields === undefined ? undefined : m._unknownTaggedFields.slice();
   writeTaggedFields(w, tags);
+}
+
+export function defaultUpdateFeaturesResponse(): UpdateFeaturesResponse {
+  return {
+    throttleTimeMs: 0,
+    errorCode: 0,
+    errorMessage: "",
+    results: [],
+  };
+}
+
+export function defaultUpdateFeaturesResponseUpdatableFeatureResult(): UpdateFeaturesResponseUpdatableFeatureResult {
+  return {
+    feature: "",
+    errorCode: 0,
+    errorMessage: "",
+  };
 }
 
 export const UpdateFeatures: ApiDescriptor<UpdateFeaturesRequest, UpdateFeaturesResponse, UpdateFeaturesRequest, UpdateFeaturesResponse> = {

@@ -438,6 +438,60 @@ export function writeUpdateMetadataRequestUpdateMetadataEndpoint(w: Writer, vers
   }
 }
 
+export function defaultUpdateMetadataRequest(): UpdateMetadataRequest {
+  return {
+    controllerId: 0,
+    isKRaftController: false,
+    type: 0,
+    controllerEpoch: 0,
+    brokerEpoch: -1n,
+    ungroupedPartitionStates: [],
+    topicStates: [],
+    liveBrokers: [],
+  };
+}
+
+export function defaultUpdateMetadataRequestUpdateMetadataPartitionState(): UpdateMetadataRequestUpdateMetadataPartitionState {
+  return {
+    topicName: "",
+    partitionIndex: 0,
+    controllerEpoch: 0,
+    leader: 0,
+    leaderEpoch: 0,
+    isr: [],
+    zkVersion: 0,
+    replicas: [],
+    offlineReplicas: [],
+  };
+}
+
+export function defaultUpdateMetadataRequestUpdateMetadataTopicState(): UpdateMetadataRequestUpdateMetadataTopicState {
+  return {
+    topicName: "",
+    topicId: ZERO_UUID,
+    partitionStates: [],
+  };
+}
+
+export function defaultUpdateMetadataRequestUpdateMetadataBroker(): UpdateMetadataRequestUpdateMetadataBroker {
+  return {
+    id: 0,
+    v0Host: "",
+    v0Port: 0,
+    endpoints: [],
+    rack: "",
+  };
+}
+
+export function defaultUpdateMetadataRequestUpdateMetadataEndpoint(): UpdateMetadataRequestUpdateMetadataEndpoint {
+  return {
+    port: 0,
+    host: "",
+    listener: "",
+    securityProtocol: 0,
+  };
+}
+
 export interface UpdateMetadataResponse {
   errorCode: number;
   _unknownTaggedFields?: TaggedField[];
@@ -470,6 +524,12 @@ export function writeUpdateMetadataResponse(w: Writer, version: number, m: Updat
     const tags = m._unknownTaggedFields === undefined ? undefined : m._unknownTaggedFields.slice();
     writeTaggedFields(w, tags);
   }
+}
+
+export function defaultUpdateMetadataResponse(): UpdateMetadataResponse {
+  return {
+    errorCode: 0,
+  };
 }
 
 export const UpdateMetadata: ApiDescriptor<UpdateMetadataRequest, UpdateMetadataResponse, UpdateMetadataRequest, UpdateMetadataResponse> = {

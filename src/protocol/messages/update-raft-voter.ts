@@ -3,7 +3,7 @@
 import type { Reader } from '../primitives/reader.js';
 import { Writer } from '../primitives/writer.js';
 import { type TaggedField, writeTaggedFields } from '../primitives/tagged-fields.js';
-import { type ApiDescriptor } from './common.js';
+import { type ApiDescriptor, ZERO_UUID } from './common.js';
 
 export interface UpdateRaftVoterRequest {
   clusterId: string | null;
@@ -131,6 +131,32 @@ export function writeUpdateRaftVoterRequestKRaftVersionFeature(w: Writer, _versi
   writeTaggedFields(w, tags);
 }
 
+export function defaultUpdateRaftVoterRequest(): UpdateRaftVoterRequest {
+  return {
+    clusterId: "",
+    currentLeaderEpoch: 0,
+    voterId: 0,
+    voterDirectoryId: ZERO_UUID,
+    listeners: [],
+    kRaftVersionFeature: defaultUpdateRaftVoterRequestKRaftVersionFeature(),
+  };
+}
+
+export function defaultUpdateRaftVoterRequestListener(): UpdateRaftVoterRequestListener {
+  return {
+    name: "",
+    host: "",
+    port: 0,
+  };
+}
+
+export function defaultUpdateRaftVoterRequestKRaftVersionFeature(): UpdateRaftVoterRequestKRaftVersionFeature {
+  return {
+    minSupportedVersion: 0,
+    maxSupportedVersion: 0,
+  };
+}
+
 export interface UpdateRaftVoterResponse {
   throttleTimeMs: number;
   errorCode: number;
@@ -219,6 +245,14 @@ export function defaultUpdateRaftVoterResponseCurrentLeader(): UpdateRaftVoterRe
     leaderEpoch: -1,
     host: "",
     port: 0,
+  };
+}
+
+export function defaultUpdateRaftVoterResponse(): UpdateRaftVoterResponse {
+  return {
+    throttleTimeMs: 0,
+    errorCode: 0,
+    currentLeader: defaultUpdateRaftVoterResponseCurrentLeader(),
   };
 }
 

@@ -160,6 +160,33 @@ export function writeVoteRequestPartitionData(w: Writer, version: number, m: Vot
   writeTaggedFields(w, tags);
 }
 
+export function defaultVoteRequest(): VoteRequest {
+  return {
+    clusterId: null,
+    voterId: -1,
+    topics: [],
+  };
+}
+
+export function defaultVoteRequestTopicData(): VoteRequestTopicData {
+  return {
+    topicName: "",
+    partitions: [],
+  };
+}
+
+export function defaultVoteRequestPartitionData(): VoteRequestPartitionData {
+  return {
+    partitionIndex: 0,
+    candidateEpoch: 0,
+    candidateId: 0,
+    candidateDirectoryId: ZERO_UUID,
+    voterDirectoryId: ZERO_UUID,
+    lastOffsetEpoch: 0,
+    lastOffset: 0n,
+  };
+}
+
 export interface VoteResponse {
   errorCode: number;
   topics: VoteResponseTopicData[];
@@ -356,6 +383,39 @@ export function writeVoteResponseNodeEndpoint(w: Writer, version: number, m: Vot
   } else if (m.port !== 0) throw unsupportedField('VoteResponse', 'port', version);
   const tags = m._unknownTaggedFields === undefined ? undefined : m._unknownTaggedFields.slice();
   writeTaggedFields(w, tags);
+}
+
+export function defaultVoteResponse(): VoteResponse {
+  return {
+    errorCode: 0,
+    topics: [],
+    nodeEndpoints: [],
+  };
+}
+
+export function defaultVoteResponseTopicData(): VoteResponseTopicData {
+  return {
+    topicName: "",
+    partitions: [],
+  };
+}
+
+export function defaultVoteResponsePartitionData(): VoteResponsePartitionData {
+  return {
+    partitionIndex: 0,
+    errorCode: 0,
+    leaderId: 0,
+    leaderEpoch: 0,
+    voteGranted: false,
+  };
+}
+
+export function defaultVoteResponseNodeEndpoint(): VoteResponseNodeEndpoint {
+  return {
+    nodeId: 0,
+    host: "",
+    port: 0,
+  };
 }
 
 export const Vote: ApiDescriptor<VoteRequest, VoteResponse, VoteRequest, VoteResponse> = {

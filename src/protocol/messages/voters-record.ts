@@ -3,7 +3,7 @@
 import type { Reader } from '../primitives/reader.js';
 import type { Writer } from '../primitives/writer.js';
 import { type TaggedField, writeTaggedFields } from '../primitives/tagged-fields.js';
-import { type DataDescriptor } from './common.js';
+import { type DataDescriptor, ZERO_UUID } from './common.js';
 
 export interface VotersRecord {
   version: number;
@@ -163,6 +163,37 @@ export function writeVotersRecordKRaftVersionFeature(w: Writer, _version: number
   w.int16(m.maxSupportedVersion);
   const tags = m._unknownTaggedFields === undefined ? undefined : m._unknownTaggedFields.slice();
   writeTaggedFields(w, tags);
+}
+
+export function defaultVotersRecord(): VotersRecord {
+  return {
+    version: 0,
+    voters: [],
+  };
+}
+
+export function defaultVotersRecordVoter(): VotersRecordVoter {
+  return {
+    voterId: 0,
+    voterDirectoryId: ZERO_UUID,
+    endpoints: [],
+    kRaftVersionFeature: defaultVotersRecordKRaftVersionFeature(),
+  };
+}
+
+export function defaultVotersRecordEndpoint(): VotersRecordEndpoint {
+  return {
+    name: "",
+    host: "",
+    port: 0,
+  };
+}
+
+export function defaultVotersRecordKRaftVersionFeature(): VotersRecordKRaftVersionFeature {
+  return {
+    minSupportedVersion: 0,
+    maxSupportedVersion: 0,
+  };
 }
 
 export const VotersRecord: DataDescriptor<VotersRecord, VotersRecord> = {

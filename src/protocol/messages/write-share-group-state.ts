@@ -3,7 +3,7 @@
 import type { Reader } from '../primitives/reader.js';
 import type { Writer } from '../primitives/writer.js';
 import { type TaggedField, writeTaggedFields } from '../primitives/tagged-fields.js';
-import { type ApiDescriptor } from './common.js';
+import { type ApiDescriptor, ZERO_UUID } from './common.js';
 
 export interface WriteShareGroupStateRequest {
   groupId: string;
@@ -183,6 +183,39 @@ export function writeWriteShareGroupStateRequestStateBatch(w: Writer, _version: 
   writeTaggedFields(w, tags);
 }
 
+export function defaultWriteShareGroupStateRequest(): WriteShareGroupStateRequest {
+  return {
+    groupId: "",
+    topics: [],
+  };
+}
+
+export function defaultWriteShareGroupStateRequestWriteStateData(): WriteShareGroupStateRequestWriteStateData {
+  return {
+    topicId: ZERO_UUID,
+    partitions: [],
+  };
+}
+
+export function defaultWriteShareGroupStateRequestPartitionData(): WriteShareGroupStateRequestPartitionData {
+  return {
+    partition: 0,
+    stateEpoch: 0,
+    leaderEpoch: 0,
+    startOffset: 0n,
+    stateBatches: [],
+  };
+}
+
+export function defaultWriteShareGroupStateRequestStateBatch(): WriteShareGroupStateRequestStateBatch {
+  return {
+    firstOffset: 0n,
+    lastOffset: 0n,
+    deliveryState: 0,
+    deliveryCount: 0,
+  };
+}
+
 export interface WriteShareGroupStateResponse {
   results: WriteShareGroupStateResponseWriteStateResult[];
   _unknownTaggedFields?: TaggedField[];
@@ -297,6 +330,27 @@ export function writeWriteShareGroupStateResponsePartitionResult(w: Writer, _ver
   w.nullableString(true, m.errorMessage);
   const tags = m._unknownTaggedFields === undefined ? undefined : m._unknownTaggedFields.slice();
   writeTaggedFields(w, tags);
+}
+
+export function defaultWriteShareGroupStateResponse(): WriteShareGroupStateResponse {
+  return {
+    results: [],
+  };
+}
+
+export function defaultWriteShareGroupStateResponseWriteStateResult(): WriteShareGroupStateResponseWriteStateResult {
+  return {
+    topicId: ZERO_UUID,
+    partitions: [],
+  };
+}
+
+export function defaultWriteShareGroupStateResponsePartitionResult(): WriteShareGroupStateResponsePartitionResult {
+  return {
+    partition: 0,
+    errorCode: 0,
+    errorMessage: null,
+  };
 }
 
 export const WriteShareGroupState: ApiDescriptor<WriteShareGroupStateRequest, WriteShareGroupStateResponse, WriteShareGroupStateRequest, WriteShareGroupStateResponse> = {

@@ -157,6 +157,29 @@ export function writeWriteTxnMarkersRequestWritableTxnMarkerTopic(w: Writer, ver
   }
 }
 
+export function defaultWriteTxnMarkersRequest(): WriteTxnMarkersRequest {
+  return {
+    markers: [],
+  };
+}
+
+export function defaultWriteTxnMarkersRequestWritableTxnMarker(): WriteTxnMarkersRequestWritableTxnMarker {
+  return {
+    producerId: 0n,
+    producerEpoch: 0,
+    transactionResult: false,
+    topics: [],
+    coordinatorEpoch: 0,
+  };
+}
+
+export function defaultWriteTxnMarkersRequestWritableTxnMarkerTopic(): WriteTxnMarkersRequestWritableTxnMarkerTopic {
+  return {
+    name: "",
+    partitionIndexes: [],
+  };
+}
+
 export interface WriteTxnMarkersResponse {
   markers: WriteTxnMarkersResponseWritableTxnMarkerResult[];
   _unknownTaggedFields?: TaggedField[];
@@ -333,6 +356,33 @@ export function writeWriteTxnMarkersResponseWritableTxnMarkerPartitionResult(w: 
     const tags = m._unknownTaggedFields === undefined ? undefined : m._unknownTaggedFields.slice();
     writeTaggedFields(w, tags);
   }
+}
+
+export function defaultWriteTxnMarkersResponse(): WriteTxnMarkersResponse {
+  return {
+    markers: [],
+  };
+}
+
+export function defaultWriteTxnMarkersResponseWritableTxnMarkerResult(): WriteTxnMarkersResponseWritableTxnMarkerResult {
+  return {
+    producerId: 0n,
+    topics: [],
+  };
+}
+
+export function defaultWriteTxnMarkersResponseWritableTxnMarkerTopicResult(): WriteTxnMarkersResponseWritableTxnMarkerTopicResult {
+  return {
+    name: "",
+    partitions: [],
+  };
+}
+
+export function defaultWriteTxnMarkersResponseWritableTxnMarkerPartitionResult(): WriteTxnMarkersResponseWritableTxnMarkerPartitionResult {
+  return {
+    partitionIndex: 0,
+    errorCode: 0,
+  };
 }
 
 export const WriteTxnMarkers: ApiDescriptor<WriteTxnMarkersRequest, WriteTxnMarkersResponse, WriteTxnMarkersRequest, WriteTxnMarkersResponse> = {
