@@ -239,7 +239,7 @@ export class PartitionLog {
             `${segment.path}: ${result.problem}; truncated ${result.truncatedBytes} bytes, log ends at offset ${segment.lastOffset + 1}`,
           );
         }
-        if (result.problem !== undefined && i < bases.length - 1) {
+        if (result.problem !== undefined && i < bases.length - 1 && segment.lastOffset + 1 < nextBase) {
           // Later segments would leave a hole where the bad bytes were: the log ends here.
           for (const later of bases.slice(i + 1)) {
             this.#logger.warn(
@@ -251,9 +251,6 @@ export class PartitionLog {
           }
           bases.length = i + 1;
         }
-      }
-      if (segment.isEmpty && this.#segments.length > 0 && i === bases.length - 1) {
-        // An empty active segment is fine; an empty sealed one is not possible.
       }
       this.#segments.push(segment);
     }

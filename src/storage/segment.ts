@@ -339,7 +339,7 @@ export class LogSegment {
       if (!('header' in item)) return `${item.reason} at position ${item.position}`;
       const lastOffset = lastOffsetOf(item.header);
       if (first && this.offsetIndex.entries > 0 && lastOffset !== last.offset) {
-        return `offset index entry (offset ${last.offset}, position ${last.position}) points at a batch ending at offset ${lastOffset}`;
+        return `${path.basename(this.offsetIndex.path)}: entry (offset ${last.offset}, position ${last.position}) points at a batch ending at offset ${lastOffset}`;
       }
       if (
         item.header.baseOffset < this.baseOffset ||
