@@ -174,6 +174,20 @@ export class Writer {
   }
 
   string(compact: boolean, v: string): void {
+    const chars = v.length;
+    if (chars < 64) {
+      // Short ASCII strings (topic names, client ids) skip the UTF-8 encoder's call overhead.
+      let i = 0;
+      while (i < chars && v.charCodeAt(i) < 0x80) i++;
+      if (i === chars) {
+        this.#length(compact, false, chars);
+        const at = this.#ensure(chars);
+        const buf = this.#buf;
+        for (let j = 0; j < chars; j++) buf[at + j] = v.charCodeAt(j);
+        this.#pos = at + chars;
+        return;
+      }
+    }
     const n = Buffer.byteLength(v, 'utf8');
     if (n > 0x7fff) throw new ProtocolError(`string of ${n} bytes is too long`);
     this.#length(compact, false, n);
