@@ -509,6 +509,14 @@ const NO_HEADERS = Object.freeze([]) as unknown as RecordHeader[];
 let cursor = 0;
 
 function readVarintAt(buf: Uint8Array, end: number): number {
+  // Fast path: most record fields (lengths under 64, small deltas) are one byte.
+  if (cursor < end) {
+    const first = buf[cursor]!;
+    if (first < 0x80) {
+      cursor++;
+      return (first >>> 1) ^ -(first & 1);
+    }
+  }
   let raw = 0;
   for (let shift = 0; shift < 35; shift += 7) {
     if (cursor >= end) throw new ProtocolError('truncated varint in record');
@@ -520,6 +528,13 @@ function readVarintAt(buf: Uint8Array, end: number): number {
 }
 
 function readVarlongAt(buf: Uint8Array, end: number): number {
+  if (cursor < end) {
+    const first = buf[cursor]!;
+    if (first < 0x80) {
+      cursor++;
+      return (first >>> 1) ^ -(first & 1);
+    }
+  }
   let raw = 0;
   let scale = 1;
   for (let i = 0; i < 10; i++) {
@@ -669,23 +684,50 @@ export function decodeRecordBatchSync(
 }
 
 /**
+ * Thrown by iterateBatches for a complete-looking but impossible batch (bad length or magic, a zero-filled
+ * preallocated tail, int64 fields out of range). `position` is where the bad batch starts, so log recovery
+ * can truncate there.
+ */
+export class CorruptRecordBatchError extends ProtocolError {
+  constructor(
+    message: string,
+    readonly position: number,
+  ) {
+    super(`${message} (at position ${position})`);
+  }
+}
+
+/**
  * Walks a buffer of concatenated batches (a segment, a produce request's records, a fetch response). Stops
- * quietly at a trailing partial batch, which a fetch response may legitimately end with; a complete batch with
- * a bad header (wrong magic, impossible length) throws ProtocolError.
+ * quietly at a trailing partial batch, which a fetch response may legitimately end with; a batch whose header
+ * is impossible throws CorruptRecordBatchError. Checks neither CRCs nor records.
  */
 export function* iterateBatches(
   buf: Uint8Array,
 ): Generator<{ position: number; size: number; header: RecordBatchHeader }> {
   let position = 0;
-  while (buf.length - position >= RECORD_BATCH_HEADER_SIZE) {
+  while (buf.length - position >= LOG_OVERHEAD) {
+    const batchLength = readInt32(buf, position + 8);
+    // Zeros (a preallocated segment's unwritten tail) are corruption, not a legacy message.
+    if (batchLength <= 0) throw new CorruptRecordBatchError(`record batch length ${batchLength}`, position);
+    if (buf.length - position <= MAGIC_OFFSET) return;
     const magic = buf[position + MAGIC_OFFSET]!;
-    if (magic === 0 || magic === 1) throw legacyError(magic);
-    const size = LOG_OVERHEAD + readInt32(buf, position + 8);
-    if (size < RECORD_BATCH_HEADER_SIZE) {
-      throw new ProtocolError(`record batch length ${size - LOG_OVERHEAD} too small at position ${position}`);
+    if (magic !== CURRENT_MAGIC) {
+      const why =
+        magic === 0 || magic === 1 ? legacyError(magic).message : `unknown record batch magic ${magic}`;
+      throw new CorruptRecordBatchError(why, position);
     }
+    if (batchLength < MIN_BATCH_LENGTH) {
+      throw new CorruptRecordBatchError(`record batch length ${batchLength} too small`, position);
+    }
+    const size = LOG_OVERHEAD + batchLength;
     if (position + size > buf.length) return;
-    const header = readRecordBatchHeader(buf, position);
+    let header: RecordBatchHeader;
+    try {
+      header = readRecordBatchHeader(buf, position);
+    } catch (err) {
+      throw new CorruptRecordBatchError((err as Error).message, position);
+    }
     yield { position, size, header };
     position += size;
   }

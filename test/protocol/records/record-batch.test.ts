@@ -5,6 +5,7 @@ import { crc32c } from '../../../src/native/index.js';
 import { ProtocolError } from '../../../src/protocol/primitives/protocol-error.js';
 import {
   CompressionType,
+  CorruptRecordBatchError,
   LOG_OVERHEAD,
   RECORD_BATCH_HEADER_SIZE,
   buildRecordBatch,
@@ -356,7 +357,10 @@ test('legacy magic 0 and 1 are recognised and rejected with a clear error', asyn
     const message = `legacy message format v0/v1 (magic ${magic}) is not supported`;
     assert.throws(() => readRecordBatchHeader(batch), { name: 'ProtocolError', message });
     await assert.rejects(decodeRecordBatch(batch), { name: 'ProtocolError', message });
-    assert.throws(() => [...iterateBatches(batch)], { name: 'ProtocolError', message });
+    assert.throws(() => [...iterateBatches(batch)], {
+      name: 'ProtocolError',
+      message: `${message} (at position 0)`,
+    });
     // A v0 message set can be shorter than a v2 header: still named as legacy.
     assert.throws(() => readRecordBatchHeader(batch.subarray(0, 34)), { name: 'ProtocolError', message });
   }
@@ -469,4 +473,25 @@ test('records without headers share a frozen empty array', async () => {
   assert.deepEqual(records[0]!.headers, []);
   assert.ok(Object.isFrozen(records[0]!.headers));
   assert.throws(() => records[1]!.headers.push({ key: 'x', value: null }), TypeError);
+});
+
+test('iterateBatches reports where a corrupt batch starts (zero-filled tail, bad magic)', () => {
+  const good = buildRecordBatchSync(KNOWN_RECORDS);
+  const zeros = Buffer.concat([good, good, Buffer.alloc(200)]);
+  const seen: number[] = [];
+  assert.throws(
+    () => {
+      for (const batch of iterateBatches(zeros)) seen.push(batch.position);
+    },
+    (err: unknown) =>
+      err instanceof CorruptRecordBatchError &&
+      err instanceof ProtocolError &&
+      err.position === 2 * good.length,
+  );
+  assert.deepEqual(seen, [0, good.length]);
+  const badMagic = Buffer.concat([good, good]);
+  badMagic[good.length + 16] = 7;
+  assert.throws(() => [...iterateBatches(badMagic)], { name: 'ProtocolError', position: good.length });
+  // A partial zero tail shorter than the length field is just a torn write: iteration stops.
+  assert.equal([...iterateBatches(Buffer.concat([good, Buffer.alloc(11)]))].length, 1);
 });
