@@ -653,6 +653,8 @@ export async function decodeRecordBatch(
     return { header, records: decodeRecords(data, offset + RECORD_BATCH_HEADER_SIZE, end, header) };
   }
   if (header.recordCount < 0) throw new ProtocolError(`negative record count ${header.recordCount}`);
+  // An empty batch may carry its codec bit with no payload at all: there is nothing to inflate.
+  if (header.recordCount === 0 && end === offset + RECORD_BATCH_HEADER_SIZE) return { header, records: [] };
   const limit = options.maxDecompressedSize;
   const inflated = await decompress(compression, data.subarray(offset + RECORD_BATCH_HEADER_SIZE, end), {
     maxDecompressedSize: limit,
@@ -672,8 +674,9 @@ export function decodeRecordBatchSync(
   if (compression === CompressionType.NONE) {
     return { header, records: decodeRecords(data, offset + RECORD_BATCH_HEADER_SIZE, end, header) };
   }
+  if (header.recordCount < 0) throw new ProtocolError(`negative record count ${header.recordCount}`);
+  if (header.recordCount === 0 && end === offset + RECORD_BATCH_HEADER_SIZE) return { header, records: [] };
   if (compression === CompressionType.GZIP) {
-    if (header.recordCount < 0) throw new ProtocolError(`negative record count ${header.recordCount}`);
     const inflated = gzipDecompressSync(
       data.subarray(offset + RECORD_BATCH_HEADER_SIZE, end),
       options.maxDecompressedSize,

@@ -495,3 +495,12 @@ test('iterateBatches reports where a corrupt batch starts (zero-filled tail, bad
   // A partial zero tail shorter than the length field is just a torn write: iteration stops.
   assert.equal([...iterateBatches(Buffer.concat([good, Buffer.alloc(11)]))].length, 1);
 });
+
+test('an empty batch with a codec bit and no payload decodes to no records', async () => {
+  for (const compression of CODECS) {
+    const batch = buildRecordBatchSync([], { baseOffset: 3 });
+    batch.writeInt16BE(compression, 21);
+    assert.deepEqual((await decodeRecordBatch(batch)).records, []);
+    if (compression <= CompressionType.GZIP) assert.deepEqual(decodeRecordBatchSync(batch).records, []);
+  }
+});
