@@ -122,3 +122,46 @@ test('truncated or garbage payloads are a ProtocolError for every codec', async 
   }
   await assert.rejects(decompress(7, PLAIN), { name: 'ProtocolError', message: /unknown compression/ });
 });
+
+test(
+  'fuzz: mutated and truncated compressed payloads throw only ProtocolError',
+  { timeout: 60_000 },
+  async () => {
+    const fc = (await import('fast-check')).default;
+    const payloads: [number, Buffer][] = [];
+    for (const type of [
+      CompressionType.GZIP,
+      CompressionType.SNAPPY,
+      CompressionType.LZ4,
+      CompressionType.ZSTD,
+    ]) {
+      payloads.push([type, await compress(type, Buffer.concat([PLAIN, PLAIN.subarray(0, 100)]))]);
+    }
+    payloads.push(
+      [CompressionType.SNAPPY, b64(SNAPPY_RAW)],
+      [CompressionType.ZSTD, b64(ZSTD_STREAMING)],
+      [CompressionType.LZ4, b64(LZ4_TWO_FRAMES)],
+    );
+    const limit = 4096;
+    await fc.assert(
+      fc.asyncProperty(
+        fc.integer({ min: 0, max: payloads.length - 1 }),
+        fc.array(fc.tuple(fc.nat(), fc.integer({ min: 1, max: 255 })), { minLength: 1, maxLength: 3 }),
+        fc.option(fc.nat()),
+        async (which, flips, cut) => {
+          const [type, payload] = payloads[which]!;
+          let data = Buffer.from(payload);
+          for (const [where, xor] of flips) data[where % data.length]! ^= xor;
+          if (cut !== null) data = data.subarray(0, cut % (data.length + 1));
+          try {
+            const out = await decompress(type, data, { maxDecompressedSize: limit });
+            assert.ok(out.length <= limit);
+          } catch (err) {
+            if (!(err instanceof ProtocolError)) throw err;
+          }
+        },
+      ),
+      { seed: 777, numRuns: 3000 },
+    );
+  },
+);
