@@ -424,8 +424,9 @@ export class LogSegment {
   batchBoundaryBefore(from: number, limit: number): number {
     if (limit >= this.#size) return this.#size;
     const hint = this.offsetIndex.lookupByPosition(limit);
-    let boundary = from;
-    for (const item of this.scan(Math.max(from, hint.position))) {
+    // The hint is a batch start <= limit, so everything between `from` and it is whole batches that fit.
+    let boundary = Math.max(from, hint.position);
+    for (const item of this.scan(boundary)) {
       if (!('header' in item)) break;
       if (item.position + item.size > limit) break;
       boundary = item.position + item.size;

@@ -135,6 +135,10 @@ function runSeed(seed: number, operations: number): void | Promise<void> {
               );
               const bytes = result.regions.reduce((sum, region) => sum + region.length, 0);
               assert.ok(got.length === 1 || bytes <= maxBytes, 'maxBytes respected beyond the first batch');
+              if (bytes < maxBytes) {
+                const more = log.read(hi + 1, maxBytes - bytes, { minOneBatch: false });
+                assert.ok(more.ok && more.regions.length === 0, 'the read took every batch that fit');
+              }
               for (let i = 1; i < got.length; i++)
                 assert.ok(got[i]!.baseOffset > got[i - 1]!.lastOffset, 'batches in order');
             }
