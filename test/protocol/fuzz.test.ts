@@ -5,8 +5,17 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import fc from 'fast-check';
 import { decodeRequest, decodeRequestHeader, decodeResponse } from '../../src/protocol/frame.js';
-import { apis, Metadata, Produce, type MessageCodec } from '../../src/protocol/messages/index.js';
-import { schemas } from '../../src/protocol/messages/schema.js';
+import { internalFormats } from '../../src/protocol/internal/index.js';
+import { schemas as internalSchemas } from '../../src/protocol/internal/schema.js';
+import * as messages from '../../src/protocol/messages/index.js';
+import {
+  apis,
+  Metadata,
+  Produce,
+  type DataDescriptor,
+  type MessageCodec,
+} from '../../src/protocol/messages/index.js';
+import { schemas, type SchemaMessage } from '../../src/protocol/messages/schema.js';
 import { ProtocolError } from '../../src/protocol/primitives/protocol-error.js';
 import { Reader } from '../../src/protocol/primitives/reader.js';
 import { Writer } from '../../src/protocol/primitives/writer.js';
@@ -34,6 +43,31 @@ for (const api of apis.values()) {
   }
 }
 
+// Internal topic records and the data formats (consumer protocol metadata) are decoded from untrusted
+// bytes too: records in __consumer_offsets, JoinGroup metadata.
+const dataFormats: [string, DataDescriptor, SchemaMessage][] = [
+  ...[...internalFormats].map(
+    ([name, codec]) => [name, codec, internalSchemas[name]!] as [string, DataDescriptor, SchemaMessage],
+  ),
+  ...Object.keys(schemas)
+    .filter((name) => !/(Request|Response)$/.test(name))
+    .map(
+      (name) =>
+        [name, (messages as unknown as Record<string, DataDescriptor>)[name]!, schemas[name]!] as [
+          string,
+          DataDescriptor,
+          SchemaMessage,
+        ],
+    ),
+];
+for (const [name, codec, schema] of dataFormats) {
+  for (let version = codec.minVersion; version <= codec.maxVersion; version++) {
+    const w = new Writer();
+    codec.write(w, version, new ValueGenerator(schema, seeded(version), 0.1).message_(version));
+    targets.push({ label: `${name} v${version}`, codec, version, valid: w.toBuffer() });
+  }
+}
+
 /** Decodes; returns normally or throws ProtocolError. Anything else fails the test. */
 function decode(target: Target, bytes: Buffer): void {
   try {
@@ -45,7 +79,7 @@ function decode(target: Target, bytes: Buffer): void {
   }
 }
 
-test('random bytes: only ProtocolError, for every decoder', () => {
+test('random bytes: only ProtocolError, for every request, response, internal and data decoder', () => {
   const random = seeded(SEED);
   for (const target of targets) {
     for (let i = 0; i < 3; i++) {
