@@ -286,6 +286,9 @@ function varintSize(value: number): number {
   return size;
 }
 
+/** Keeps the zig-zag mapping of a timestamp delta (2|delta|) within the safe integer range. */
+const MAX_TIMESTAMP_DELTA = 2 ** 51;
+
 function zigzag64(value: number): number {
   return value >= 0 ? value * 2 : -value * 2 - 1;
 }
@@ -351,6 +354,11 @@ function prepare(records: RecordInput[], options: BuildBatchOptions): Prepared {
     const timestamp = record.timestamp ?? now;
     checkInt64(timestamp, 'timestamp');
     const offsetDelta = record.offsetDelta ?? i;
+    if ((offsetDelta | 0) !== offsetDelta)
+      throw new RangeError(`offsetDelta must be an int32, got ${offsetDelta}`);
+    if (Math.abs(timestamp - baseTimestamp) > MAX_TIMESTAMP_DELTA) {
+      throw new RangeError(`timestamp ${timestamp} is too far from baseTimestamp ${baseTimestamp}`);
+    }
     timestamps[i] = timestamp;
     offsetDeltas[i] = offsetDelta;
     if (timestamp > maxTimestamp) maxTimestamp = timestamp;
@@ -602,7 +610,9 @@ function decodeRecords(buf: Buffer, start: number, end: number, header: RecordBa
     }
     const offset = baseOffset + offsetDelta;
     const timestamp = logAppendTime ? header.maxTimestamp : baseTimestamp + timestampDelta;
-    if (!Number.isSafeInteger(timestamp)) throw new ProtocolError('record timestamp outside the safe range');
+    if (!Number.isSafeInteger(timestamp) || !Number.isSafeInteger(offset)) {
+      throw new ProtocolError('record offset or timestamp outside the safe integer range');
+    }
     records.push({ offset, timestamp, offsetDelta, timestampDelta, key, value, headers });
   }
   if (cursor !== end) {

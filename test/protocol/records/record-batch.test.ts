@@ -504,3 +504,37 @@ test('an empty batch with a codec bit and no payload decodes to no records', asy
     if (compression <= CompressionType.GZIP) assert.deepEqual(decodeRecordBatchSync(batch).records, []);
   }
 });
+
+test('the builder rejects values it cannot encode exactly', () => {
+  const record = { key: null, value: null };
+  assert.throws(() => buildRecordBatchSync([{ ...record, offsetDelta: 2 ** 31 }]), RangeError);
+  assert.throws(() => buildRecordBatchSync([{ ...record, offsetDelta: 1.5 }]), RangeError);
+  assert.throws(() => buildRecordBatchSync([{ ...record, timestamp: 2 ** 53 }]), RangeError);
+  assert.throws(
+    () => buildRecordBatchSync([{ ...record, timestamp: 2 ** 52 }], { baseTimestamp: -(2 ** 52) }),
+    RangeError,
+  );
+  assert.throws(() => buildRecordBatchSync([record], { baseOffset: 2 ** 53 }), RangeError);
+  assert.throws(() => buildRecordBatchSync([record], { producerId: -(2 ** 53) }), RangeError);
+});
+
+test('extreme but exact values round-trip: large offsets, negative deltas, -1 timestamps', async () => {
+  const batch = buildRecordBatchSync(
+    [
+      { key: null, value: null, timestamp: -1, offsetDelta: 0 },
+      { key: null, value: null, timestamp: 2 ** 50, offsetDelta: 2 ** 31 - 1 },
+    ],
+    { baseOffset: Number.MAX_SAFE_INTEGER - 2 ** 31, baseTimestamp: 2 ** 50 - 2 ** 51 + 5 },
+  );
+  const { records } = await decodeRecordBatch(batch);
+  assert.deepEqual(
+    records.map((r) => [r.offset, r.timestamp]),
+    [
+      [Number.MAX_SAFE_INTEGER - 2 ** 31, -1],
+      [Number.MAX_SAFE_INTEGER - 1, 2 ** 50],
+    ],
+  );
+  // One offset further would leave the safe range: a ProtocolError, not a rounded offset.
+  setBaseOffset(batch, 0, Number.MAX_SAFE_INTEGER - 2 ** 31 + 2);
+  await assert.rejects(decodeRecordBatch(batch), ProtocolError);
+});
