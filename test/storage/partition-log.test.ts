@@ -60,7 +60,7 @@ test('append rejects corrupt, oversized and partial input without writing anythi
   const log = openLog(tempDir(), testConfig({ 'max.message.bytes': 200 }));
   const good = batchOf([rec('a', '1', 1)]);
   const bad = Buffer.from(good);
-  bad[bad.length - 1] ^= 1;
+  bad[bad.length - 1] = bad[bad.length - 1]! ^ 1;
   assert.equal((log.append(bad) as { reason: string }).reason, 'corrupt-message');
   assert.equal(
     (log.append(good.subarray(0, good.length - 2)) as { reason: string }).reason,
