@@ -124,3 +124,17 @@ test('internal topic records round-trip, with and without the version prefix', (
     }
   }
 });
+
+test('decodeVersioned reads a newer consumer protocol version as the latest when asked', () => {
+  const codec = messages.ConsumerProtocolSubscription;
+  const value = messages.defaultConsumerProtocolSubscription();
+  value.topics = ['a', 'b'];
+  const latest = internal.encodeVersioned(codec, codec.maxVersion, value);
+  const newer = Buffer.concat([latest, Buffer.from([1, 2, 3])]);
+  newer.writeInt16BE(codec.maxVersion + 1, 0);
+  assert.throws(() => internal.decodeVersioned(codec, newer), { name: 'ProtocolError' });
+  assert.deepStrictEqual(internal.decodeVersioned(codec, newer, { newerAsLatest: true }), {
+    version: codec.maxVersion,
+    value,
+  });
+});

@@ -118,14 +118,24 @@ export function encodeVersioned<T>(format: DataDescriptor<unknown, T>, version: 
   return w.toBuffer();
 }
 
-/** Reads the int16 version prefix and the struct; trailing bytes are an error. */
-export function decodeVersioned<T>(format: DataDescriptor<T, unknown>, data: Buffer): { version: number; value: T } {
+/**
+ * Reads the int16 version prefix and the struct; trailing bytes are an error. With `newerAsLatest`, a
+ * version above the newest known one is read as the newest and trailing bytes are ignored: the rule for
+ * formats that only ever grow at the end (consumer protocol subscription and assignment).
+ */
+export function decodeVersioned<T>(
+  format: DataDescriptor<T, unknown>,
+  data: Buffer,
+  options: { newerAsLatest?: boolean } = {},
+): { version: number; value: T } {
   const r = new Reader(data);
-  const version = r.int16();
+  let version = r.int16();
+  const newer = options.newerAsLatest === true && version > format.maxVersion;
+  if (newer) version = format.maxVersion;
   if (version < format.minVersion || version > format.maxVersion) {
     throw new ProtocolError(`${format.name} has no version ${version}`);
   }
   const value = format.read(r, version);
-  if (r.remaining !== 0) throw new ProtocolError(`${r.remaining} trailing bytes after ${format.name}`);
+  if (r.remaining !== 0 && !newer) throw new ProtocolError(`${r.remaining} trailing bytes after ${format.name}`);
   return { version, value };
 }
