@@ -343,7 +343,7 @@ export async function compress(type: CompressionType, data: Uint8Array): Promise
     case CompressionType.ZSTD:
       return zstd.compress(input, 3);
     default:
-      throw new ProtocolError(`unknown compression type ${type as number}`);
+      throw new RangeError(`unknown compression type ${type as number}`);
   }
 }
 
