@@ -144,7 +144,10 @@ export function parseSpec(text: string): MessageModel {
   if (valid === null) throw new Error(`${raw.name}: no valid versions`);
   const structs = new Map<string, StructModel>();
   const prefix = raw.name;
-  const structName = (specType: string): string => prefix + specType;
+  // Struct types carry the message name so request and response structs never clash in one file; a spec
+  // name that already starts with it (MetadataResponsePartition) is not prefixed twice.
+  const structName = (specType: string): string =>
+    specType.startsWith(prefix) ? specType : prefix + specType;
 
   const convertFields = (fields: RawField[]): FieldModel[] => fields.map(convertField);
   const convertType = (type: string, field: RawField): TypeModel => {

@@ -138,22 +138,22 @@ export function defaultDescribeTopicPartitionsRequestCursor(): DescribeTopicPart
 
 export interface DescribeTopicPartitionsResponse {
   throttleTimeMs: number;
-  topics: DescribeTopicPartitionsResponseDescribeTopicPartitionsResponseTopic[];
+  topics: DescribeTopicPartitionsResponseTopic[];
   nextCursor: DescribeTopicPartitionsResponseCursor | null;
   _unknownTaggedFields?: TaggedField[];
 }
 
-export interface DescribeTopicPartitionsResponseDescribeTopicPartitionsResponseTopic {
+export interface DescribeTopicPartitionsResponseTopic {
   errorCode: number;
   name: string | null;
   topicId: string;
   isInternal: boolean;
-  partitions: DescribeTopicPartitionsResponseDescribeTopicPartitionsResponsePartition[];
+  partitions: DescribeTopicPartitionsResponsePartition[];
   topicAuthorizedOperations: number;
   _unknownTaggedFields?: TaggedField[];
 }
 
-export interface DescribeTopicPartitionsResponseDescribeTopicPartitionsResponsePartition {
+export interface DescribeTopicPartitionsResponsePartition {
   errorCode: number;
   partitionIndex: number;
   leaderId: number;
@@ -174,11 +174,11 @@ export interface DescribeTopicPartitionsResponseCursor {
 
 export function readDescribeTopicPartitionsResponse(r: Reader, version: number): DescribeTopicPartitionsResponse {
   const f_throttleTimeMs: number = r.int32();
-  let f_topics: DescribeTopicPartitionsResponseDescribeTopicPartitionsResponseTopic[];
+  let f_topics: DescribeTopicPartitionsResponseTopic[];
   {
     const n = r.arrayLength(true, false);
-    const a: DescribeTopicPartitionsResponseDescribeTopicPartitionsResponseTopic[] = [];
-    for (let i = 0; i < n; i++) a.push(readDescribeTopicPartitionsResponseDescribeTopicPartitionsResponseTopic(r, version));
+    const a: DescribeTopicPartitionsResponseTopic[] = [];
+    for (let i = 0; i < n; i++) a.push(readDescribeTopicPartitionsResponseTopic(r, version));
     f_topics = a;
   }
   const f_nextCursor: DescribeTopicPartitionsResponseCursor | null = (r.int8() < 0 ? null : readDescribeTopicPartitionsResponseCursor(r, version));
@@ -204,7 +204,7 @@ export function writeDescribeTopicPartitionsResponse(w: Writer, version: number,
   {
     const a = m.topics;
     w.arrayLength(true, a.length);
-    for (const e of a) writeDescribeTopicPartitionsResponseDescribeTopicPartitionsResponseTopic(w, version, e);
+    for (const e of a) writeDescribeTopicPartitionsResponseTopic(w, version, e);
   }
   if (m.nextCursor === null) w.int8(-1);
   else {
@@ -215,16 +215,16 @@ export function writeDescribeTopicPartitionsResponse(w: Writer, version: number,
   writeTaggedFields(w, tags);
 }
 
-export function readDescribeTopicPartitionsResponseDescribeTopicPartitionsResponseTopic(r: Reader, version: number): DescribeTopicPartitionsResponseDescribeTopicPartitionsResponseTopic {
+export function readDescribeTopicPartitionsResponseTopic(r: Reader, version: number): DescribeTopicPartitionsResponseTopic {
   const f_errorCode: number = r.int16();
   const f_name: string | null = r.nullableString(true);
   const f_topicId: string = r.uuid();
   const f_isInternal: boolean = r.bool();
-  let f_partitions: DescribeTopicPartitionsResponseDescribeTopicPartitionsResponsePartition[];
+  let f_partitions: DescribeTopicPartitionsResponsePartition[];
   {
     const n = r.arrayLength(true, false);
-    const a: DescribeTopicPartitionsResponseDescribeTopicPartitionsResponsePartition[] = [];
-    for (let i = 0; i < n; i++) a.push(readDescribeTopicPartitionsResponseDescribeTopicPartitionsResponsePartition(r, version));
+    const a: DescribeTopicPartitionsResponsePartition[] = [];
+    for (let i = 0; i < n; i++) a.push(readDescribeTopicPartitionsResponsePartition(r, version));
     f_partitions = a;
   }
   const f_topicAuthorizedOperations: number = r.int32();
@@ -236,7 +236,7 @@ export function readDescribeTopicPartitionsResponseDescribeTopicPartitionsRespon
     (unknown ??= []).push({ tag, data: r.raw(r.remaining) });
     r.popLimit(outer);
   }
-  const m: DescribeTopicPartitionsResponseDescribeTopicPartitionsResponseTopic = {
+  const m: DescribeTopicPartitionsResponseTopic = {
     errorCode: f_errorCode,
     name: f_name,
     topicId: f_topicId,
@@ -248,7 +248,7 @@ export function readDescribeTopicPartitionsResponseDescribeTopicPartitionsRespon
   return m;
 }
 
-export function writeDescribeTopicPartitionsResponseDescribeTopicPartitionsResponseTopic(w: Writer, version: number, m: DescribeTopicPartitionsResponseDescribeTopicPartitionsResponseTopic): void {
+export function writeDescribeTopicPartitionsResponseTopic(w: Writer, version: number, m: DescribeTopicPartitionsResponseTopic): void {
   w.int16(m.errorCode);
   w.nullableString(true, m.name);
   w.uuid(m.topicId);
@@ -256,14 +256,14 @@ export function writeDescribeTopicPartitionsResponseDescribeTopicPartitionsRespo
   {
     const a = m.partitions;
     w.arrayLength(true, a.length);
-    for (const e of a) writeDescribeTopicPartitionsResponseDescribeTopicPartitionsResponsePartition(w, version, e);
+    for (const e of a) writeDescribeTopicPartitionsResponsePartition(w, version, e);
   }
   w.int32(m.topicAuthorizedOperations);
   const tags = m._unknownTaggedFields === undefined ? undefined : m._unknownTaggedFields.slice();
   writeTaggedFields(w, tags);
 }
 
-export function readDescribeTopicPartitionsResponseDescribeTopicPartitionsResponsePartition(r: Reader, _version: number): DescribeTopicPartitionsResponseDescribeTopicPartitionsResponsePartition {
+export function readDescribeTopicPartitionsResponsePartition(r: Reader, _version: number): DescribeTopicPartitionsResponsePartition {
   const f_errorCode: number = r.int16();
   const f_partitionIndex: number = r.int32();
   const f_leaderId: number = r.int32();
@@ -317,7 +317,7 @@ export function readDescribeTopicPartitionsResponseDescribeTopicPartitionsRespon
     (unknown ??= []).push({ tag, data: r.raw(r.remaining) });
     r.popLimit(outer);
   }
-  const m: DescribeTopicPartitionsResponseDescribeTopicPartitionsResponsePartition = {
+  const m: DescribeTopicPartitionsResponsePartition = {
     errorCode: f_errorCode,
     partitionIndex: f_partitionIndex,
     leaderId: f_leaderId,
@@ -332,7 +332,7 @@ export function readDescribeTopicPartitionsResponseDescribeTopicPartitionsRespon
   return m;
 }
 
-export function writeDescribeTopicPartitionsResponseDescribeTopicPartitionsResponsePartition(w: Writer, _version: number, m: DescribeTopicPartitionsResponseDescribeTopicPartitionsResponsePartition): void {
+export function writeDescribeTopicPartitionsResponsePartition(w: Writer, _version: number, m: DescribeTopicPartitionsResponsePartition): void {
   w.int16(m.errorCode);
   w.int32(m.partitionIndex);
   w.int32(m.leaderId);
@@ -406,7 +406,7 @@ export function defaultDescribeTopicPartitionsResponse(): DescribeTopicPartition
   };
 }
 
-export function defaultDescribeTopicPartitionsResponseDescribeTopicPartitionsResponseTopic(): DescribeTopicPartitionsResponseDescribeTopicPartitionsResponseTopic {
+export function defaultDescribeTopicPartitionsResponseTopic(): DescribeTopicPartitionsResponseTopic {
   return {
     errorCode: 0,
     name: "",
@@ -417,7 +417,7 @@ export function defaultDescribeTopicPartitionsResponseDescribeTopicPartitionsRes
   };
 }
 
-export function defaultDescribeTopicPartitionsResponseDescribeTopicPartitionsResponsePartition(): DescribeTopicPartitionsResponseDescribeTopicPartitionsResponsePartition {
+export function defaultDescribeTopicPartitionsResponsePartition(): DescribeTopicPartitionsResponsePartition {
   return {
     errorCode: 0,
     partitionIndex: 0,

@@ -12,12 +12,12 @@ export interface JoinGroupRequest {
   memberId: string;
   groupInstanceId: string | null;
   protocolType: string;
-  protocols: JoinGroupRequestJoinGroupRequestProtocol[];
+  protocols: JoinGroupRequestProtocol[];
   reason: string | null;
   _unknownTaggedFields?: TaggedField[];
 }
 
-export interface JoinGroupRequestJoinGroupRequestProtocol {
+export interface JoinGroupRequestProtocol {
   name: string;
   metadata: Buffer;
   _unknownTaggedFields?: TaggedField[];
@@ -37,11 +37,11 @@ export function readJoinGroupRequest(r: Reader, version: number): JoinGroupReque
     f_groupInstanceId = r.nullableString(flex);
   } else f_groupInstanceId = null;
   const f_protocolType: string = r.string(flex);
-  let f_protocols: JoinGroupRequestJoinGroupRequestProtocol[];
+  let f_protocols: JoinGroupRequestProtocol[];
   {
     const n = r.arrayLength(flex, false);
-    const a: JoinGroupRequestJoinGroupRequestProtocol[] = [];
-    for (let i = 0; i < n; i++) a.push(readJoinGroupRequestJoinGroupRequestProtocol(r, version));
+    const a: JoinGroupRequestProtocol[] = [];
+    for (let i = 0; i < n; i++) a.push(readJoinGroupRequestProtocol(r, version));
     f_protocols = a;
   }
   let f_reason: string | null;
@@ -87,7 +87,7 @@ export function writeJoinGroupRequest(w: Writer, version: number, m: JoinGroupRe
   {
     const a = m.protocols;
     w.arrayLength(flex, a.length);
-    for (const e of a) writeJoinGroupRequestJoinGroupRequestProtocol(w, version, e);
+    for (const e of a) writeJoinGroupRequestProtocol(w, version, e);
   }
   if (version >= 8) {
     w.nullableString(true, m.reason);
@@ -98,7 +98,7 @@ export function writeJoinGroupRequest(w: Writer, version: number, m: JoinGroupRe
   }
 }
 
-export function readJoinGroupRequestJoinGroupRequestProtocol(r: Reader, version: number): JoinGroupRequestJoinGroupRequestProtocol {
+export function readJoinGroupRequestProtocol(r: Reader, version: number): JoinGroupRequestProtocol {
   const flex = version >= 6;
   const f_name: string = r.string(flex);
   const f_metadata: Buffer = r.bytes(flex);
@@ -112,7 +112,7 @@ export function readJoinGroupRequestJoinGroupRequestProtocol(r: Reader, version:
       r.popLimit(outer);
     }
   }
-  const m: JoinGroupRequestJoinGroupRequestProtocol = {
+  const m: JoinGroupRequestProtocol = {
     name: f_name,
     metadata: f_metadata,
   };
@@ -120,7 +120,7 @@ export function readJoinGroupRequestJoinGroupRequestProtocol(r: Reader, version:
   return m;
 }
 
-export function writeJoinGroupRequestJoinGroupRequestProtocol(w: Writer, version: number, m: JoinGroupRequestJoinGroupRequestProtocol): void {
+export function writeJoinGroupRequestProtocol(w: Writer, version: number, m: JoinGroupRequestProtocol): void {
   const flex = version >= 6;
   w.string(flex, m.name);
   w.bytes(flex, m.metadata);
@@ -143,7 +143,7 @@ export function defaultJoinGroupRequest(): JoinGroupRequest {
   };
 }
 
-export function defaultJoinGroupRequestJoinGroupRequestProtocol(): JoinGroupRequestJoinGroupRequestProtocol {
+export function defaultJoinGroupRequestProtocol(): JoinGroupRequestProtocol {
   return {
     name: "",
     metadata: EMPTY_BUFFER,
@@ -159,11 +159,11 @@ export interface JoinGroupResponse {
   leader: string;
   skipAssignment: boolean;
   memberId: string;
-  members: JoinGroupResponseJoinGroupResponseMember[];
+  members: JoinGroupResponseMember[];
   _unknownTaggedFields?: TaggedField[];
 }
 
-export interface JoinGroupResponseJoinGroupResponseMember {
+export interface JoinGroupResponseMember {
   memberId: string;
   groupInstanceId: string | null;
   metadata: Buffer;
@@ -189,11 +189,11 @@ export function readJoinGroupResponse(r: Reader, version: number): JoinGroupResp
     f_skipAssignment = r.bool();
   } else f_skipAssignment = false;
   const f_memberId: string = r.string(flex);
-  let f_members: JoinGroupResponseJoinGroupResponseMember[];
+  let f_members: JoinGroupResponseMember[];
   {
     const n = r.arrayLength(flex, false);
-    const a: JoinGroupResponseJoinGroupResponseMember[] = [];
-    for (let i = 0; i < n; i++) a.push(readJoinGroupResponseJoinGroupResponseMember(r, version));
+    const a: JoinGroupResponseMember[] = [];
+    for (let i = 0; i < n; i++) a.push(readJoinGroupResponseMember(r, version));
     f_members = a;
   }
   let unknown: TaggedField[] | undefined;
@@ -241,7 +241,7 @@ export function writeJoinGroupResponse(w: Writer, version: number, m: JoinGroupR
   {
     const a = m.members;
     w.arrayLength(flex, a.length);
-    for (const e of a) writeJoinGroupResponseJoinGroupResponseMember(w, version, e);
+    for (const e of a) writeJoinGroupResponseMember(w, version, e);
   }
   if (flex) {
     const tags = m._unknownTaggedFields === undefined ? undefined : m._unknownTaggedFields.slice();
@@ -249,7 +249,7 @@ export function writeJoinGroupResponse(w: Writer, version: number, m: JoinGroupR
   }
 }
 
-export function readJoinGroupResponseJoinGroupResponseMember(r: Reader, version: number): JoinGroupResponseJoinGroupResponseMember {
+export function readJoinGroupResponseMember(r: Reader, version: number): JoinGroupResponseMember {
   const flex = version >= 6;
   const f_memberId: string = r.string(flex);
   let f_groupInstanceId: string | null;
@@ -267,7 +267,7 @@ export function readJoinGroupResponseJoinGroupResponseMember(r: Reader, version:
       r.popLimit(outer);
     }
   }
-  const m: JoinGroupResponseJoinGroupResponseMember = {
+  const m: JoinGroupResponseMember = {
     memberId: f_memberId,
     groupInstanceId: f_groupInstanceId,
     metadata: f_metadata,
@@ -276,7 +276,7 @@ export function readJoinGroupResponseJoinGroupResponseMember(r: Reader, version:
   return m;
 }
 
-export function writeJoinGroupResponseJoinGroupResponseMember(w: Writer, version: number, m: JoinGroupResponseJoinGroupResponseMember): void {
+export function writeJoinGroupResponseMember(w: Writer, version: number, m: JoinGroupResponseMember): void {
   const flex = version >= 6;
   w.string(flex, m.memberId);
   if (version >= 5) {
@@ -303,7 +303,7 @@ export function defaultJoinGroupResponse(): JoinGroupResponse {
   };
 }
 
-export function defaultJoinGroupResponseJoinGroupResponseMember(): JoinGroupResponseJoinGroupResponseMember {
+export function defaultJoinGroupResponseMember(): JoinGroupResponseMember {
   return {
     memberId: "",
     groupInstanceId: null,

@@ -6,14 +6,14 @@ import { type TaggedField, writeTaggedFields } from '../primitives/tagged-fields
 import { type ApiDescriptor, ZERO_UUID, nullField, unsupportedField } from './common.js';
 
 export interface MetadataRequest {
-  topics: MetadataRequestMetadataRequestTopic[] | null;
+  topics: MetadataRequestTopic[] | null;
   allowAutoTopicCreation: boolean;
   includeClusterAuthorizedOperations: boolean;
   includeTopicAuthorizedOperations: boolean;
   _unknownTaggedFields?: TaggedField[];
 }
 
-export interface MetadataRequestMetadataRequestTopic {
+export interface MetadataRequestTopic {
   topicId: string;
   name: string | null;
   _unknownTaggedFields?: TaggedField[];
@@ -21,13 +21,13 @@ export interface MetadataRequestMetadataRequestTopic {
 
 export function readMetadataRequest(r: Reader, version: number): MetadataRequest {
   const flex = version >= 9;
-  let f_topics: MetadataRequestMetadataRequestTopic[] | null;
+  let f_topics: MetadataRequestTopic[] | null;
   {
     const n = r.arrayLength(flex, version >= 1);
     if (n < 0) f_topics = null;
     else {
-      const a: MetadataRequestMetadataRequestTopic[] = [];
-      for (let i = 0; i < n; i++) a.push(readMetadataRequestMetadataRequestTopic(r, version));
+      const a: MetadataRequestTopic[] = [];
+      for (let i = 0; i < n; i++) a.push(readMetadataRequestTopic(r, version));
       f_topics = a;
     }
   }
@@ -71,7 +71,7 @@ export function writeMetadataRequest(w: Writer, version: number, m: MetadataRequ
     if (a === null) w.arrayLength(flex, -1);
     else {
       w.arrayLength(flex, a.length);
-      for (const e of a) writeMetadataRequestMetadataRequestTopic(w, version, e);
+      for (const e of a) writeMetadataRequestTopic(w, version, e);
     }
   }
   if (version >= 4) {
@@ -89,7 +89,7 @@ export function writeMetadataRequest(w: Writer, version: number, m: MetadataRequ
   }
 }
 
-export function readMetadataRequestMetadataRequestTopic(r: Reader, version: number): MetadataRequestMetadataRequestTopic {
+export function readMetadataRequestTopic(r: Reader, version: number): MetadataRequestTopic {
   const flex = version >= 9;
   let f_topicId: string;
   if (version >= 10) {
@@ -106,7 +106,7 @@ export function readMetadataRequestMetadataRequestTopic(r: Reader, version: numb
       r.popLimit(outer);
     }
   }
-  const m: MetadataRequestMetadataRequestTopic = {
+  const m: MetadataRequestTopic = {
     topicId: f_topicId,
     name: f_name,
   };
@@ -114,7 +114,7 @@ export function readMetadataRequestMetadataRequestTopic(r: Reader, version: numb
   return m;
 }
 
-export function writeMetadataRequestMetadataRequestTopic(w: Writer, version: number, m: MetadataRequestMetadataRequestTopic): void {
+export function writeMetadataRequestTopic(w: Writer, version: number, m: MetadataRequestTopic): void {
   const flex = version >= 9;
   if (version >= 10) {
     w.uuid(m.topicId);
@@ -136,7 +136,7 @@ export function defaultMetadataRequest(): MetadataRequest {
   };
 }
 
-export function defaultMetadataRequestMetadataRequestTopic(): MetadataRequestMetadataRequestTopic {
+export function defaultMetadataRequestTopic(): MetadataRequestTopic {
   return {
     topicId: ZERO_UUID,
     name: "",
@@ -145,15 +145,15 @@ export function defaultMetadataRequestMetadataRequestTopic(): MetadataRequestMet
 
 export interface MetadataResponse {
   throttleTimeMs: number;
-  brokers: MetadataResponseMetadataResponseBroker[];
+  brokers: MetadataResponseBroker[];
   clusterId: string | null;
   controllerId: number;
-  topics: MetadataResponseMetadataResponseTopic[];
+  topics: MetadataResponseTopic[];
   clusterAuthorizedOperations: number;
   _unknownTaggedFields?: TaggedField[];
 }
 
-export interface MetadataResponseMetadataResponseBroker {
+export interface MetadataResponseBroker {
   nodeId: number;
   host: string;
   port: number;
@@ -161,17 +161,17 @@ export interface MetadataResponseMetadataResponseBroker {
   _unknownTaggedFields?: TaggedField[];
 }
 
-export interface MetadataResponseMetadataResponseTopic {
+export interface MetadataResponseTopic {
   errorCode: number;
   name: string | null;
   topicId: string;
   isInternal: boolean;
-  partitions: MetadataResponseMetadataResponsePartition[];
+  partitions: MetadataResponsePartition[];
   topicAuthorizedOperations: number;
   _unknownTaggedFields?: TaggedField[];
 }
 
-export interface MetadataResponseMetadataResponsePartition {
+export interface MetadataResponsePartition {
   errorCode: number;
   partitionIndex: number;
   leaderId: number;
@@ -188,11 +188,11 @@ export function readMetadataResponse(r: Reader, version: number): MetadataRespon
   if (version >= 3) {
     f_throttleTimeMs = r.int32();
   } else f_throttleTimeMs = 0;
-  let f_brokers: MetadataResponseMetadataResponseBroker[];
+  let f_brokers: MetadataResponseBroker[];
   {
     const n = r.arrayLength(flex, false);
-    const a: MetadataResponseMetadataResponseBroker[] = [];
-    for (let i = 0; i < n; i++) a.push(readMetadataResponseMetadataResponseBroker(r, version));
+    const a: MetadataResponseBroker[] = [];
+    for (let i = 0; i < n; i++) a.push(readMetadataResponseBroker(r, version));
     f_brokers = a;
   }
   let f_clusterId: string | null;
@@ -203,11 +203,11 @@ export function readMetadataResponse(r: Reader, version: number): MetadataRespon
   if (version >= 1) {
     f_controllerId = r.int32();
   } else f_controllerId = -1;
-  let f_topics: MetadataResponseMetadataResponseTopic[];
+  let f_topics: MetadataResponseTopic[];
   {
     const n = r.arrayLength(flex, false);
-    const a: MetadataResponseMetadataResponseTopic[] = [];
-    for (let i = 0; i < n; i++) a.push(readMetadataResponseMetadataResponseTopic(r, version));
+    const a: MetadataResponseTopic[] = [];
+    for (let i = 0; i < n; i++) a.push(readMetadataResponseTopic(r, version));
     f_topics = a;
   }
   let f_clusterAuthorizedOperations: number;
@@ -244,7 +244,7 @@ export function writeMetadataResponse(w: Writer, version: number, m: MetadataRes
   {
     const a = m.brokers;
     w.arrayLength(flex, a.length);
-    for (const e of a) writeMetadataResponseMetadataResponseBroker(w, version, e);
+    for (const e of a) writeMetadataResponseBroker(w, version, e);
   }
   if (version >= 2) {
     w.nullableString(flex, m.clusterId);
@@ -255,7 +255,7 @@ export function writeMetadataResponse(w: Writer, version: number, m: MetadataRes
   {
     const a = m.topics;
     w.arrayLength(flex, a.length);
-    for (const e of a) writeMetadataResponseMetadataResponseTopic(w, version, e);
+    for (const e of a) writeMetadataResponseTopic(w, version, e);
   }
   if (version >= 8 && version <= 10) {
     w.int32(m.clusterAuthorizedOperations);
@@ -266,7 +266,7 @@ export function writeMetadataResponse(w: Writer, version: number, m: MetadataRes
   }
 }
 
-export function readMetadataResponseMetadataResponseBroker(r: Reader, version: number): MetadataResponseMetadataResponseBroker {
+export function readMetadataResponseBroker(r: Reader, version: number): MetadataResponseBroker {
   const flex = version >= 9;
   const f_nodeId: number = r.int32();
   const f_host: string = r.string(flex);
@@ -285,7 +285,7 @@ export function readMetadataResponseMetadataResponseBroker(r: Reader, version: n
       r.popLimit(outer);
     }
   }
-  const m: MetadataResponseMetadataResponseBroker = {
+  const m: MetadataResponseBroker = {
     nodeId: f_nodeId,
     host: f_host,
     port: f_port,
@@ -295,7 +295,7 @@ export function readMetadataResponseMetadataResponseBroker(r: Reader, version: n
   return m;
 }
 
-export function writeMetadataResponseMetadataResponseBroker(w: Writer, version: number, m: MetadataResponseMetadataResponseBroker): void {
+export function writeMetadataResponseBroker(w: Writer, version: number, m: MetadataResponseBroker): void {
   const flex = version >= 9;
   w.int32(m.nodeId);
   w.string(flex, m.host);
@@ -309,7 +309,7 @@ export function writeMetadataResponseMetadataResponseBroker(w: Writer, version: 
   }
 }
 
-export function readMetadataResponseMetadataResponseTopic(r: Reader, version: number): MetadataResponseMetadataResponseTopic {
+export function readMetadataResponseTopic(r: Reader, version: number): MetadataResponseTopic {
   const flex = version >= 9;
   const f_errorCode: number = r.int16();
   const f_name: string | null = (version >= 12 ? r.nullableString(flex) : r.string(flex));
@@ -321,11 +321,11 @@ export function readMetadataResponseMetadataResponseTopic(r: Reader, version: nu
   if (version >= 1) {
     f_isInternal = r.bool();
   } else f_isInternal = false;
-  let f_partitions: MetadataResponseMetadataResponsePartition[];
+  let f_partitions: MetadataResponsePartition[];
   {
     const n = r.arrayLength(flex, false);
-    const a: MetadataResponseMetadataResponsePartition[] = [];
-    for (let i = 0; i < n; i++) a.push(readMetadataResponseMetadataResponsePartition(r, version));
+    const a: MetadataResponsePartition[] = [];
+    for (let i = 0; i < n; i++) a.push(readMetadataResponsePartition(r, version));
     f_partitions = a;
   }
   let f_topicAuthorizedOperations: number;
@@ -342,7 +342,7 @@ export function readMetadataResponseMetadataResponseTopic(r: Reader, version: nu
       r.popLimit(outer);
     }
   }
-  const m: MetadataResponseMetadataResponseTopic = {
+  const m: MetadataResponseTopic = {
     errorCode: f_errorCode,
     name: f_name,
     topicId: f_topicId,
@@ -354,7 +354,7 @@ export function readMetadataResponseMetadataResponseTopic(r: Reader, version: nu
   return m;
 }
 
-export function writeMetadataResponseMetadataResponseTopic(w: Writer, version: number, m: MetadataResponseMetadataResponseTopic): void {
+export function writeMetadataResponseTopic(w: Writer, version: number, m: MetadataResponseTopic): void {
   const flex = version >= 9;
   w.int16(m.errorCode);
   if (m.name === null && !(version >= 12)) throw nullField('MetadataResponse', 'name', version);
@@ -368,7 +368,7 @@ export function writeMetadataResponseMetadataResponseTopic(w: Writer, version: n
   {
     const a = m.partitions;
     w.arrayLength(flex, a.length);
-    for (const e of a) writeMetadataResponseMetadataResponsePartition(w, version, e);
+    for (const e of a) writeMetadataResponsePartition(w, version, e);
   }
   if (version >= 8) {
     w.int32(m.topicAuthorizedOperations);
@@ -379,7 +379,7 @@ export function writeMetadataResponseMetadataResponseTopic(w: Writer, version: n
   }
 }
 
-export function readMetadataResponseMetadataResponsePartition(r: Reader, version: number): MetadataResponseMetadataResponsePartition {
+export function readMetadataResponsePartition(r: Reader, version: number): MetadataResponsePartition {
   const flex = version >= 9;
   const f_errorCode: number = r.int16();
   const f_partitionIndex: number = r.int32();
@@ -421,7 +421,7 @@ export function readMetadataResponseMetadataResponsePartition(r: Reader, version
       r.popLimit(outer);
     }
   }
-  const m: MetadataResponseMetadataResponsePartition = {
+  const m: MetadataResponsePartition = {
     errorCode: f_errorCode,
     partitionIndex: f_partitionIndex,
     leaderId: f_leaderId,
@@ -434,7 +434,7 @@ export function readMetadataResponseMetadataResponsePartition(r: Reader, version
   return m;
 }
 
-export function writeMetadataResponseMetadataResponsePartition(w: Writer, version: number, m: MetadataResponseMetadataResponsePartition): void {
+export function writeMetadataResponsePartition(w: Writer, version: number, m: MetadataResponsePartition): void {
   const flex = version >= 9;
   w.int16(m.errorCode);
   w.int32(m.partitionIndex);
@@ -476,7 +476,7 @@ export function defaultMetadataResponse(): MetadataResponse {
   };
 }
 
-export function defaultMetadataResponseMetadataResponseBroker(): MetadataResponseMetadataResponseBroker {
+export function defaultMetadataResponseBroker(): MetadataResponseBroker {
   return {
     nodeId: 0,
     host: "",
@@ -485,7 +485,7 @@ export function defaultMetadataResponseMetadataResponseBroker(): MetadataRespons
   };
 }
 
-export function defaultMetadataResponseMetadataResponseTopic(): MetadataResponseMetadataResponseTopic {
+export function defaultMetadataResponseTopic(): MetadataResponseTopic {
   return {
     errorCode: 0,
     name: "",
@@ -496,7 +496,7 @@ export function defaultMetadataResponseMetadataResponseTopic(): MetadataResponse
   };
 }
 
-export function defaultMetadataResponseMetadataResponsePartition(): MetadataResponseMetadataResponsePartition {
+export function defaultMetadataResponsePartition(): MetadataResponsePartition {
   return {
     errorCode: 0,
     partitionIndex: 0,

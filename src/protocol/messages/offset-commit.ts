@@ -11,17 +11,17 @@ export interface OffsetCommitRequest {
   memberId: string;
   groupInstanceId: string | null;
   retentionTimeMs: bigint;
-  topics: OffsetCommitRequestOffsetCommitRequestTopic[];
+  topics: OffsetCommitRequestTopic[];
   _unknownTaggedFields?: TaggedField[];
 }
 
-export interface OffsetCommitRequestOffsetCommitRequestTopic {
+export interface OffsetCommitRequestTopic {
   name: string;
-  partitions: OffsetCommitRequestOffsetCommitRequestPartition[];
+  partitions: OffsetCommitRequestPartition[];
   _unknownTaggedFields?: TaggedField[];
 }
 
-export interface OffsetCommitRequestOffsetCommitRequestPartition {
+export interface OffsetCommitRequestPartition {
   partitionIndex: number;
   committedOffset: bigint;
   committedLeaderEpoch: number;
@@ -49,11 +49,11 @@ export function readOffsetCommitRequest(r: Reader, version: number): OffsetCommi
   if (version >= 2 && version <= 4) {
     f_retentionTimeMs = r.int64();
   } else f_retentionTimeMs = -1n;
-  let f_topics: OffsetCommitRequestOffsetCommitRequestTopic[];
+  let f_topics: OffsetCommitRequestTopic[];
   {
     const n = r.arrayLength(flex, false);
-    const a: OffsetCommitRequestOffsetCommitRequestTopic[] = [];
-    for (let i = 0; i < n; i++) a.push(readOffsetCommitRequestOffsetCommitRequestTopic(r, version));
+    const a: OffsetCommitRequestTopic[] = [];
+    for (let i = 0; i < n; i++) a.push(readOffsetCommitRequestTopic(r, version));
     f_topics = a;
   }
   let unknown: TaggedField[] | undefined;
@@ -96,7 +96,7 @@ export function writeOffsetCommitRequest(w: Writer, version: number, m: OffsetCo
   {
     const a = m.topics;
     w.arrayLength(flex, a.length);
-    for (const e of a) writeOffsetCommitRequestOffsetCommitRequestTopic(w, version, e);
+    for (const e of a) writeOffsetCommitRequestTopic(w, version, e);
   }
   if (flex) {
     const tags = m._unknownTaggedFields === undefined ? undefined : m._unknownTaggedFields.slice();
@@ -104,14 +104,14 @@ export function writeOffsetCommitRequest(w: Writer, version: number, m: OffsetCo
   }
 }
 
-export function readOffsetCommitRequestOffsetCommitRequestTopic(r: Reader, version: number): OffsetCommitRequestOffsetCommitRequestTopic {
+export function readOffsetCommitRequestTopic(r: Reader, version: number): OffsetCommitRequestTopic {
   const flex = version >= 8;
   const f_name: string = r.string(flex);
-  let f_partitions: OffsetCommitRequestOffsetCommitRequestPartition[];
+  let f_partitions: OffsetCommitRequestPartition[];
   {
     const n = r.arrayLength(flex, false);
-    const a: OffsetCommitRequestOffsetCommitRequestPartition[] = [];
-    for (let i = 0; i < n; i++) a.push(readOffsetCommitRequestOffsetCommitRequestPartition(r, version));
+    const a: OffsetCommitRequestPartition[] = [];
+    for (let i = 0; i < n; i++) a.push(readOffsetCommitRequestPartition(r, version));
     f_partitions = a;
   }
   let unknown: TaggedField[] | undefined;
@@ -124,7 +124,7 @@ export function readOffsetCommitRequestOffsetCommitRequestTopic(r: Reader, versi
       r.popLimit(outer);
     }
   }
-  const m: OffsetCommitRequestOffsetCommitRequestTopic = {
+  const m: OffsetCommitRequestTopic = {
     name: f_name,
     partitions: f_partitions,
   };
@@ -132,13 +132,13 @@ export function readOffsetCommitRequestOffsetCommitRequestTopic(r: Reader, versi
   return m;
 }
 
-export function writeOffsetCommitRequestOffsetCommitRequestTopic(w: Writer, version: number, m: OffsetCommitRequestOffsetCommitRequestTopic): void {
+export function writeOffsetCommitRequestTopic(w: Writer, version: number, m: OffsetCommitRequestTopic): void {
   const flex = version >= 8;
   w.string(flex, m.name);
   {
     const a = m.partitions;
     w.arrayLength(flex, a.length);
-    for (const e of a) writeOffsetCommitRequestOffsetCommitRequestPartition(w, version, e);
+    for (const e of a) writeOffsetCommitRequestPartition(w, version, e);
   }
   if (flex) {
     const tags = m._unknownTaggedFields === undefined ? undefined : m._unknownTaggedFields.slice();
@@ -146,7 +146,7 @@ export function writeOffsetCommitRequestOffsetCommitRequestTopic(w: Writer, vers
   }
 }
 
-export function readOffsetCommitRequestOffsetCommitRequestPartition(r: Reader, version: number): OffsetCommitRequestOffsetCommitRequestPartition {
+export function readOffsetCommitRequestPartition(r: Reader, version: number): OffsetCommitRequestPartition {
   const flex = version >= 8;
   const f_partitionIndex: number = r.int32();
   const f_committedOffset: bigint = r.int64();
@@ -169,7 +169,7 @@ export function readOffsetCommitRequestOffsetCommitRequestPartition(r: Reader, v
       r.popLimit(outer);
     }
   }
-  const m: OffsetCommitRequestOffsetCommitRequestPartition = {
+  const m: OffsetCommitRequestPartition = {
     partitionIndex: f_partitionIndex,
     committedOffset: f_committedOffset,
     committedLeaderEpoch: f_committedLeaderEpoch,
@@ -180,7 +180,7 @@ export function readOffsetCommitRequestOffsetCommitRequestPartition(r: Reader, v
   return m;
 }
 
-export function writeOffsetCommitRequestOffsetCommitRequestPartition(w: Writer, version: number, m: OffsetCommitRequestOffsetCommitRequestPartition): void {
+export function writeOffsetCommitRequestPartition(w: Writer, version: number, m: OffsetCommitRequestPartition): void {
   const flex = version >= 8;
   w.int32(m.partitionIndex);
   w.int64(m.committedOffset);
@@ -208,14 +208,14 @@ export function defaultOffsetCommitRequest(): OffsetCommitRequest {
   };
 }
 
-export function defaultOffsetCommitRequestOffsetCommitRequestTopic(): OffsetCommitRequestOffsetCommitRequestTopic {
+export function defaultOffsetCommitRequestTopic(): OffsetCommitRequestTopic {
   return {
     name: "",
     partitions: [],
   };
 }
 
-export function defaultOffsetCommitRequestOffsetCommitRequestPartition(): OffsetCommitRequestOffsetCommitRequestPartition {
+export function defaultOffsetCommitRequestPartition(): OffsetCommitRequestPartition {
   return {
     partitionIndex: 0,
     committedOffset: 0n,
@@ -227,17 +227,17 @@ export function defaultOffsetCommitRequestOffsetCommitRequestPartition(): Offset
 
 export interface OffsetCommitResponse {
   throttleTimeMs: number;
-  topics: OffsetCommitResponseOffsetCommitResponseTopic[];
+  topics: OffsetCommitResponseTopic[];
   _unknownTaggedFields?: TaggedField[];
 }
 
-export interface OffsetCommitResponseOffsetCommitResponseTopic {
+export interface OffsetCommitResponseTopic {
   name: string;
-  partitions: OffsetCommitResponseOffsetCommitResponsePartition[];
+  partitions: OffsetCommitResponsePartition[];
   _unknownTaggedFields?: TaggedField[];
 }
 
-export interface OffsetCommitResponseOffsetCommitResponsePartition {
+export interface OffsetCommitResponsePartition {
   partitionIndex: number;
   errorCode: number;
   _unknownTaggedFields?: TaggedField[];
@@ -249,11 +249,11 @@ export function readOffsetCommitResponse(r: Reader, version: number): OffsetComm
   if (version >= 3) {
     f_throttleTimeMs = r.int32();
   } else f_throttleTimeMs = 0;
-  let f_topics: OffsetCommitResponseOffsetCommitResponseTopic[];
+  let f_topics: OffsetCommitResponseTopic[];
   {
     const n = r.arrayLength(flex, false);
-    const a: OffsetCommitResponseOffsetCommitResponseTopic[] = [];
-    for (let i = 0; i < n; i++) a.push(readOffsetCommitResponseOffsetCommitResponseTopic(r, version));
+    const a: OffsetCommitResponseTopic[] = [];
+    for (let i = 0; i < n; i++) a.push(readOffsetCommitResponseTopic(r, version));
     f_topics = a;
   }
   let unknown: TaggedField[] | undefined;
@@ -282,7 +282,7 @@ export function writeOffsetCommitResponse(w: Writer, version: number, m: OffsetC
   {
     const a = m.topics;
     w.arrayLength(flex, a.length);
-    for (const e of a) writeOffsetCommitResponseOffsetCommitResponseTopic(w, version, e);
+    for (const e of a) writeOffsetCommitResponseTopic(w, version, e);
   }
   if (flex) {
     const tags = m._unknownTaggedFields === undefined ? undefined : m._unknownTaggedFields.slice();
@@ -290,14 +290,14 @@ export function writeOffsetCommitResponse(w: Writer, version: number, m: OffsetC
   }
 }
 
-export function readOffsetCommitResponseOffsetCommitResponseTopic(r: Reader, version: number): OffsetCommitResponseOffsetCommitResponseTopic {
+export function readOffsetCommitResponseTopic(r: Reader, version: number): OffsetCommitResponseTopic {
   const flex = version >= 8;
   const f_name: string = r.string(flex);
-  let f_partitions: OffsetCommitResponseOffsetCommitResponsePartition[];
+  let f_partitions: OffsetCommitResponsePartition[];
   {
     const n = r.arrayLength(flex, false);
-    const a: OffsetCommitResponseOffsetCommitResponsePartition[] = [];
-    for (let i = 0; i < n; i++) a.push(readOffsetCommitResponseOffsetCommitResponsePartition(r, version));
+    const a: OffsetCommitResponsePartition[] = [];
+    for (let i = 0; i < n; i++) a.push(readOffsetCommitResponsePartition(r, version));
     f_partitions = a;
   }
   let unknown: TaggedField[] | undefined;
@@ -310,7 +310,7 @@ export function readOffsetCommitResponseOffsetCommitResponseTopic(r: Reader, ver
       r.popLimit(outer);
     }
   }
-  const m: OffsetCommitResponseOffsetCommitResponseTopic = {
+  const m: OffsetCommitResponseTopic = {
     name: f_name,
     partitions: f_partitions,
   };
@@ -318,13 +318,13 @@ export function readOffsetCommitResponseOffsetCommitResponseTopic(r: Reader, ver
   return m;
 }
 
-export function writeOffsetCommitResponseOffsetCommitResponseTopic(w: Writer, version: number, m: OffsetCommitResponseOffsetCommitResponseTopic): void {
+export function writeOffsetCommitResponseTopic(w: Writer, version: number, m: OffsetCommitResponseTopic): void {
   const flex = version >= 8;
   w.string(flex, m.name);
   {
     const a = m.partitions;
     w.arrayLength(flex, a.length);
-    for (const e of a) writeOffsetCommitResponseOffsetCommitResponsePartition(w, version, e);
+    for (const e of a) writeOffsetCommitResponsePartition(w, version, e);
   }
   if (flex) {
     const tags = m._unknownTaggedFields === undefined ? undefined : m._unknownTaggedFields.slice();
@@ -332,7 +332,7 @@ export function writeOffsetCommitResponseOffsetCommitResponseTopic(w: Writer, ve
   }
 }
 
-export function readOffsetCommitResponseOffsetCommitResponsePartition(r: Reader, version: number): OffsetCommitResponseOffsetCommitResponsePartition {
+export function readOffsetCommitResponsePartition(r: Reader, version: number): OffsetCommitResponsePartition {
   const flex = version >= 8;
   const f_partitionIndex: number = r.int32();
   const f_errorCode: number = r.int16();
@@ -346,7 +346,7 @@ export function readOffsetCommitResponseOffsetCommitResponsePartition(r: Reader,
       r.popLimit(outer);
     }
   }
-  const m: OffsetCommitResponseOffsetCommitResponsePartition = {
+  const m: OffsetCommitResponsePartition = {
     partitionIndex: f_partitionIndex,
     errorCode: f_errorCode,
   };
@@ -354,7 +354,7 @@ export function readOffsetCommitResponseOffsetCommitResponsePartition(r: Reader,
   return m;
 }
 
-export function writeOffsetCommitResponseOffsetCommitResponsePartition(w: Writer, version: number, m: OffsetCommitResponseOffsetCommitResponsePartition): void {
+export function writeOffsetCommitResponsePartition(w: Writer, version: number, m: OffsetCommitResponsePartition): void {
   const flex = version >= 8;
   w.int32(m.partitionIndex);
   w.int16(m.errorCode);
@@ -371,14 +371,14 @@ export function defaultOffsetCommitResponse(): OffsetCommitResponse {
   };
 }
 
-export function defaultOffsetCommitResponseOffsetCommitResponseTopic(): OffsetCommitResponseOffsetCommitResponseTopic {
+export function defaultOffsetCommitResponseTopic(): OffsetCommitResponseTopic {
   return {
     name: "",
     partitions: [],
   };
 }
 
-export function defaultOffsetCommitResponseOffsetCommitResponsePartition(): OffsetCommitResponseOffsetCommitResponsePartition {
+export function defaultOffsetCommitResponsePartition(): OffsetCommitResponsePartition {
   return {
     partitionIndex: 0,
     errorCode: 0,

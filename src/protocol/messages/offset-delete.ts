@@ -6,25 +6,25 @@ import { type ApiDescriptor } from './common.js';
 
 export interface OffsetDeleteRequest {
   groupId: string;
-  topics: OffsetDeleteRequestOffsetDeleteRequestTopic[];
+  topics: OffsetDeleteRequestTopic[];
 }
 
-export interface OffsetDeleteRequestOffsetDeleteRequestTopic {
+export interface OffsetDeleteRequestTopic {
   name: string;
-  partitions: OffsetDeleteRequestOffsetDeleteRequestPartition[];
+  partitions: OffsetDeleteRequestPartition[];
 }
 
-export interface OffsetDeleteRequestOffsetDeleteRequestPartition {
+export interface OffsetDeleteRequestPartition {
   partitionIndex: number;
 }
 
 export function readOffsetDeleteRequest(r: Reader, version: number): OffsetDeleteRequest {
   const f_groupId: string = r.string(false);
-  let f_topics: OffsetDeleteRequestOffsetDeleteRequestTopic[];
+  let f_topics: OffsetDeleteRequestTopic[];
   {
     const n = r.arrayLength(false, false);
-    const a: OffsetDeleteRequestOffsetDeleteRequestTopic[] = [];
-    for (let i = 0; i < n; i++) a.push(readOffsetDeleteRequestOffsetDeleteRequestTopic(r, version));
+    const a: OffsetDeleteRequestTopic[] = [];
+    for (let i = 0; i < n; i++) a.push(readOffsetDeleteRequestTopic(r, version));
     f_topics = a;
   }
   return {
@@ -38,17 +38,17 @@ export function writeOffsetDeleteRequest(w: Writer, version: number, m: OffsetDe
   {
     const a = m.topics;
     w.arrayLength(false, a.length);
-    for (const e of a) writeOffsetDeleteRequestOffsetDeleteRequestTopic(w, version, e);
+    for (const e of a) writeOffsetDeleteRequestTopic(w, version, e);
   }
 }
 
-export function readOffsetDeleteRequestOffsetDeleteRequestTopic(r: Reader, version: number): OffsetDeleteRequestOffsetDeleteRequestTopic {
+export function readOffsetDeleteRequestTopic(r: Reader, version: number): OffsetDeleteRequestTopic {
   const f_name: string = r.string(false);
-  let f_partitions: OffsetDeleteRequestOffsetDeleteRequestPartition[];
+  let f_partitions: OffsetDeleteRequestPartition[];
   {
     const n = r.arrayLength(false, false);
-    const a: OffsetDeleteRequestOffsetDeleteRequestPartition[] = [];
-    for (let i = 0; i < n; i++) a.push(readOffsetDeleteRequestOffsetDeleteRequestPartition(r, version));
+    const a: OffsetDeleteRequestPartition[] = [];
+    for (let i = 0; i < n; i++) a.push(readOffsetDeleteRequestPartition(r, version));
     f_partitions = a;
   }
   return {
@@ -57,23 +57,23 @@ export function readOffsetDeleteRequestOffsetDeleteRequestTopic(r: Reader, versi
   };
 }
 
-export function writeOffsetDeleteRequestOffsetDeleteRequestTopic(w: Writer, version: number, m: OffsetDeleteRequestOffsetDeleteRequestTopic): void {
+export function writeOffsetDeleteRequestTopic(w: Writer, version: number, m: OffsetDeleteRequestTopic): void {
   w.string(false, m.name);
   {
     const a = m.partitions;
     w.arrayLength(false, a.length);
-    for (const e of a) writeOffsetDeleteRequestOffsetDeleteRequestPartition(w, version, e);
+    for (const e of a) writeOffsetDeleteRequestPartition(w, version, e);
   }
 }
 
-export function readOffsetDeleteRequestOffsetDeleteRequestPartition(r: Reader, _version: number): OffsetDeleteRequestOffsetDeleteRequestPartition {
+export function readOffsetDeleteRequestPartition(r: Reader, _version: number): OffsetDeleteRequestPartition {
   const f_partitionIndex: number = r.int32();
   return {
     partitionIndex: f_partitionIndex,
   };
 }
 
-export function writeOffsetDeleteRequestOffsetDeleteRequestPartition(w: Writer, _version: number, m: OffsetDeleteRequestOffsetDeleteRequestPartition): void {
+export function writeOffsetDeleteRequestPartition(w: Writer, _version: number, m: OffsetDeleteRequestPartition): void {
   w.int32(m.partitionIndex);
 }
 
@@ -84,14 +84,14 @@ export function defaultOffsetDeleteRequest(): OffsetDeleteRequest {
   };
 }
 
-export function defaultOffsetDeleteRequestOffsetDeleteRequestTopic(): OffsetDeleteRequestOffsetDeleteRequestTopic {
+export function defaultOffsetDeleteRequestTopic(): OffsetDeleteRequestTopic {
   return {
     name: "",
     partitions: [],
   };
 }
 
-export function defaultOffsetDeleteRequestOffsetDeleteRequestPartition(): OffsetDeleteRequestOffsetDeleteRequestPartition {
+export function defaultOffsetDeleteRequestPartition(): OffsetDeleteRequestPartition {
   return {
     partitionIndex: 0,
   };
@@ -100,15 +100,15 @@ export function defaultOffsetDeleteRequestOffsetDeleteRequestPartition(): Offset
 export interface OffsetDeleteResponse {
   errorCode: number;
   throttleTimeMs: number;
-  topics: OffsetDeleteResponseOffsetDeleteResponseTopic[];
+  topics: OffsetDeleteResponseTopic[];
 }
 
-export interface OffsetDeleteResponseOffsetDeleteResponseTopic {
+export interface OffsetDeleteResponseTopic {
   name: string;
-  partitions: OffsetDeleteResponseOffsetDeleteResponsePartition[];
+  partitions: OffsetDeleteResponsePartition[];
 }
 
-export interface OffsetDeleteResponseOffsetDeleteResponsePartition {
+export interface OffsetDeleteResponsePartition {
   partitionIndex: number;
   errorCode: number;
 }
@@ -116,11 +116,11 @@ export interface OffsetDeleteResponseOffsetDeleteResponsePartition {
 export function readOffsetDeleteResponse(r: Reader, version: number): OffsetDeleteResponse {
   const f_errorCode: number = r.int16();
   const f_throttleTimeMs: number = r.int32();
-  let f_topics: OffsetDeleteResponseOffsetDeleteResponseTopic[];
+  let f_topics: OffsetDeleteResponseTopic[];
   {
     const n = r.arrayLength(false, false);
-    const a: OffsetDeleteResponseOffsetDeleteResponseTopic[] = [];
-    for (let i = 0; i < n; i++) a.push(readOffsetDeleteResponseOffsetDeleteResponseTopic(r, version));
+    const a: OffsetDeleteResponseTopic[] = [];
+    for (let i = 0; i < n; i++) a.push(readOffsetDeleteResponseTopic(r, version));
     f_topics = a;
   }
   return {
@@ -136,17 +136,17 @@ export function writeOffsetDeleteResponse(w: Writer, version: number, m: OffsetD
   {
     const a = m.topics;
     w.arrayLength(false, a.length);
-    for (const e of a) writeOffsetDeleteResponseOffsetDeleteResponseTopic(w, version, e);
+    for (const e of a) writeOffsetDeleteResponseTopic(w, version, e);
   }
 }
 
-export function readOffsetDeleteResponseOffsetDeleteResponseTopic(r: Reader, version: number): OffsetDeleteResponseOffsetDeleteResponseTopic {
+export function readOffsetDeleteResponseTopic(r: Reader, version: number): OffsetDeleteResponseTopic {
   const f_name: string = r.string(false);
-  let f_partitions: OffsetDeleteResponseOffsetDeleteResponsePartition[];
+  let f_partitions: OffsetDeleteResponsePartition[];
   {
     const n = r.arrayLength(false, false);
-    const a: OffsetDeleteResponseOffsetDeleteResponsePartition[] = [];
-    for (let i = 0; i < n; i++) a.push(readOffsetDeleteResponseOffsetDeleteResponsePartition(r, version));
+    const a: OffsetDeleteResponsePartition[] = [];
+    for (let i = 0; i < n; i++) a.push(readOffsetDeleteResponsePartition(r, version));
     f_partitions = a;
   }
   return {
@@ -155,16 +155,16 @@ export function readOffsetDeleteResponseOffsetDeleteResponseTopic(r: Reader, ver
   };
 }
 
-export function writeOffsetDeleteResponseOffsetDeleteResponseTopic(w: Writer, version: number, m: OffsetDeleteResponseOffsetDeleteResponseTopic): void {
+export function writeOffsetDeleteResponseTopic(w: Writer, version: number, m: OffsetDeleteResponseTopic): void {
   w.string(false, m.name);
   {
     const a = m.partitions;
     w.arrayLength(false, a.length);
-    for (const e of a) writeOffsetDeleteResponseOffsetDeleteResponsePartition(w, version, e);
+    for (const e of a) writeOffsetDeleteResponsePartition(w, version, e);
   }
 }
 
-export function readOffsetDeleteResponseOffsetDeleteResponsePartition(r: Reader, _version: number): OffsetDeleteResponseOffsetDeleteResponsePartition {
+export function readOffsetDeleteResponsePartition(r: Reader, _version: number): OffsetDeleteResponsePartition {
   const f_partitionIndex: number = r.int32();
   const f_errorCode: number = r.int16();
   return {
@@ -173,7 +173,7 @@ export function readOffsetDeleteResponseOffsetDeleteResponsePartition(r: Reader,
   };
 }
 
-export function writeOffsetDeleteResponseOffsetDeleteResponsePartition(w: Writer, _version: number, m: OffsetDeleteResponseOffsetDeleteResponsePartition): void {
+export function writeOffsetDeleteResponsePartition(w: Writer, _version: number, m: OffsetDeleteResponsePartition): void {
   w.int32(m.partitionIndex);
   w.int16(m.errorCode);
 }
@@ -186,14 +186,14 @@ export function defaultOffsetDeleteResponse(): OffsetDeleteResponse {
   };
 }
 
-export function defaultOffsetDeleteResponseOffsetDeleteResponseTopic(): OffsetDeleteResponseOffsetDeleteResponseTopic {
+export function defaultOffsetDeleteResponseTopic(): OffsetDeleteResponseTopic {
   return {
     name: "",
     partitions: [],
   };
 }
 
-export function defaultOffsetDeleteResponseOffsetDeleteResponsePartition(): OffsetDeleteResponseOffsetDeleteResponsePartition {
+export function defaultOffsetDeleteResponsePartition(): OffsetDeleteResponsePartition {
   return {
     partitionIndex: 0,
     errorCode: 0,

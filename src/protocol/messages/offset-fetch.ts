@@ -7,27 +7,27 @@ import { type ApiDescriptor, nullField, unsupportedField } from './common.js';
 
 export interface OffsetFetchRequest {
   groupId: string;
-  topics: OffsetFetchRequestOffsetFetchRequestTopic[] | null;
-  groups: OffsetFetchRequestOffsetFetchRequestGroup[];
+  topics: OffsetFetchRequestTopic[] | null;
+  groups: OffsetFetchRequestGroup[];
   requireStable: boolean;
   _unknownTaggedFields?: TaggedField[];
 }
 
-export interface OffsetFetchRequestOffsetFetchRequestTopic {
+export interface OffsetFetchRequestTopic {
   name: string;
   partitionIndexes: number[];
   _unknownTaggedFields?: TaggedField[];
 }
 
-export interface OffsetFetchRequestOffsetFetchRequestGroup {
+export interface OffsetFetchRequestGroup {
   groupId: string;
   memberId: string | null;
   memberEpoch: number;
-  topics: OffsetFetchRequestOffsetFetchRequestTopics[] | null;
+  topics: OffsetFetchRequestTopics[] | null;
   _unknownTaggedFields?: TaggedField[];
 }
 
-export interface OffsetFetchRequestOffsetFetchRequestTopics {
+export interface OffsetFetchRequestTopics {
   name: string;
   partitionIndexes: number[];
   _unknownTaggedFields?: TaggedField[];
@@ -39,24 +39,24 @@ export function readOffsetFetchRequest(r: Reader, version: number): OffsetFetchR
   if (version <= 7) {
     f_groupId = r.string(flex);
   } else f_groupId = "";
-  let f_topics: OffsetFetchRequestOffsetFetchRequestTopic[] | null;
+  let f_topics: OffsetFetchRequestTopic[] | null;
   if (version <= 7) {
     {
       const n = r.arrayLength(flex, version >= 2);
       if (n < 0) f_topics = null;
       else {
-        const a: OffsetFetchRequestOffsetFetchRequestTopic[] = [];
-        for (let i = 0; i < n; i++) a.push(readOffsetFetchRequestOffsetFetchRequestTopic(r, version));
+        const a: OffsetFetchRequestTopic[] = [];
+        for (let i = 0; i < n; i++) a.push(readOffsetFetchRequestTopic(r, version));
         f_topics = a;
       }
     }
   } else f_topics = [];
-  let f_groups: OffsetFetchRequestOffsetFetchRequestGroup[];
+  let f_groups: OffsetFetchRequestGroup[];
   if (version >= 8) {
     {
       const n = r.arrayLength(true, false);
-      const a: OffsetFetchRequestOffsetFetchRequestGroup[] = [];
-      for (let i = 0; i < n; i++) a.push(readOffsetFetchRequestOffsetFetchRequestGroup(r, version));
+      const a: OffsetFetchRequestGroup[] = [];
+      for (let i = 0; i < n; i++) a.push(readOffsetFetchRequestGroup(r, version));
       f_groups = a;
     }
   } else f_groups = [];
@@ -96,7 +96,7 @@ export function writeOffsetFetchRequest(w: Writer, version: number, m: OffsetFet
       if (a === null) w.arrayLength(flex, -1);
       else {
         w.arrayLength(flex, a.length);
-        for (const e of a) writeOffsetFetchRequestOffsetFetchRequestTopic(w, version, e);
+        for (const e of a) writeOffsetFetchRequestTopic(w, version, e);
       }
     }
   } else if ((m.topics === null || m.topics.length !== 0)) throw unsupportedField('OffsetFetchRequest', 'topics', version);
@@ -104,7 +104,7 @@ export function writeOffsetFetchRequest(w: Writer, version: number, m: OffsetFet
     {
       const a = m.groups;
       w.arrayLength(true, a.length);
-      for (const e of a) writeOffsetFetchRequestOffsetFetchRequestGroup(w, version, e);
+      for (const e of a) writeOffsetFetchRequestGroup(w, version, e);
     }
   } else if (m.groups.length !== 0) throw unsupportedField('OffsetFetchRequest', 'groups', version);
   if (version >= 7) {
@@ -116,7 +116,7 @@ export function writeOffsetFetchRequest(w: Writer, version: number, m: OffsetFet
   }
 }
 
-export function readOffsetFetchRequestOffsetFetchRequestTopic(r: Reader, version: number): OffsetFetchRequestOffsetFetchRequestTopic {
+export function readOffsetFetchRequestTopic(r: Reader, version: number): OffsetFetchRequestTopic {
   const flex = version >= 6;
   let f_name: string;
   if (version <= 7) {
@@ -141,7 +141,7 @@ export function readOffsetFetchRequestOffsetFetchRequestTopic(r: Reader, version
       r.popLimit(outer);
     }
   }
-  const m: OffsetFetchRequestOffsetFetchRequestTopic = {
+  const m: OffsetFetchRequestTopic = {
     name: f_name,
     partitionIndexes: f_partitionIndexes,
   };
@@ -149,7 +149,7 @@ export function readOffsetFetchRequestOffsetFetchRequestTopic(r: Reader, version
   return m;
 }
 
-export function writeOffsetFetchRequestOffsetFetchRequestTopic(w: Writer, version: number, m: OffsetFetchRequestOffsetFetchRequestTopic): void {
+export function writeOffsetFetchRequestTopic(w: Writer, version: number, m: OffsetFetchRequestTopic): void {
   const flex = version >= 6;
   if (version <= 7) {
     w.string(flex, m.name);
@@ -167,7 +167,7 @@ export function writeOffsetFetchRequestOffsetFetchRequestTopic(w: Writer, versio
   }
 }
 
-export function readOffsetFetchRequestOffsetFetchRequestGroup(r: Reader, version: number): OffsetFetchRequestOffsetFetchRequestGroup {
+export function readOffsetFetchRequestGroup(r: Reader, version: number): OffsetFetchRequestGroup {
   const flex = version >= 6;
   let f_groupId: string;
   if (version >= 8) {
@@ -181,14 +181,14 @@ export function readOffsetFetchRequestOffsetFetchRequestGroup(r: Reader, version
   if (version >= 9) {
     f_memberEpoch = r.int32();
   } else f_memberEpoch = -1;
-  let f_topics: OffsetFetchRequestOffsetFetchRequestTopics[] | null;
+  let f_topics: OffsetFetchRequestTopics[] | null;
   if (version >= 8) {
     {
       const n = r.arrayLength(true, true);
       if (n < 0) f_topics = null;
       else {
-        const a: OffsetFetchRequestOffsetFetchRequestTopics[] = [];
-        for (let i = 0; i < n; i++) a.push(readOffsetFetchRequestOffsetFetchRequestTopics(r, version));
+        const a: OffsetFetchRequestTopics[] = [];
+        for (let i = 0; i < n; i++) a.push(readOffsetFetchRequestTopics(r, version));
         f_topics = a;
       }
     }
@@ -203,7 +203,7 @@ export function readOffsetFetchRequestOffsetFetchRequestGroup(r: Reader, version
       r.popLimit(outer);
     }
   }
-  const m: OffsetFetchRequestOffsetFetchRequestGroup = {
+  const m: OffsetFetchRequestGroup = {
     groupId: f_groupId,
     memberId: f_memberId,
     memberEpoch: f_memberEpoch,
@@ -213,7 +213,7 @@ export function readOffsetFetchRequestOffsetFetchRequestGroup(r: Reader, version
   return m;
 }
 
-export function writeOffsetFetchRequestOffsetFetchRequestGroup(w: Writer, version: number, m: OffsetFetchRequestOffsetFetchRequestGroup): void {
+export function writeOffsetFetchRequestGroup(w: Writer, version: number, m: OffsetFetchRequestGroup): void {
   const flex = version >= 6;
   if (version >= 8) {
     w.string(true, m.groupId);
@@ -230,7 +230,7 @@ export function writeOffsetFetchRequestOffsetFetchRequestGroup(w: Writer, versio
       if (a === null) w.arrayLength(true, -1);
       else {
         w.arrayLength(true, a.length);
-        for (const e of a) writeOffsetFetchRequestOffsetFetchRequestTopics(w, version, e);
+        for (const e of a) writeOffsetFetchRequestTopics(w, version, e);
       }
     }
   } else if ((m.topics === null || m.topics.length !== 0)) throw unsupportedField('OffsetFetchRequest', 'topics', version);
@@ -240,7 +240,7 @@ export function writeOffsetFetchRequestOffsetFetchRequestGroup(w: Writer, versio
   }
 }
 
-export function readOffsetFetchRequestOffsetFetchRequestTopics(r: Reader, version: number): OffsetFetchRequestOffsetFetchRequestTopics {
+export function readOffsetFetchRequestTopics(r: Reader, version: number): OffsetFetchRequestTopics {
   const flex = version >= 6;
   let f_name: string;
   if (version >= 8) {
@@ -265,7 +265,7 @@ export function readOffsetFetchRequestOffsetFetchRequestTopics(r: Reader, versio
       r.popLimit(outer);
     }
   }
-  const m: OffsetFetchRequestOffsetFetchRequestTopics = {
+  const m: OffsetFetchRequestTopics = {
     name: f_name,
     partitionIndexes: f_partitionIndexes,
   };
@@ -273,7 +273,7 @@ export function readOffsetFetchRequestOffsetFetchRequestTopics(r: Reader, versio
   return m;
 }
 
-export function writeOffsetFetchRequestOffsetFetchRequestTopics(w: Writer, version: number, m: OffsetFetchRequestOffsetFetchRequestTopics): void {
+export function writeOffsetFetchRequestTopics(w: Writer, version: number, m: OffsetFetchRequestTopics): void {
   const flex = version >= 6;
   if (version >= 8) {
     w.string(true, m.name);
@@ -300,14 +300,14 @@ export function defaultOffsetFetchRequest(): OffsetFetchRequest {
   };
 }
 
-export function defaultOffsetFetchRequestOffsetFetchRequestTopic(): OffsetFetchRequestOffsetFetchRequestTopic {
+export function defaultOffsetFetchRequestTopic(): OffsetFetchRequestTopic {
   return {
     name: "",
     partitionIndexes: [],
   };
 }
 
-export function defaultOffsetFetchRequestOffsetFetchRequestGroup(): OffsetFetchRequestOffsetFetchRequestGroup {
+export function defaultOffsetFetchRequestGroup(): OffsetFetchRequestGroup {
   return {
     groupId: "",
     memberId: null,
@@ -316,7 +316,7 @@ export function defaultOffsetFetchRequestOffsetFetchRequestGroup(): OffsetFetchR
   };
 }
 
-export function defaultOffsetFetchRequestOffsetFetchRequestTopics(): OffsetFetchRequestOffsetFetchRequestTopics {
+export function defaultOffsetFetchRequestTopics(): OffsetFetchRequestTopics {
   return {
     name: "",
     partitionIndexes: [],
@@ -325,19 +325,19 @@ export function defaultOffsetFetchRequestOffsetFetchRequestTopics(): OffsetFetch
 
 export interface OffsetFetchResponse {
   throttleTimeMs: number;
-  topics: OffsetFetchResponseOffsetFetchResponseTopic[];
+  topics: OffsetFetchResponseTopic[];
   errorCode: number;
-  groups: OffsetFetchResponseOffsetFetchResponseGroup[];
+  groups: OffsetFetchResponseGroup[];
   _unknownTaggedFields?: TaggedField[];
 }
 
-export interface OffsetFetchResponseOffsetFetchResponseTopic {
+export interface OffsetFetchResponseTopic {
   name: string;
-  partitions: OffsetFetchResponseOffsetFetchResponsePartition[];
+  partitions: OffsetFetchResponsePartition[];
   _unknownTaggedFields?: TaggedField[];
 }
 
-export interface OffsetFetchResponseOffsetFetchResponsePartition {
+export interface OffsetFetchResponsePartition {
   partitionIndex: number;
   committedOffset: bigint;
   committedLeaderEpoch: number;
@@ -346,20 +346,20 @@ export interface OffsetFetchResponseOffsetFetchResponsePartition {
   _unknownTaggedFields?: TaggedField[];
 }
 
-export interface OffsetFetchResponseOffsetFetchResponseGroup {
+export interface OffsetFetchResponseGroup {
   groupId: string;
-  topics: OffsetFetchResponseOffsetFetchResponseTopics[];
+  topics: OffsetFetchResponseTopics[];
   errorCode: number;
   _unknownTaggedFields?: TaggedField[];
 }
 
-export interface OffsetFetchResponseOffsetFetchResponseTopics {
+export interface OffsetFetchResponseTopics {
   name: string;
-  partitions: OffsetFetchResponseOffsetFetchResponsePartitions[];
+  partitions: OffsetFetchResponsePartitions[];
   _unknownTaggedFields?: TaggedField[];
 }
 
-export interface OffsetFetchResponseOffsetFetchResponsePartitions {
+export interface OffsetFetchResponsePartitions {
   partitionIndex: number;
   committedOffset: bigint;
   committedLeaderEpoch: number;
@@ -374,12 +374,12 @@ export function readOffsetFetchResponse(r: Reader, version: number): OffsetFetch
   if (version >= 3) {
     f_throttleTimeMs = r.int32();
   } else f_throttleTimeMs = 0;
-  let f_topics: OffsetFetchResponseOffsetFetchResponseTopic[];
+  let f_topics: OffsetFetchResponseTopic[];
   if (version <= 7) {
     {
       const n = r.arrayLength(flex, false);
-      const a: OffsetFetchResponseOffsetFetchResponseTopic[] = [];
-      for (let i = 0; i < n; i++) a.push(readOffsetFetchResponseOffsetFetchResponseTopic(r, version));
+      const a: OffsetFetchResponseTopic[] = [];
+      for (let i = 0; i < n; i++) a.push(readOffsetFetchResponseTopic(r, version));
       f_topics = a;
     }
   } else f_topics = [];
@@ -387,12 +387,12 @@ export function readOffsetFetchResponse(r: Reader, version: number): OffsetFetch
   if (version >= 2 && version <= 7) {
     f_errorCode = r.int16();
   } else f_errorCode = 0;
-  let f_groups: OffsetFetchResponseOffsetFetchResponseGroup[];
+  let f_groups: OffsetFetchResponseGroup[];
   if (version >= 8) {
     {
       const n = r.arrayLength(true, false);
-      const a: OffsetFetchResponseOffsetFetchResponseGroup[] = [];
-      for (let i = 0; i < n; i++) a.push(readOffsetFetchResponseOffsetFetchResponseGroup(r, version));
+      const a: OffsetFetchResponseGroup[] = [];
+      for (let i = 0; i < n; i++) a.push(readOffsetFetchResponseGroup(r, version));
       f_groups = a;
     }
   } else f_groups = [];
@@ -425,7 +425,7 @@ export function writeOffsetFetchResponse(w: Writer, version: number, m: OffsetFe
     {
       const a = m.topics;
       w.arrayLength(flex, a.length);
-      for (const e of a) writeOffsetFetchResponseOffsetFetchResponseTopic(w, version, e);
+      for (const e of a) writeOffsetFetchResponseTopic(w, version, e);
     }
   } else if (m.topics.length !== 0) throw unsupportedField('OffsetFetchResponse', 'topics', version);
   if (version >= 2 && version <= 7) {
@@ -435,7 +435,7 @@ export function writeOffsetFetchResponse(w: Writer, version: number, m: OffsetFe
     {
       const a = m.groups;
       w.arrayLength(true, a.length);
-      for (const e of a) writeOffsetFetchResponseOffsetFetchResponseGroup(w, version, e);
+      for (const e of a) writeOffsetFetchResponseGroup(w, version, e);
     }
   } else if (m.groups.length !== 0) throw unsupportedField('OffsetFetchResponse', 'groups', version);
   if (flex) {
@@ -444,18 +444,18 @@ export function writeOffsetFetchResponse(w: Writer, version: number, m: OffsetFe
   }
 }
 
-export function readOffsetFetchResponseOffsetFetchResponseTopic(r: Reader, version: number): OffsetFetchResponseOffsetFetchResponseTopic {
+export function readOffsetFetchResponseTopic(r: Reader, version: number): OffsetFetchResponseTopic {
   const flex = version >= 6;
   let f_name: string;
   if (version <= 7) {
     f_name = r.string(flex);
   } else f_name = "";
-  let f_partitions: OffsetFetchResponseOffsetFetchResponsePartition[];
+  let f_partitions: OffsetFetchResponsePartition[];
   if (version <= 7) {
     {
       const n = r.arrayLength(flex, false);
-      const a: OffsetFetchResponseOffsetFetchResponsePartition[] = [];
-      for (let i = 0; i < n; i++) a.push(readOffsetFetchResponseOffsetFetchResponsePartition(r, version));
+      const a: OffsetFetchResponsePartition[] = [];
+      for (let i = 0; i < n; i++) a.push(readOffsetFetchResponsePartition(r, version));
       f_partitions = a;
     }
   } else f_partitions = [];
@@ -469,7 +469,7 @@ export function readOffsetFetchResponseOffsetFetchResponseTopic(r: Reader, versi
       r.popLimit(outer);
     }
   }
-  const m: OffsetFetchResponseOffsetFetchResponseTopic = {
+  const m: OffsetFetchResponseTopic = {
     name: f_name,
     partitions: f_partitions,
   };
@@ -477,7 +477,7 @@ export function readOffsetFetchResponseOffsetFetchResponseTopic(r: Reader, versi
   return m;
 }
 
-export function writeOffsetFetchResponseOffsetFetchResponseTopic(w: Writer, version: number, m: OffsetFetchResponseOffsetFetchResponseTopic): void {
+export function writeOffsetFetchResponseTopic(w: Writer, version: number, m: OffsetFetchResponseTopic): void {
   const flex = version >= 6;
   if (version <= 7) {
     w.string(flex, m.name);
@@ -486,7 +486,7 @@ export function writeOffsetFetchResponseOffsetFetchResponseTopic(w: Writer, vers
     {
       const a = m.partitions;
       w.arrayLength(flex, a.length);
-      for (const e of a) writeOffsetFetchResponseOffsetFetchResponsePartition(w, version, e);
+      for (const e of a) writeOffsetFetchResponsePartition(w, version, e);
     }
   } else if (m.partitions.length !== 0) throw unsupportedField('OffsetFetchResponse', 'partitions', version);
   if (flex) {
@@ -495,7 +495,7 @@ export function writeOffsetFetchResponseOffsetFetchResponseTopic(w: Writer, vers
   }
 }
 
-export function readOffsetFetchResponseOffsetFetchResponsePartition(r: Reader, version: number): OffsetFetchResponseOffsetFetchResponsePartition {
+export function readOffsetFetchResponsePartition(r: Reader, version: number): OffsetFetchResponsePartition {
   const flex = version >= 6;
   let f_partitionIndex: number;
   if (version <= 7) {
@@ -527,7 +527,7 @@ export function readOffsetFetchResponseOffsetFetchResponsePartition(r: Reader, v
       r.popLimit(outer);
     }
   }
-  const m: OffsetFetchResponseOffsetFetchResponsePartition = {
+  const m: OffsetFetchResponsePartition = {
     partitionIndex: f_partitionIndex,
     committedOffset: f_committedOffset,
     committedLeaderEpoch: f_committedLeaderEpoch,
@@ -538,7 +538,7 @@ export function readOffsetFetchResponseOffsetFetchResponsePartition(r: Reader, v
   return m;
 }
 
-export function writeOffsetFetchResponseOffsetFetchResponsePartition(w: Writer, version: number, m: OffsetFetchResponseOffsetFetchResponsePartition): void {
+export function writeOffsetFetchResponsePartition(w: Writer, version: number, m: OffsetFetchResponsePartition): void {
   const flex = version >= 6;
   if (version <= 7) {
     w.int32(m.partitionIndex);
@@ -561,18 +561,18 @@ export function writeOffsetFetchResponseOffsetFetchResponsePartition(w: Writer, 
   }
 }
 
-export function readOffsetFetchResponseOffsetFetchResponseGroup(r: Reader, version: number): OffsetFetchResponseOffsetFetchResponseGroup {
+export function readOffsetFetchResponseGroup(r: Reader, version: number): OffsetFetchResponseGroup {
   const flex = version >= 6;
   let f_groupId: string;
   if (version >= 8) {
     f_groupId = r.string(true);
   } else f_groupId = "";
-  let f_topics: OffsetFetchResponseOffsetFetchResponseTopics[];
+  let f_topics: OffsetFetchResponseTopics[];
   if (version >= 8) {
     {
       const n = r.arrayLength(true, false);
-      const a: OffsetFetchResponseOffsetFetchResponseTopics[] = [];
-      for (let i = 0; i < n; i++) a.push(readOffsetFetchResponseOffsetFetchResponseTopics(r, version));
+      const a: OffsetFetchResponseTopics[] = [];
+      for (let i = 0; i < n; i++) a.push(readOffsetFetchResponseTopics(r, version));
       f_topics = a;
     }
   } else f_topics = [];
@@ -590,7 +590,7 @@ export function readOffsetFetchResponseOffsetFetchResponseGroup(r: Reader, versi
       r.popLimit(outer);
     }
   }
-  const m: OffsetFetchResponseOffsetFetchResponseGroup = {
+  const m: OffsetFetchResponseGroup = {
     groupId: f_groupId,
     topics: f_topics,
     errorCode: f_errorCode,
@@ -599,7 +599,7 @@ export function readOffsetFetchResponseOffsetFetchResponseGroup(r: Reader, versi
   return m;
 }
 
-export function writeOffsetFetchResponseOffsetFetchResponseGroup(w: Writer, version: number, m: OffsetFetchResponseOffsetFetchResponseGroup): void {
+export function writeOffsetFetchResponseGroup(w: Writer, version: number, m: OffsetFetchResponseGroup): void {
   const flex = version >= 6;
   if (version >= 8) {
     w.string(true, m.groupId);
@@ -608,7 +608,7 @@ export function writeOffsetFetchResponseOffsetFetchResponseGroup(w: Writer, vers
     {
       const a = m.topics;
       w.arrayLength(true, a.length);
-      for (const e of a) writeOffsetFetchResponseOffsetFetchResponseTopics(w, version, e);
+      for (const e of a) writeOffsetFetchResponseTopics(w, version, e);
     }
   } else if (m.topics.length !== 0) throw unsupportedField('OffsetFetchResponse', 'topics', version);
   if (version >= 8) {
@@ -620,18 +620,18 @@ export function writeOffsetFetchResponseOffsetFetchResponseGroup(w: Writer, vers
   }
 }
 
-export function readOffsetFetchResponseOffsetFetchResponseTopics(r: Reader, version: number): OffsetFetchResponseOffsetFetchResponseTopics {
+export function readOffsetFetchResponseTopics(r: Reader, version: number): OffsetFetchResponseTopics {
   const flex = version >= 6;
   let f_name: string;
   if (version >= 8) {
     f_name = r.string(true);
   } else f_name = "";
-  let f_partitions: OffsetFetchResponseOffsetFetchResponsePartitions[];
+  let f_partitions: OffsetFetchResponsePartitions[];
   if (version >= 8) {
     {
       const n = r.arrayLength(true, false);
-      const a: OffsetFetchResponseOffsetFetchResponsePartitions[] = [];
-      for (let i = 0; i < n; i++) a.push(readOffsetFetchResponseOffsetFetchResponsePartitions(r, version));
+      const a: OffsetFetchResponsePartitions[] = [];
+      for (let i = 0; i < n; i++) a.push(readOffsetFetchResponsePartitions(r, version));
       f_partitions = a;
     }
   } else f_partitions = [];
@@ -645,7 +645,7 @@ export function readOffsetFetchResponseOffsetFetchResponseTopics(r: Reader, vers
       r.popLimit(outer);
     }
   }
-  const m: OffsetFetchResponseOffsetFetchResponseTopics = {
+  const m: OffsetFetchResponseTopics = {
     name: f_name,
     partitions: f_partitions,
   };
@@ -653,7 +653,7 @@ export function readOffsetFetchResponseOffsetFetchResponseTopics(r: Reader, vers
   return m;
 }
 
-export function writeOffsetFetchResponseOffsetFetchResponseTopics(w: Writer, version: number, m: OffsetFetchResponseOffsetFetchResponseTopics): void {
+export function writeOffsetFetchResponseTopics(w: Writer, version: number, m: OffsetFetchResponseTopics): void {
   const flex = version >= 6;
   if (version >= 8) {
     w.string(true, m.name);
@@ -662,7 +662,7 @@ export function writeOffsetFetchResponseOffsetFetchResponseTopics(w: Writer, ver
     {
       const a = m.partitions;
       w.arrayLength(true, a.length);
-      for (const e of a) writeOffsetFetchResponseOffsetFetchResponsePartitions(w, version, e);
+      for (const e of a) writeOffsetFetchResponsePartitions(w, version, e);
     }
   } else if (m.partitions.length !== 0) throw unsupportedField('OffsetFetchResponse', 'partitions', version);
   if (flex) {
@@ -671,7 +671,7 @@ export function writeOffsetFetchResponseOffsetFetchResponseTopics(w: Writer, ver
   }
 }
 
-export function readOffsetFetchResponseOffsetFetchResponsePartitions(r: Reader, version: number): OffsetFetchResponseOffsetFetchResponsePartitions {
+export function readOffsetFetchResponsePartitions(r: Reader, version: number): OffsetFetchResponsePartitions {
   const flex = version >= 6;
   let f_partitionIndex: number;
   if (version >= 8) {
@@ -703,7 +703,7 @@ export function readOffsetFetchResponseOffsetFetchResponsePartitions(r: Reader, 
       r.popLimit(outer);
     }
   }
-  const m: OffsetFetchResponseOffsetFetchResponsePartitions = {
+  const m: OffsetFetchResponsePartitions = {
     partitionIndex: f_partitionIndex,
     committedOffset: f_committedOffset,
     committedLeaderEpoch: f_committedLeaderEpoch,
@@ -714,7 +714,7 @@ export function readOffsetFetchResponseOffsetFetchResponsePartitions(r: Reader, 
   return m;
 }
 
-export function writeOffsetFetchResponseOffsetFetchResponsePartitions(w: Writer, version: number, m: OffsetFetchResponseOffsetFetchResponsePartitions): void {
+export function writeOffsetFetchResponsePartitions(w: Writer, version: number, m: OffsetFetchResponsePartitions): void {
   const flex = version >= 6;
   if (version >= 8) {
     w.int32(m.partitionIndex);
@@ -746,14 +746,14 @@ export function defaultOffsetFetchResponse(): OffsetFetchResponse {
   };
 }
 
-export function defaultOffsetFetchResponseOffsetFetchResponseTopic(): OffsetFetchResponseOffsetFetchResponseTopic {
+export function defaultOffsetFetchResponseTopic(): OffsetFetchResponseTopic {
   return {
     name: "",
     partitions: [],
   };
 }
 
-export function defaultOffsetFetchResponseOffsetFetchResponsePartition(): OffsetFetchResponseOffsetFetchResponsePartition {
+export function defaultOffsetFetchResponsePartition(): OffsetFetchResponsePartition {
   return {
     partitionIndex: 0,
     committedOffset: 0n,
@@ -763,7 +763,7 @@ export function defaultOffsetFetchResponseOffsetFetchResponsePartition(): Offset
   };
 }
 
-export function defaultOffsetFetchResponseOffsetFetchResponseGroup(): OffsetFetchResponseOffsetFetchResponseGroup {
+export function defaultOffsetFetchResponseGroup(): OffsetFetchResponseGroup {
   return {
     groupId: "",
     topics: [],
@@ -771,14 +771,14 @@ export function defaultOffsetFetchResponseOffsetFetchResponseGroup(): OffsetFetc
   };
 }
 
-export function defaultOffsetFetchResponseOffsetFetchResponseTopics(): OffsetFetchResponseOffsetFetchResponseTopics {
+export function defaultOffsetFetchResponseTopics(): OffsetFetchResponseTopics {
   return {
     name: "",
     partitions: [],
   };
 }
 
-export function defaultOffsetFetchResponseOffsetFetchResponsePartitions(): OffsetFetchResponseOffsetFetchResponsePartitions {
+export function defaultOffsetFetchResponsePartitions(): OffsetFetchResponsePartitions {
   return {
     partitionIndex: 0,
     committedOffset: 0n,

@@ -234,12 +234,12 @@ export const schemas: Readonly<Record<string, SchemaMessage>> = {
     flexible: [9, 32767],
     structs: {
       MetadataRequest: [
-        { prop: 'topics', type: '[]MetadataRequestMetadataRequestTopic', versions: [0, 32767], nullable: [1, 32767], tagged: null, tag: null, ignorable: false, defaultNull: false },
+        { prop: 'topics', type: '[]MetadataRequestTopic', versions: [0, 32767], nullable: [1, 32767], tagged: null, tag: null, ignorable: false, defaultNull: false },
         { prop: 'allowAutoTopicCreation', type: 'bool', versions: [4, 32767], nullable: null, tagged: null, tag: null, ignorable: false, defaultNull: false, default: true },
         { prop: 'includeClusterAuthorizedOperations', type: 'bool', versions: [8, 10], nullable: null, tagged: null, tag: null, ignorable: false, defaultNull: false, default: false },
         { prop: 'includeTopicAuthorizedOperations', type: 'bool', versions: [8, 32767], nullable: null, tagged: null, tag: null, ignorable: false, defaultNull: false, default: false },
       ],
-      MetadataRequestMetadataRequestTopic: [
+      MetadataRequestTopic: [
         { prop: 'topicId', type: 'uuid', versions: [10, 32767], nullable: null, tagged: null, tag: null, ignorable: true, defaultNull: false, default: 'AAAAAAAAAAAAAAAAAAAAAA' },
         { prop: 'name', type: 'string', versions: [0, 32767], nullable: [10, 32767], tagged: null, tag: null, ignorable: false, defaultNull: false, default: '' },
       ],
@@ -252,27 +252,27 @@ export const schemas: Readonly<Record<string, SchemaMessage>> = {
     structs: {
       MetadataResponse: [
         { prop: 'throttleTimeMs', type: 'int32', versions: [3, 32767], nullable: null, tagged: null, tag: null, ignorable: true, defaultNull: false, default: 0 },
-        { prop: 'brokers', type: '[]MetadataResponseMetadataResponseBroker', versions: [0, 32767], nullable: null, tagged: null, tag: null, ignorable: false, defaultNull: false },
+        { prop: 'brokers', type: '[]MetadataResponseBroker', versions: [0, 32767], nullable: null, tagged: null, tag: null, ignorable: false, defaultNull: false },
         { prop: 'clusterId', type: 'string', versions: [2, 32767], nullable: [2, 32767], tagged: null, tag: null, ignorable: true, defaultNull: true, default: null },
         { prop: 'controllerId', type: 'int32', versions: [1, 32767], nullable: null, tagged: null, tag: null, ignorable: true, defaultNull: false, default: -1 },
-        { prop: 'topics', type: '[]MetadataResponseMetadataResponseTopic', versions: [0, 32767], nullable: null, tagged: null, tag: null, ignorable: false, defaultNull: false },
+        { prop: 'topics', type: '[]MetadataResponseTopic', versions: [0, 32767], nullable: null, tagged: null, tag: null, ignorable: false, defaultNull: false },
         { prop: 'clusterAuthorizedOperations', type: 'int32', versions: [8, 10], nullable: null, tagged: null, tag: null, ignorable: false, defaultNull: false, default: -2147483648 },
       ],
-      MetadataResponseMetadataResponseBroker: [
+      MetadataResponseBroker: [
         { prop: 'nodeId', type: 'int32', versions: [0, 32767], nullable: null, tagged: null, tag: null, ignorable: false, defaultNull: false, default: 0 },
         { prop: 'host', type: 'string', versions: [0, 32767], nullable: null, tagged: null, tag: null, ignorable: false, defaultNull: false, default: '' },
         { prop: 'port', type: 'int32', versions: [0, 32767], nullable: null, tagged: null, tag: null, ignorable: false, defaultNull: false, default: 0 },
         { prop: 'rack', type: 'string', versions: [1, 32767], nullable: [1, 32767], tagged: null, tag: null, ignorable: true, defaultNull: true, default: null },
       ],
-      MetadataResponseMetadataResponseTopic: [
+      MetadataResponseTopic: [
         { prop: 'errorCode', type: 'int16', versions: [0, 32767], nullable: null, tagged: null, tag: null, ignorable: false, defaultNull: false, default: 0 },
         { prop: 'name', type: 'string', versions: [0, 32767], nullable: [12, 32767], tagged: null, tag: null, ignorable: false, defaultNull: false, default: '' },
         { prop: 'topicId', type: 'uuid', versions: [10, 32767], nullable: null, tagged: null, tag: null, ignorable: true, defaultNull: false, default: 'AAAAAAAAAAAAAAAAAAAAAA' },
         { prop: 'isInternal', type: 'bool', versions: [1, 32767], nullable: null, tagged: null, tag: null, ignorable: true, defaultNull: false, default: false },
-        { prop: 'partitions', type: '[]MetadataResponseMetadataResponsePartition', versions: [0, 32767], nullable: null, tagged: null, tag: null, ignorable: false, defaultNull: false },
+        { prop: 'partitions', type: '[]MetadataResponsePartition', versions: [0, 32767], nullable: null, tagged: null, tag: null, ignorable: false, defaultNull: false },
         { prop: 'topicAuthorizedOperations', type: 'int32', versions: [8, 32767], nullable: null, tagged: null, tag: null, ignorable: false, defaultNull: false, default: -2147483648 },
       ],
-      MetadataResponseMetadataResponsePartition: [
+      MetadataResponsePartition: [
         { prop: 'errorCode', type: 'int16', versions: [0, 32767], nullable: null, tagged: null, tag: null, ignorable: false, defaultNull: false, default: 0 },
         { prop: 'partitionIndex', type: 'int32', versions: [0, 32767], nullable: null, tagged: null, tag: null, ignorable: false, defaultNull: false, default: 0 },
         { prop: 'leaderId', type: 'int32', versions: [0, 32767], nullable: null, tagged: null, tag: null, ignorable: false, defaultNull: false, default: 0 },
@@ -488,13 +488,13 @@ export const schemas: Readonly<Record<string, SchemaMessage>> = {
         { prop: 'memberId', type: 'string', versions: [1, 32767], nullable: null, tagged: null, tag: null, ignorable: true, defaultNull: false, default: '' },
         { prop: 'groupInstanceId', type: 'string', versions: [7, 32767], nullable: [7, 32767], tagged: null, tag: null, ignorable: false, defaultNull: true, default: null },
         { prop: 'retentionTimeMs', type: 'int64', versions: [2, 4], nullable: null, tagged: null, tag: null, ignorable: true, defaultNull: false, default: -1n },
-        { prop: 'topics', type: '[]OffsetCommitRequestOffsetCommitRequestTopic', versions: [0, 32767], nullable: null, tagged: null, tag: null, ignorable: false, defaultNull: false },
+        { prop: 'topics', type: '[]OffsetCommitRequestTopic', versions: [0, 32767], nullable: null, tagged: null, tag: null, ignorable: false, defaultNull: false },
       ],
-      OffsetCommitRequestOffsetCommitRequestTopic: [
+      OffsetCommitRequestTopic: [
         { prop: 'name', type: 'string', versions: [0, 32767], nullable: null, tagged: null, tag: null, ignorable: false, defaultNull: false, default: '' },
-        { prop: 'partitions', type: '[]OffsetCommitRequestOffsetCommitRequestPartition', versions: [0, 32767], nullable: null, tagged: null, tag: null, ignorable: false, defaultNull: false },
+        { prop: 'partitions', type: '[]OffsetCommitRequestPartition', versions: [0, 32767], nullable: null, tagged: null, tag: null, ignorable: false, defaultNull: false },
       ],
-      OffsetCommitRequestOffsetCommitRequestPartition: [
+      OffsetCommitRequestPartition: [
         { prop: 'partitionIndex', type: 'int32', versions: [0, 32767], nullable: null, tagged: null, tag: null, ignorable: false, defaultNull: false, default: 0 },
         { prop: 'committedOffset', type: 'int64', versions: [0, 32767], nullable: null, tagged: null, tag: null, ignorable: false, defaultNull: false, default: 0n },
         { prop: 'committedLeaderEpoch', type: 'int32', versions: [6, 32767], nullable: null, tagged: null, tag: null, ignorable: true, defaultNull: false, default: -1 },
@@ -510,13 +510,13 @@ export const schemas: Readonly<Record<string, SchemaMessage>> = {
     structs: {
       OffsetCommitResponse: [
         { prop: 'throttleTimeMs', type: 'int32', versions: [3, 32767], nullable: null, tagged: null, tag: null, ignorable: true, defaultNull: false, default: 0 },
-        { prop: 'topics', type: '[]OffsetCommitResponseOffsetCommitResponseTopic', versions: [0, 32767], nullable: null, tagged: null, tag: null, ignorable: false, defaultNull: false },
+        { prop: 'topics', type: '[]OffsetCommitResponseTopic', versions: [0, 32767], nullable: null, tagged: null, tag: null, ignorable: false, defaultNull: false },
       ],
-      OffsetCommitResponseOffsetCommitResponseTopic: [
+      OffsetCommitResponseTopic: [
         { prop: 'name', type: 'string', versions: [0, 32767], nullable: null, tagged: null, tag: null, ignorable: false, defaultNull: false, default: '' },
-        { prop: 'partitions', type: '[]OffsetCommitResponseOffsetCommitResponsePartition', versions: [0, 32767], nullable: null, tagged: null, tag: null, ignorable: false, defaultNull: false },
+        { prop: 'partitions', type: '[]OffsetCommitResponsePartition', versions: [0, 32767], nullable: null, tagged: null, tag: null, ignorable: false, defaultNull: false },
       ],
-      OffsetCommitResponseOffsetCommitResponsePartition: [
+      OffsetCommitResponsePartition: [
         { prop: 'partitionIndex', type: 'int32', versions: [0, 32767], nullable: null, tagged: null, tag: null, ignorable: false, defaultNull: false, default: 0 },
         { prop: 'errorCode', type: 'int16', versions: [0, 32767], nullable: null, tagged: null, tag: null, ignorable: false, defaultNull: false, default: 0 },
       ],
@@ -529,21 +529,21 @@ export const schemas: Readonly<Record<string, SchemaMessage>> = {
     structs: {
       OffsetFetchRequest: [
         { prop: 'groupId', type: 'string', versions: [0, 7], nullable: null, tagged: null, tag: null, ignorable: false, defaultNull: false, default: '' },
-        { prop: 'topics', type: '[]OffsetFetchRequestOffsetFetchRequestTopic', versions: [0, 7], nullable: [2, 7], tagged: null, tag: null, ignorable: false, defaultNull: false },
-        { prop: 'groups', type: '[]OffsetFetchRequestOffsetFetchRequestGroup', versions: [8, 32767], nullable: null, tagged: null, tag: null, ignorable: false, defaultNull: false },
+        { prop: 'topics', type: '[]OffsetFetchRequestTopic', versions: [0, 7], nullable: [2, 7], tagged: null, tag: null, ignorable: false, defaultNull: false },
+        { prop: 'groups', type: '[]OffsetFetchRequestGroup', versions: [8, 32767], nullable: null, tagged: null, tag: null, ignorable: false, defaultNull: false },
         { prop: 'requireStable', type: 'bool', versions: [7, 32767], nullable: null, tagged: null, tag: null, ignorable: false, defaultNull: false, default: false },
       ],
-      OffsetFetchRequestOffsetFetchRequestTopic: [
+      OffsetFetchRequestTopic: [
         { prop: 'name', type: 'string', versions: [0, 7], nullable: null, tagged: null, tag: null, ignorable: false, defaultNull: false, default: '' },
         { prop: 'partitionIndexes', type: '[]int32', versions: [0, 7], nullable: null, tagged: null, tag: null, ignorable: false, defaultNull: false },
       ],
-      OffsetFetchRequestOffsetFetchRequestGroup: [
+      OffsetFetchRequestGroup: [
         { prop: 'groupId', type: 'string', versions: [8, 32767], nullable: null, tagged: null, tag: null, ignorable: false, defaultNull: false, default: '' },
         { prop: 'memberId', type: 'string', versions: [9, 32767], nullable: [9, 32767], tagged: null, tag: null, ignorable: true, defaultNull: true, default: null },
         { prop: 'memberEpoch', type: 'int32', versions: [9, 32767], nullable: null, tagged: null, tag: null, ignorable: true, defaultNull: false, default: -1 },
-        { prop: 'topics', type: '[]OffsetFetchRequestOffsetFetchRequestTopics', versions: [8, 32767], nullable: [8, 32767], tagged: null, tag: null, ignorable: false, defaultNull: false },
+        { prop: 'topics', type: '[]OffsetFetchRequestTopics', versions: [8, 32767], nullable: [8, 32767], tagged: null, tag: null, ignorable: false, defaultNull: false },
       ],
-      OffsetFetchRequestOffsetFetchRequestTopics: [
+      OffsetFetchRequestTopics: [
         { prop: 'name', type: 'string', versions: [8, 32767], nullable: null, tagged: null, tag: null, ignorable: false, defaultNull: false, default: '' },
         { prop: 'partitionIndexes', type: '[]int32', versions: [8, 32767], nullable: null, tagged: null, tag: null, ignorable: false, defaultNull: false },
       ],
@@ -556,31 +556,31 @@ export const schemas: Readonly<Record<string, SchemaMessage>> = {
     structs: {
       OffsetFetchResponse: [
         { prop: 'throttleTimeMs', type: 'int32', versions: [3, 32767], nullable: null, tagged: null, tag: null, ignorable: true, defaultNull: false, default: 0 },
-        { prop: 'topics', type: '[]OffsetFetchResponseOffsetFetchResponseTopic', versions: [0, 7], nullable: null, tagged: null, tag: null, ignorable: false, defaultNull: false },
+        { prop: 'topics', type: '[]OffsetFetchResponseTopic', versions: [0, 7], nullable: null, tagged: null, tag: null, ignorable: false, defaultNull: false },
         { prop: 'errorCode', type: 'int16', versions: [2, 7], nullable: null, tagged: null, tag: null, ignorable: true, defaultNull: false, default: 0 },
-        { prop: 'groups', type: '[]OffsetFetchResponseOffsetFetchResponseGroup', versions: [8, 32767], nullable: null, tagged: null, tag: null, ignorable: false, defaultNull: false },
+        { prop: 'groups', type: '[]OffsetFetchResponseGroup', versions: [8, 32767], nullable: null, tagged: null, tag: null, ignorable: false, defaultNull: false },
       ],
-      OffsetFetchResponseOffsetFetchResponseTopic: [
+      OffsetFetchResponseTopic: [
         { prop: 'name', type: 'string', versions: [0, 7], nullable: null, tagged: null, tag: null, ignorable: false, defaultNull: false, default: '' },
-        { prop: 'partitions', type: '[]OffsetFetchResponseOffsetFetchResponsePartition', versions: [0, 7], nullable: null, tagged: null, tag: null, ignorable: false, defaultNull: false },
+        { prop: 'partitions', type: '[]OffsetFetchResponsePartition', versions: [0, 7], nullable: null, tagged: null, tag: null, ignorable: false, defaultNull: false },
       ],
-      OffsetFetchResponseOffsetFetchResponsePartition: [
+      OffsetFetchResponsePartition: [
         { prop: 'partitionIndex', type: 'int32', versions: [0, 7], nullable: null, tagged: null, tag: null, ignorable: false, defaultNull: false, default: 0 },
         { prop: 'committedOffset', type: 'int64', versions: [0, 7], nullable: null, tagged: null, tag: null, ignorable: false, defaultNull: false, default: 0n },
         { prop: 'committedLeaderEpoch', type: 'int32', versions: [5, 7], nullable: null, tagged: null, tag: null, ignorable: true, defaultNull: false, default: -1 },
         { prop: 'metadata', type: 'string', versions: [0, 7], nullable: [0, 7], tagged: null, tag: null, ignorable: false, defaultNull: false, default: '' },
         { prop: 'errorCode', type: 'int16', versions: [0, 7], nullable: null, tagged: null, tag: null, ignorable: false, defaultNull: false, default: 0 },
       ],
-      OffsetFetchResponseOffsetFetchResponseGroup: [
+      OffsetFetchResponseGroup: [
         { prop: 'groupId', type: 'string', versions: [8, 32767], nullable: null, tagged: null, tag: null, ignorable: false, defaultNull: false, default: '' },
-        { prop: 'topics', type: '[]OffsetFetchResponseOffsetFetchResponseTopics', versions: [8, 32767], nullable: null, tagged: null, tag: null, ignorable: false, defaultNull: false },
+        { prop: 'topics', type: '[]OffsetFetchResponseTopics', versions: [8, 32767], nullable: null, tagged: null, tag: null, ignorable: false, defaultNull: false },
         { prop: 'errorCode', type: 'int16', versions: [8, 32767], nullable: null, tagged: null, tag: null, ignorable: false, defaultNull: false, default: 0 },
       ],
-      OffsetFetchResponseOffsetFetchResponseTopics: [
+      OffsetFetchResponseTopics: [
         { prop: 'name', type: 'string', versions: [8, 32767], nullable: null, tagged: null, tag: null, ignorable: false, defaultNull: false, default: '' },
-        { prop: 'partitions', type: '[]OffsetFetchResponseOffsetFetchResponsePartitions', versions: [8, 32767], nullable: null, tagged: null, tag: null, ignorable: false, defaultNull: false },
+        { prop: 'partitions', type: '[]OffsetFetchResponsePartitions', versions: [8, 32767], nullable: null, tagged: null, tag: null, ignorable: false, defaultNull: false },
       ],
-      OffsetFetchResponseOffsetFetchResponsePartitions: [
+      OffsetFetchResponsePartitions: [
         { prop: 'partitionIndex', type: 'int32', versions: [8, 32767], nullable: null, tagged: null, tag: null, ignorable: false, defaultNull: false, default: 0 },
         { prop: 'committedOffset', type: 'int64', versions: [8, 32767], nullable: null, tagged: null, tag: null, ignorable: false, defaultNull: false, default: 0n },
         { prop: 'committedLeaderEpoch', type: 'int32', versions: [8, 32767], nullable: null, tagged: null, tag: null, ignorable: true, defaultNull: false, default: -1 },
@@ -637,10 +637,10 @@ export const schemas: Readonly<Record<string, SchemaMessage>> = {
         { prop: 'memberId', type: 'string', versions: [0, 32767], nullable: null, tagged: null, tag: null, ignorable: false, defaultNull: false, default: '' },
         { prop: 'groupInstanceId', type: 'string', versions: [5, 32767], nullable: [5, 32767], tagged: null, tag: null, ignorable: false, defaultNull: true, default: null },
         { prop: 'protocolType', type: 'string', versions: [0, 32767], nullable: null, tagged: null, tag: null, ignorable: false, defaultNull: false, default: '' },
-        { prop: 'protocols', type: '[]JoinGroupRequestJoinGroupRequestProtocol', versions: [0, 32767], nullable: null, tagged: null, tag: null, ignorable: false, defaultNull: false },
+        { prop: 'protocols', type: '[]JoinGroupRequestProtocol', versions: [0, 32767], nullable: null, tagged: null, tag: null, ignorable: false, defaultNull: false },
         { prop: 'reason', type: 'string', versions: [8, 32767], nullable: [8, 32767], tagged: null, tag: null, ignorable: true, defaultNull: true, default: null },
       ],
-      JoinGroupRequestJoinGroupRequestProtocol: [
+      JoinGroupRequestProtocol: [
         { prop: 'name', type: 'string', versions: [0, 32767], nullable: null, tagged: null, tag: null, ignorable: false, defaultNull: false, default: '' },
         { prop: 'metadata', type: 'bytes', versions: [0, 32767], nullable: null, tagged: null, tag: null, ignorable: false, defaultNull: false },
       ],
@@ -660,9 +660,9 @@ export const schemas: Readonly<Record<string, SchemaMessage>> = {
         { prop: 'leader', type: 'string', versions: [0, 32767], nullable: null, tagged: null, tag: null, ignorable: false, defaultNull: false, default: '' },
         { prop: 'skipAssignment', type: 'bool', versions: [9, 32767], nullable: null, tagged: null, tag: null, ignorable: false, defaultNull: false, default: false },
         { prop: 'memberId', type: 'string', versions: [0, 32767], nullable: null, tagged: null, tag: null, ignorable: false, defaultNull: false, default: '' },
-        { prop: 'members', type: '[]JoinGroupResponseJoinGroupResponseMember', versions: [0, 32767], nullable: null, tagged: null, tag: null, ignorable: false, defaultNull: false },
+        { prop: 'members', type: '[]JoinGroupResponseMember', versions: [0, 32767], nullable: null, tagged: null, tag: null, ignorable: false, defaultNull: false },
       ],
-      JoinGroupResponseJoinGroupResponseMember: [
+      JoinGroupResponseMember: [
         { prop: 'memberId', type: 'string', versions: [0, 32767], nullable: null, tagged: null, tag: null, ignorable: false, defaultNull: false, default: '' },
         { prop: 'groupInstanceId', type: 'string', versions: [5, 32767], nullable: [5, 32767], tagged: null, tag: null, ignorable: true, defaultNull: true, default: null },
         { prop: 'metadata', type: 'bytes', versions: [0, 32767], nullable: null, tagged: null, tag: null, ignorable: false, defaultNull: false },
@@ -739,9 +739,9 @@ export const schemas: Readonly<Record<string, SchemaMessage>> = {
         { prop: 'groupInstanceId', type: 'string', versions: [3, 32767], nullable: [3, 32767], tagged: null, tag: null, ignorable: false, defaultNull: true, default: null },
         { prop: 'protocolType', type: 'string', versions: [5, 32767], nullable: [5, 32767], tagged: null, tag: null, ignorable: true, defaultNull: true, default: null },
         { prop: 'protocolName', type: 'string', versions: [5, 32767], nullable: [5, 32767], tagged: null, tag: null, ignorable: true, defaultNull: true, default: null },
-        { prop: 'assignments', type: '[]SyncGroupRequestSyncGroupRequestAssignment', versions: [0, 32767], nullable: null, tagged: null, tag: null, ignorable: false, defaultNull: false },
+        { prop: 'assignments', type: '[]SyncGroupRequestAssignment', versions: [0, 32767], nullable: null, tagged: null, tag: null, ignorable: false, defaultNull: false },
       ],
-      SyncGroupRequestSyncGroupRequestAssignment: [
+      SyncGroupRequestAssignment: [
         { prop: 'memberId', type: 'string', versions: [0, 32767], nullable: null, tagged: null, tag: null, ignorable: false, defaultNull: false, default: '' },
         { prop: 'assignment', type: 'bytes', versions: [0, 32767], nullable: null, tagged: null, tag: null, ignorable: false, defaultNull: false },
       ],
@@ -1242,13 +1242,13 @@ export const schemas: Readonly<Record<string, SchemaMessage>> = {
         { prop: 'generationId', type: 'int32', versions: [3, 32767], nullable: null, tagged: null, tag: null, ignorable: false, defaultNull: false, default: -1 },
         { prop: 'memberId', type: 'string', versions: [3, 32767], nullable: null, tagged: null, tag: null, ignorable: false, defaultNull: false, default: '' },
         { prop: 'groupInstanceId', type: 'string', versions: [3, 32767], nullable: [3, 32767], tagged: null, tag: null, ignorable: false, defaultNull: true, default: null },
-        { prop: 'topics', type: '[]TxnOffsetCommitRequestTxnOffsetCommitRequestTopic', versions: [0, 32767], nullable: null, tagged: null, tag: null, ignorable: false, defaultNull: false },
+        { prop: 'topics', type: '[]TxnOffsetCommitRequestTopic', versions: [0, 32767], nullable: null, tagged: null, tag: null, ignorable: false, defaultNull: false },
       ],
-      TxnOffsetCommitRequestTxnOffsetCommitRequestTopic: [
+      TxnOffsetCommitRequestTopic: [
         { prop: 'name', type: 'string', versions: [0, 32767], nullable: null, tagged: null, tag: null, ignorable: false, defaultNull: false, default: '' },
-        { prop: 'partitions', type: '[]TxnOffsetCommitRequestTxnOffsetCommitRequestPartition', versions: [0, 32767], nullable: null, tagged: null, tag: null, ignorable: false, defaultNull: false },
+        { prop: 'partitions', type: '[]TxnOffsetCommitRequestPartition', versions: [0, 32767], nullable: null, tagged: null, tag: null, ignorable: false, defaultNull: false },
       ],
-      TxnOffsetCommitRequestTxnOffsetCommitRequestPartition: [
+      TxnOffsetCommitRequestPartition: [
         { prop: 'partitionIndex', type: 'int32', versions: [0, 32767], nullable: null, tagged: null, tag: null, ignorable: false, defaultNull: false, default: 0 },
         { prop: 'committedOffset', type: 'int64', versions: [0, 32767], nullable: null, tagged: null, tag: null, ignorable: false, defaultNull: false, default: 0n },
         { prop: 'committedLeaderEpoch', type: 'int32', versions: [2, 32767], nullable: null, tagged: null, tag: null, ignorable: true, defaultNull: false, default: -1 },
@@ -1263,13 +1263,13 @@ export const schemas: Readonly<Record<string, SchemaMessage>> = {
     structs: {
       TxnOffsetCommitResponse: [
         { prop: 'throttleTimeMs', type: 'int32', versions: [0, 32767], nullable: null, tagged: null, tag: null, ignorable: false, defaultNull: false, default: 0 },
-        { prop: 'topics', type: '[]TxnOffsetCommitResponseTxnOffsetCommitResponseTopic', versions: [0, 32767], nullable: null, tagged: null, tag: null, ignorable: false, defaultNull: false },
+        { prop: 'topics', type: '[]TxnOffsetCommitResponseTopic', versions: [0, 32767], nullable: null, tagged: null, tag: null, ignorable: false, defaultNull: false },
       ],
-      TxnOffsetCommitResponseTxnOffsetCommitResponseTopic: [
+      TxnOffsetCommitResponseTopic: [
         { prop: 'name', type: 'string', versions: [0, 32767], nullable: null, tagged: null, tag: null, ignorable: false, defaultNull: false, default: '' },
-        { prop: 'partitions', type: '[]TxnOffsetCommitResponseTxnOffsetCommitResponsePartition', versions: [0, 32767], nullable: null, tagged: null, tag: null, ignorable: false, defaultNull: false },
+        { prop: 'partitions', type: '[]TxnOffsetCommitResponsePartition', versions: [0, 32767], nullable: null, tagged: null, tag: null, ignorable: false, defaultNull: false },
       ],
-      TxnOffsetCommitResponseTxnOffsetCommitResponsePartition: [
+      TxnOffsetCommitResponsePartition: [
         { prop: 'partitionIndex', type: 'int32', versions: [0, 32767], nullable: null, tagged: null, tag: null, ignorable: false, defaultNull: false, default: 0 },
         { prop: 'errorCode', type: 'int16', versions: [0, 32767], nullable: null, tagged: null, tag: null, ignorable: false, defaultNull: false, default: 0 },
       ],
@@ -1934,13 +1934,13 @@ export const schemas: Readonly<Record<string, SchemaMessage>> = {
     structs: {
       OffsetDeleteRequest: [
         { prop: 'groupId', type: 'string', versions: [0, 32767], nullable: null, tagged: null, tag: null, ignorable: false, defaultNull: false, default: '' },
-        { prop: 'topics', type: '[]OffsetDeleteRequestOffsetDeleteRequestTopic', versions: [0, 32767], nullable: null, tagged: null, tag: null, ignorable: false, defaultNull: false },
+        { prop: 'topics', type: '[]OffsetDeleteRequestTopic', versions: [0, 32767], nullable: null, tagged: null, tag: null, ignorable: false, defaultNull: false },
       ],
-      OffsetDeleteRequestOffsetDeleteRequestTopic: [
+      OffsetDeleteRequestTopic: [
         { prop: 'name', type: 'string', versions: [0, 32767], nullable: null, tagged: null, tag: null, ignorable: false, defaultNull: false, default: '' },
-        { prop: 'partitions', type: '[]OffsetDeleteRequestOffsetDeleteRequestPartition', versions: [0, 32767], nullable: null, tagged: null, tag: null, ignorable: false, defaultNull: false },
+        { prop: 'partitions', type: '[]OffsetDeleteRequestPartition', versions: [0, 32767], nullable: null, tagged: null, tag: null, ignorable: false, defaultNull: false },
       ],
-      OffsetDeleteRequestOffsetDeleteRequestPartition: [
+      OffsetDeleteRequestPartition: [
         { prop: 'partitionIndex', type: 'int32', versions: [0, 32767], nullable: null, tagged: null, tag: null, ignorable: false, defaultNull: false, default: 0 },
       ],
     },
@@ -1953,13 +1953,13 @@ export const schemas: Readonly<Record<string, SchemaMessage>> = {
       OffsetDeleteResponse: [
         { prop: 'errorCode', type: 'int16', versions: [0, 32767], nullable: null, tagged: null, tag: null, ignorable: false, defaultNull: false, default: 0 },
         { prop: 'throttleTimeMs', type: 'int32', versions: [0, 32767], nullable: null, tagged: null, tag: null, ignorable: true, defaultNull: false, default: 0 },
-        { prop: 'topics', type: '[]OffsetDeleteResponseOffsetDeleteResponseTopic', versions: [0, 32767], nullable: null, tagged: null, tag: null, ignorable: false, defaultNull: false },
+        { prop: 'topics', type: '[]OffsetDeleteResponseTopic', versions: [0, 32767], nullable: null, tagged: null, tag: null, ignorable: false, defaultNull: false },
       ],
-      OffsetDeleteResponseOffsetDeleteResponseTopic: [
+      OffsetDeleteResponseTopic: [
         { prop: 'name', type: 'string', versions: [0, 32767], nullable: null, tagged: null, tag: null, ignorable: false, defaultNull: false, default: '' },
-        { prop: 'partitions', type: '[]OffsetDeleteResponseOffsetDeleteResponsePartition', versions: [0, 32767], nullable: null, tagged: null, tag: null, ignorable: false, defaultNull: false },
+        { prop: 'partitions', type: '[]OffsetDeleteResponsePartition', versions: [0, 32767], nullable: null, tagged: null, tag: null, ignorable: false, defaultNull: false },
       ],
-      OffsetDeleteResponseOffsetDeleteResponsePartition: [
+      OffsetDeleteResponsePartition: [
         { prop: 'partitionIndex', type: 'int32', versions: [0, 32767], nullable: null, tagged: null, tag: null, ignorable: false, defaultNull: false, default: 0 },
         { prop: 'errorCode', type: 'int16', versions: [0, 32767], nullable: null, tagged: null, tag: null, ignorable: false, defaultNull: false, default: 0 },
       ],
@@ -3076,18 +3076,18 @@ export const schemas: Readonly<Record<string, SchemaMessage>> = {
     structs: {
       DescribeTopicPartitionsResponse: [
         { prop: 'throttleTimeMs', type: 'int32', versions: [0, 32767], nullable: null, tagged: null, tag: null, ignorable: true, defaultNull: false, default: 0 },
-        { prop: 'topics', type: '[]DescribeTopicPartitionsResponseDescribeTopicPartitionsResponseTopic', versions: [0, 32767], nullable: null, tagged: null, tag: null, ignorable: false, defaultNull: false },
+        { prop: 'topics', type: '[]DescribeTopicPartitionsResponseTopic', versions: [0, 32767], nullable: null, tagged: null, tag: null, ignorable: false, defaultNull: false },
         { prop: 'nextCursor', type: 'DescribeTopicPartitionsResponseCursor', versions: [0, 32767], nullable: [0, 32767], tagged: null, tag: null, ignorable: false, defaultNull: true },
       ],
-      DescribeTopicPartitionsResponseDescribeTopicPartitionsResponseTopic: [
+      DescribeTopicPartitionsResponseTopic: [
         { prop: 'errorCode', type: 'int16', versions: [0, 32767], nullable: null, tagged: null, tag: null, ignorable: false, defaultNull: false, default: 0 },
         { prop: 'name', type: 'string', versions: [0, 32767], nullable: [0, 32767], tagged: null, tag: null, ignorable: false, defaultNull: false, default: '' },
         { prop: 'topicId', type: 'uuid', versions: [0, 32767], nullable: null, tagged: null, tag: null, ignorable: true, defaultNull: false, default: 'AAAAAAAAAAAAAAAAAAAAAA' },
         { prop: 'isInternal', type: 'bool', versions: [0, 32767], nullable: null, tagged: null, tag: null, ignorable: true, defaultNull: false, default: false },
-        { prop: 'partitions', type: '[]DescribeTopicPartitionsResponseDescribeTopicPartitionsResponsePartition', versions: [0, 32767], nullable: null, tagged: null, tag: null, ignorable: false, defaultNull: false },
+        { prop: 'partitions', type: '[]DescribeTopicPartitionsResponsePartition', versions: [0, 32767], nullable: null, tagged: null, tag: null, ignorable: false, defaultNull: false },
         { prop: 'topicAuthorizedOperations', type: 'int32', versions: [0, 32767], nullable: null, tagged: null, tag: null, ignorable: false, defaultNull: false, default: -2147483648 },
       ],
-      DescribeTopicPartitionsResponseDescribeTopicPartitionsResponsePartition: [
+      DescribeTopicPartitionsResponsePartition: [
         { prop: 'errorCode', type: 'int16', versions: [0, 32767], nullable: null, tagged: null, tag: null, ignorable: false, defaultNull: false, default: 0 },
         { prop: 'partitionIndex', type: 'int32', versions: [0, 32767], nullable: null, tagged: null, tag: null, ignorable: false, defaultNull: false, default: 0 },
         { prop: 'leaderId', type: 'int32', versions: [0, 32767], nullable: null, tagged: null, tag: null, ignorable: false, defaultNull: false, default: 0 },

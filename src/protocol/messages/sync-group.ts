@@ -12,11 +12,11 @@ export interface SyncGroupRequest {
   groupInstanceId: string | null;
   protocolType: string | null;
   protocolName: string | null;
-  assignments: SyncGroupRequestSyncGroupRequestAssignment[];
+  assignments: SyncGroupRequestAssignment[];
   _unknownTaggedFields?: TaggedField[];
 }
 
-export interface SyncGroupRequestSyncGroupRequestAssignment {
+export interface SyncGroupRequestAssignment {
   memberId: string;
   assignment: Buffer;
   _unknownTaggedFields?: TaggedField[];
@@ -39,11 +39,11 @@ export function readSyncGroupRequest(r: Reader, version: number): SyncGroupReque
   if (version >= 5) {
     f_protocolName = r.nullableString(true);
   } else f_protocolName = null;
-  let f_assignments: SyncGroupRequestSyncGroupRequestAssignment[];
+  let f_assignments: SyncGroupRequestAssignment[];
   {
     const n = r.arrayLength(flex, false);
-    const a: SyncGroupRequestSyncGroupRequestAssignment[] = [];
-    for (let i = 0; i < n; i++) a.push(readSyncGroupRequestSyncGroupRequestAssignment(r, version));
+    const a: SyncGroupRequestAssignment[] = [];
+    for (let i = 0; i < n; i++) a.push(readSyncGroupRequestAssignment(r, version));
     f_assignments = a;
   }
   let unknown: TaggedField[] | undefined;
@@ -86,7 +86,7 @@ export function writeSyncGroupRequest(w: Writer, version: number, m: SyncGroupRe
   {
     const a = m.assignments;
     w.arrayLength(flex, a.length);
-    for (const e of a) writeSyncGroupRequestSyncGroupRequestAssignment(w, version, e);
+    for (const e of a) writeSyncGroupRequestAssignment(w, version, e);
   }
   if (flex) {
     const tags = m._unknownTaggedFields === undefined ? undefined : m._unknownTaggedFields.slice();
@@ -94,7 +94,7 @@ export function writeSyncGroupRequest(w: Writer, version: number, m: SyncGroupRe
   }
 }
 
-export function readSyncGroupRequestSyncGroupRequestAssignment(r: Reader, version: number): SyncGroupRequestSyncGroupRequestAssignment {
+export function readSyncGroupRequestAssignment(r: Reader, version: number): SyncGroupRequestAssignment {
   const flex = version >= 4;
   const f_memberId: string = r.string(flex);
   const f_assignment: Buffer = r.bytes(flex);
@@ -108,7 +108,7 @@ export function readSyncGroupRequestSyncGroupRequestAssignment(r: Reader, versio
       r.popLimit(outer);
     }
   }
-  const m: SyncGroupRequestSyncGroupRequestAssignment = {
+  const m: SyncGroupRequestAssignment = {
     memberId: f_memberId,
     assignment: f_assignment,
   };
@@ -116,7 +116,7 @@ export function readSyncGroupRequestSyncGroupRequestAssignment(r: Reader, versio
   return m;
 }
 
-export function writeSyncGroupRequestSyncGroupRequestAssignment(w: Writer, version: number, m: SyncGroupRequestSyncGroupRequestAssignment): void {
+export function writeSyncGroupRequestAssignment(w: Writer, version: number, m: SyncGroupRequestAssignment): void {
   const flex = version >= 4;
   w.string(flex, m.memberId);
   w.bytes(flex, m.assignment);
@@ -138,7 +138,7 @@ export function defaultSyncGroupRequest(): SyncGroupRequest {
   };
 }
 
-export function defaultSyncGroupRequestSyncGroupRequestAssignment(): SyncGroupRequestSyncGroupRequestAssignment {
+export function defaultSyncGroupRequestAssignment(): SyncGroupRequestAssignment {
   return {
     memberId: "",
     assignment: EMPTY_BUFFER,

@@ -13,17 +13,17 @@ export interface TxnOffsetCommitRequest {
   generationId: number;
   memberId: string;
   groupInstanceId: string | null;
-  topics: TxnOffsetCommitRequestTxnOffsetCommitRequestTopic[];
+  topics: TxnOffsetCommitRequestTopic[];
   _unknownTaggedFields?: TaggedField[];
 }
 
-export interface TxnOffsetCommitRequestTxnOffsetCommitRequestTopic {
+export interface TxnOffsetCommitRequestTopic {
   name: string;
-  partitions: TxnOffsetCommitRequestTxnOffsetCommitRequestPartition[];
+  partitions: TxnOffsetCommitRequestPartition[];
   _unknownTaggedFields?: TaggedField[];
 }
 
-export interface TxnOffsetCommitRequestTxnOffsetCommitRequestPartition {
+export interface TxnOffsetCommitRequestPartition {
   partitionIndex: number;
   committedOffset: bigint;
   committedLeaderEpoch: number;
@@ -49,11 +49,11 @@ export function readTxnOffsetCommitRequest(r: Reader, version: number): TxnOffse
   if (version >= 3) {
     f_groupInstanceId = r.nullableString(true);
   } else f_groupInstanceId = null;
-  let f_topics: TxnOffsetCommitRequestTxnOffsetCommitRequestTopic[];
+  let f_topics: TxnOffsetCommitRequestTopic[];
   {
     const n = r.arrayLength(flex, false);
-    const a: TxnOffsetCommitRequestTxnOffsetCommitRequestTopic[] = [];
-    for (let i = 0; i < n; i++) a.push(readTxnOffsetCommitRequestTxnOffsetCommitRequestTopic(r, version));
+    const a: TxnOffsetCommitRequestTopic[] = [];
+    for (let i = 0; i < n; i++) a.push(readTxnOffsetCommitRequestTopic(r, version));
     f_topics = a;
   }
   let unknown: TaggedField[] | undefined;
@@ -98,7 +98,7 @@ export function writeTxnOffsetCommitRequest(w: Writer, version: number, m: TxnOf
   {
     const a = m.topics;
     w.arrayLength(flex, a.length);
-    for (const e of a) writeTxnOffsetCommitRequestTxnOffsetCommitRequestTopic(w, version, e);
+    for (const e of a) writeTxnOffsetCommitRequestTopic(w, version, e);
   }
   if (flex) {
     const tags = m._unknownTaggedFields === undefined ? undefined : m._unknownTaggedFields.slice();
@@ -106,14 +106,14 @@ export function writeTxnOffsetCommitRequest(w: Writer, version: number, m: TxnOf
   }
 }
 
-export function readTxnOffsetCommitRequestTxnOffsetCommitRequestTopic(r: Reader, version: number): TxnOffsetCommitRequestTxnOffsetCommitRequestTopic {
+export function readTxnOffsetCommitRequestTopic(r: Reader, version: number): TxnOffsetCommitRequestTopic {
   const flex = version >= 3;
   const f_name: string = r.string(flex);
-  let f_partitions: TxnOffsetCommitRequestTxnOffsetCommitRequestPartition[];
+  let f_partitions: TxnOffsetCommitRequestPartition[];
   {
     const n = r.arrayLength(flex, false);
-    const a: TxnOffsetCommitRequestTxnOffsetCommitRequestPartition[] = [];
-    for (let i = 0; i < n; i++) a.push(readTxnOffsetCommitRequestTxnOffsetCommitRequestPartition(r, version));
+    const a: TxnOffsetCommitRequestPartition[] = [];
+    for (let i = 0; i < n; i++) a.push(readTxnOffsetCommitRequestPartition(r, version));
     f_partitions = a;
   }
   let unknown: TaggedField[] | undefined;
@@ -126,7 +126,7 @@ export function readTxnOffsetCommitRequestTxnOffsetCommitRequestTopic(r: Reader,
       r.popLimit(outer);
     }
   }
-  const m: TxnOffsetCommitRequestTxnOffsetCommitRequestTopic = {
+  const m: TxnOffsetCommitRequestTopic = {
     name: f_name,
     partitions: f_partitions,
   };
@@ -134,13 +134,13 @@ export function readTxnOffsetCommitRequestTxnOffsetCommitRequestTopic(r: Reader,
   return m;
 }
 
-export function writeTxnOffsetCommitRequestTxnOffsetCommitRequestTopic(w: Writer, version: number, m: TxnOffsetCommitRequestTxnOffsetCommitRequestTopic): void {
+export function writeTxnOffsetCommitRequestTopic(w: Writer, version: number, m: TxnOffsetCommitRequestTopic): void {
   const flex = version >= 3;
   w.string(flex, m.name);
   {
     const a = m.partitions;
     w.arrayLength(flex, a.length);
-    for (const e of a) writeTxnOffsetCommitRequestTxnOffsetCommitRequestPartition(w, version, e);
+    for (const e of a) writeTxnOffsetCommitRequestPartition(w, version, e);
   }
   if (flex) {
     const tags = m._unknownTaggedFields === undefined ? undefined : m._unknownTaggedFields.slice();
@@ -148,7 +148,7 @@ export function writeTxnOffsetCommitRequestTxnOffsetCommitRequestTopic(w: Writer
   }
 }
 
-export function readTxnOffsetCommitRequestTxnOffsetCommitRequestPartition(r: Reader, version: number): TxnOffsetCommitRequestTxnOffsetCommitRequestPartition {
+export function readTxnOffsetCommitRequestPartition(r: Reader, version: number): TxnOffsetCommitRequestPartition {
   const flex = version >= 3;
   const f_partitionIndex: number = r.int32();
   const f_committedOffset: bigint = r.int64();
@@ -167,7 +167,7 @@ export function readTxnOffsetCommitRequestTxnOffsetCommitRequestPartition(r: Rea
       r.popLimit(outer);
     }
   }
-  const m: TxnOffsetCommitRequestTxnOffsetCommitRequestPartition = {
+  const m: TxnOffsetCommitRequestPartition = {
     partitionIndex: f_partitionIndex,
     committedOffset: f_committedOffset,
     committedLeaderEpoch: f_committedLeaderEpoch,
@@ -177,7 +177,7 @@ export function readTxnOffsetCommitRequestTxnOffsetCommitRequestPartition(r: Rea
   return m;
 }
 
-export function writeTxnOffsetCommitRequestTxnOffsetCommitRequestPartition(w: Writer, version: number, m: TxnOffsetCommitRequestTxnOffsetCommitRequestPartition): void {
+export function writeTxnOffsetCommitRequestPartition(w: Writer, version: number, m: TxnOffsetCommitRequestPartition): void {
   const flex = version >= 3;
   w.int32(m.partitionIndex);
   w.int64(m.committedOffset);
@@ -204,14 +204,14 @@ export function defaultTxnOffsetCommitRequest(): TxnOffsetCommitRequest {
   };
 }
 
-export function defaultTxnOffsetCommitRequestTxnOffsetCommitRequestTopic(): TxnOffsetCommitRequestTxnOffsetCommitRequestTopic {
+export function defaultTxnOffsetCommitRequestTopic(): TxnOffsetCommitRequestTopic {
   return {
     name: "",
     partitions: [],
   };
 }
 
-export function defaultTxnOffsetCommitRequestTxnOffsetCommitRequestPartition(): TxnOffsetCommitRequestTxnOffsetCommitRequestPartition {
+export function defaultTxnOffsetCommitRequestPartition(): TxnOffsetCommitRequestPartition {
   return {
     partitionIndex: 0,
     committedOffset: 0n,
@@ -222,17 +222,17 @@ export function defaultTxnOffsetCommitRequestTxnOffsetCommitRequestPartition(): 
 
 export interface TxnOffsetCommitResponse {
   throttleTimeMs: number;
-  topics: TxnOffsetCommitResponseTxnOffsetCommitResponseTopic[];
+  topics: TxnOffsetCommitResponseTopic[];
   _unknownTaggedFields?: TaggedField[];
 }
 
-export interface TxnOffsetCommitResponseTxnOffsetCommitResponseTopic {
+export interface TxnOffsetCommitResponseTopic {
   name: string;
-  partitions: TxnOffsetCommitResponseTxnOffsetCommitResponsePartition[];
+  partitions: TxnOffsetCommitResponsePartition[];
   _unknownTaggedFields?: TaggedField[];
 }
 
-export interface TxnOffsetCommitResponseTxnOffsetCommitResponsePartition {
+export interface TxnOffsetCommitResponsePartition {
   partitionIndex: number;
   errorCode: number;
   _unknownTaggedFields?: TaggedField[];
@@ -241,11 +241,11 @@ export interface TxnOffsetCommitResponseTxnOffsetCommitResponsePartition {
 export function readTxnOffsetCommitResponse(r: Reader, version: number): TxnOffsetCommitResponse {
   const flex = version >= 3;
   const f_throttleTimeMs: number = r.int32();
-  let f_topics: TxnOffsetCommitResponseTxnOffsetCommitResponseTopic[];
+  let f_topics: TxnOffsetCommitResponseTopic[];
   {
     const n = r.arrayLength(flex, false);
-    const a: TxnOffsetCommitResponseTxnOffsetCommitResponseTopic[] = [];
-    for (let i = 0; i < n; i++) a.push(readTxnOffsetCommitResponseTxnOffsetCommitResponseTopic(r, version));
+    const a: TxnOffsetCommitResponseTopic[] = [];
+    for (let i = 0; i < n; i++) a.push(readTxnOffsetCommitResponseTopic(r, version));
     f_topics = a;
   }
   let unknown: TaggedField[] | undefined;
@@ -272,7 +272,7 @@ export function writeTxnOffsetCommitResponse(w: Writer, version: number, m: TxnO
   {
     const a = m.topics;
     w.arrayLength(flex, a.length);
-    for (const e of a) writeTxnOffsetCommitResponseTxnOffsetCommitResponseTopic(w, version, e);
+    for (const e of a) writeTxnOffsetCommitResponseTopic(w, version, e);
   }
   if (flex) {
     const tags = m._unknownTaggedFields === undefined ? undefined : m._unknownTaggedFields.slice();
@@ -280,14 +280,14 @@ export function writeTxnOffsetCommitResponse(w: Writer, version: number, m: TxnO
   }
 }
 
-export function readTxnOffsetCommitResponseTxnOffsetCommitResponseTopic(r: Reader, version: number): TxnOffsetCommitResponseTxnOffsetCommitResponseTopic {
+export function readTxnOffsetCommitResponseTopic(r: Reader, version: number): TxnOffsetCommitResponseTopic {
   const flex = version >= 3;
   const f_name: string = r.string(flex);
-  let f_partitions: TxnOffsetCommitResponseTxnOffsetCommitResponsePartition[];
+  let f_partitions: TxnOffsetCommitResponsePartition[];
   {
     const n = r.arrayLength(flex, false);
-    const a: TxnOffsetCommitResponseTxnOffsetCommitResponsePartition[] = [];
-    for (let i = 0; i < n; i++) a.push(readTxnOffsetCommitResponseTxnOffsetCommitResponsePartition(r, version));
+    const a: TxnOffsetCommitResponsePartition[] = [];
+    for (let i = 0; i < n; i++) a.push(readTxnOffsetCommitResponsePartition(r, version));
     f_partitions = a;
   }
   let unknown: TaggedField[] | undefined;
@@ -300,7 +300,7 @@ export function readTxnOffsetCommitResponseTxnOffsetCommitResponseTopic(r: Reade
       r.popLimit(outer);
     }
   }
-  const m: TxnOffsetCommitResponseTxnOffsetCommitResponseTopic = {
+  const m: TxnOffsetCommitResponseTopic = {
     name: f_name,
     partitions: f_partitions,
   };
@@ -308,13 +308,13 @@ export function readTxnOffsetCommitResponseTxnOffsetCommitResponseTopic(r: Reade
   return m;
 }
 
-export function writeTxnOffsetCommitResponseTxnOffsetCommitResponseTopic(w: Writer, version: number, m: TxnOffsetCommitResponseTxnOffsetCommitResponseTopic): void {
+export function writeTxnOffsetCommitResponseTopic(w: Writer, version: number, m: TxnOffsetCommitResponseTopic): void {
   const flex = version >= 3;
   w.string(flex, m.name);
   {
     const a = m.partitions;
     w.arrayLength(flex, a.length);
-    for (const e of a) writeTxnOffsetCommitResponseTxnOffsetCommitResponsePartition(w, version, e);
+    for (const e of a) writeTxnOffsetCommitResponsePartition(w, version, e);
   }
   if (flex) {
     const tags = m._unknownTaggedFields === undefined ? undefined : m._unknownTaggedFields.slice();
@@ -322,7 +322,7 @@ export function writeTxnOffsetCommitResponseTxnOffsetCommitResponseTopic(w: Writ
   }
 }
 
-export function readTxnOffsetCommitResponseTxnOffsetCommitResponsePartition(r: Reader, version: number): TxnOffsetCommitResponseTxnOffsetCommitResponsePartition {
+export function readTxnOffsetCommitResponsePartition(r: Reader, version: number): TxnOffsetCommitResponsePartition {
   const flex = version >= 3;
   const f_partitionIndex: number = r.int32();
   const f_errorCode: number = r.int16();
@@ -336,7 +336,7 @@ export function readTxnOffsetCommitResponseTxnOffsetCommitResponsePartition(r: R
       r.popLimit(outer);
     }
   }
-  const m: TxnOffsetCommitResponseTxnOffsetCommitResponsePartition = {
+  const m: TxnOffsetCommitResponsePartition = {
     partitionIndex: f_partitionIndex,
     errorCode: f_errorCode,
   };
@@ -344,7 +344,7 @@ export function readTxnOffsetCommitResponseTxnOffsetCommitResponsePartition(r: R
   return m;
 }
 
-export function writeTxnOffsetCommitResponseTxnOffsetCommitResponsePartition(w: Writer, version: number, m: TxnOffsetCommitResponseTxnOffsetCommitResponsePartition): void {
+export function writeTxnOffsetCommitResponsePartition(w: Writer, version: number, m: TxnOffsetCommitResponsePartition): void {
   const flex = version >= 3;
   w.int32(m.partitionIndex);
   w.int16(m.errorCode);
@@ -361,14 +361,14 @@ export function defaultTxnOffsetCommitResponse(): TxnOffsetCommitResponse {
   };
 }
 
-export function defaultTxnOffsetCommitResponseTxnOffsetCommitResponseTopic(): TxnOffsetCommitResponseTxnOffsetCommitResponseTopic {
+export function defaultTxnOffsetCommitResponseTopic(): TxnOffsetCommitResponseTopic {
   return {
     name: "",
     partitions: [],
   };
 }
 
-export function defaultTxnOffsetCommitResponseTxnOffsetCommitResponsePartition(): TxnOffsetCommitResponseTxnOffsetCommitResponsePartition {
+export function defaultTxnOffsetCommitResponsePartition(): TxnOffsetCommitResponsePartition {
   return {
     partitionIndex: 0,
     errorCode: 0,
