@@ -1,8 +1,8 @@
 // Generated codec throughput on the broker's hot messages: decode and encode of a Produce request (v7 and
 // v9) and of a Fetch response (v11 and v12), with 1 partition of 16 KiB records and with 16 such partitions.
 // Rates are MB/s (10^6 bytes) of whole frames, next to a memcpy (Buffer.copy) of the same size measured in
-// the same run. Decoding leaves the records as slices of the frame; encoding copies them into the frame
-// (below 64 KiB), and "encode chunks" shows a Fetch response whose records are RecordsRefs (sendfile path).
+// the same run. Decoding leaves the records as slices of the frame; "encode" builds one Buffer (records
+// copied once), and "encode chunks" shows a Fetch response whose records are RecordsRefs (sendfile path).
 //
 //   npx tsx bench/protocol-codec.bench.ts        (compiled: node dist/bench/protocol-codec.bench.js)
 import Benchmark from 'benchmark';

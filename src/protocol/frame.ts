@@ -101,8 +101,8 @@ function writeResponseFrame<Resp, RespIn>(
 }
 
 /**
- * A response frame with its size prefix: one Buffer, or, when the body holds a RecordsRef or a large
- * record Buffer, the chunks to writev/sendfile in order (the first holds the size prefix and header).
+ * A response frame with its size prefix: one Buffer (record Buffers copied into it once), or, when the body
+ * holds a RecordsRef, the chunks to writev/sendfile in order (the first holds the size prefix and header).
  */
 export function encodeResponse<Resp, RespIn>(
   api: ApiRef<unknown, Resp, unknown, RespIn>,
@@ -110,11 +110,14 @@ export function encodeResponse<Resp, RespIn>(
   correlationId: number,
   body: RespIn,
 ): Buffer | Chunk[] {
-  const chunks = writeResponseFrame(api, version, correlationId, body).toChunks();
-  return chunks.length === 1 && Buffer.isBuffer(chunks[0]) ? chunks[0] : chunks;
+  const w = writeResponseFrame(api, version, correlationId, body);
+  return w.hasRecordsRef ? w.toChunks() : w.toBuffer();
 }
 
-/** Like encodeResponse, always as chunks. */
+/**
+ * Like encodeResponse, always as chunks, with RecordsRefs and record Buffers of LARGE_CHUNK bytes or more
+ * by reference (not copied), for writev/sendfile.
+ */
 export function encodeResponseChunks<Resp, RespIn>(
   api: ApiRef<unknown, Resp, unknown, RespIn>,
   version: number,

@@ -116,7 +116,7 @@ test('a Fetch response with a RecordsRef comes out as chunks with the ref in pla
   assert.ok(Array.isArray(maybeChunks));
 });
 
-test('record Buffers of 64 KiB or more become their own chunk; smaller ones are copied', () => {
+test('record Buffers of 64 KiB become their own chunk; small ones are copied', () => {
   const big = Buffer.alloc(64 * 1024, 7);
   const chunks = encodeResponseChunks(Fetch, 12, 1, fetchResponse(big));
   assert.equal(chunks.length, 3);

@@ -14,8 +14,12 @@ export interface RecordsRef {
 
 export type Chunk = Buffer | RecordsRef;
 
-/** Buffers at least this large are emitted as their own chunk instead of being copied. */
-export const LARGE_CHUNK = 64 * 1024;
+/**
+ * bytes/records Buffers at least this large are kept by reference: toChunks() hands them out as they are
+ * (64 KiB record sets are never copied), and toBuffer() copies them once, straight into the result,
+ * instead of first into the frame buffer and then out of it.
+ */
+export const LARGE_CHUNK = 4 * 1024;
 
 const UUID_BYTES = 16;
 
@@ -64,6 +68,11 @@ export class Writer {
   #checkOwner(): void {
     if (this.#scratch && scratchOwner !== this)
       throw new Error('a newer frame writer took over the scratch buffer');
+  }
+
+  /** True once a RecordsRef was written: only toChunks() can return the message then. */
+  get hasRecordsRef(): boolean {
+    return this.#hasRef;
   }
 
   /** Bytes written so far, RecordsRef sizes included. */
