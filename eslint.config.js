@@ -13,7 +13,17 @@ const layer = (files, forbidden, why) => ({
 });
 
 export default tseslint.config(
-  { ignores: ['node_modules/', 'dist/', 'build/', 'data/', 'test/fixtures/', 'src/protocol/messages/', 'src/protocol/internal/'] },
+  {
+    ignores: [
+      'node_modules/',
+      'dist/',
+      'build/',
+      'data/',
+      'test/fixtures/',
+      'src/protocol/messages/',
+      'src/protocol/internal/',
+    ],
+  },
   ...tseslint.configs.recommended,
   {
     rules: {
