@@ -576,10 +576,13 @@ export class PartitionLog {
       if (!first) continue;
       if (lastOffsetOf(first.header) >= limit) break;
       const endByOffset = segment.positionOfOffset(limit);
-      let endByBytes = segment.batchBoundaryBefore(first.position, first.position + Math.max(remaining, 0));
+      const byBytes = segment.batchBoundaryBefore(first.position, first.position + Math.max(remaining, 0));
+      let endByBytes = byBytes.end;
+      let lastOffset = byBytes.lastOffset;
       if (endByBytes === first.position) {
         if (regions.length > 0 || !minOneBatch) break;
         endByBytes = first.position + first.size;
+        lastOffset = lastOffsetOf(first.header);
       }
       const end = Math.min(endByOffset, endByBytes);
       if (end <= first.position) break;
@@ -589,7 +592,7 @@ export class PartitionLog {
         position: first.position,
         length: end - first.position,
         firstOffset: first.header.baseOffset,
-        lastOffset: end === segment.size ? segment.lastOffset : -1,
+        lastOffset: end === segment.size ? segment.lastOffset : end === endByBytes ? lastOffset : -1,
       });
       remaining -= end - first.position;
       if (end < segment.size || remaining <= 0) break;

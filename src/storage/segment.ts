@@ -266,6 +266,8 @@ export class LogSegment {
     let chunkStart = 0;
     let chunkLength = 0;
     let position = from;
+    // Header-only reads start small and grow: a lookup usually needs one header, a long walk many.
+    let want = withBodies ? chunk.length : 1024;
     while (position < to) {
       if (to - position < RECORD_BATCH_HEADER_SIZE) {
         yield { position, reason: `${to - position} trailing bytes, shorter than a batch header` };
@@ -273,7 +275,8 @@ export class LogSegment {
       }
       if (position < chunkStart || position + RECORD_BATCH_HEADER_SIZE > chunkStart + chunkLength) {
         chunkStart = position;
-        chunkLength = readFull(this.#fd, chunk, Math.min(chunk.length, to - position), position);
+        chunkLength = readFull(this.#fd, chunk, Math.min(want, to - position), position);
+        want = Math.min(want * 4, chunk.length);
         if (chunkLength < RECORD_BATCH_HEADER_SIZE) {
           yield { position, reason: 'file shorter than expected' };
           return;
@@ -419,19 +422,22 @@ export class LogSegment {
 
   /**
    * The end position of the last whole batch that starts at or after `from` and ends at or before `limit`
-   * (`from` itself when even the first batch does not fit), using the offset index to skip ahead.
+   * (`from` itself when even the first batch does not fit), using the offset index to skip ahead, and that
+   * batch's last offset (-1 when it was not seen).
    */
-  batchBoundaryBefore(from: number, limit: number): number {
-    if (limit >= this.#size) return this.#size;
+  batchBoundaryBefore(from: number, limit: number): { end: number; lastOffset: number } {
+    if (limit >= this.#size) return { end: this.#size, lastOffset: this.#lastOffset };
     const hint = this.offsetIndex.lookupByPosition(limit);
     // The hint is a batch start <= limit, so everything between `from` and it is whole batches that fit.
-    let boundary = Math.max(from, hint.position);
-    for (const item of this.scan(boundary)) {
+    let end = Math.max(from, hint.position);
+    let lastOffset = -1;
+    for (const item of this.scan(end)) {
       if (!('header' in item)) break;
       if (item.position + item.size > limit) break;
-      boundary = item.position + item.size;
+      end = item.position + item.size;
+      lastOffset = lastOffsetOf(item.header);
     }
-    return boundary;
+    return { end, lastOffset };
   }
 
   /** First position of a batch that holds offsets >= limitOffset, or the file size. */
