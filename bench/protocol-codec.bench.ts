@@ -128,7 +128,7 @@ const results = new Map<string, number>();
 const suite = new Benchmark.Suite('protocol-codec');
 for (const c of cases) {
   suite.add(`${c.group} ${c.name}`, c.run, {
-    maxTime: 0.4,
+    maxTime: 1,
     minSamples: 5,
     onComplete(event: Benchmark.Event) {
       const bench = event.target as unknown as Benchmark;

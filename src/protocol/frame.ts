@@ -68,7 +68,23 @@ export function decodeRequest<Req = unknown>(frame: Buffer): DecodedRequest<Req>
   return { header, api, body };
 }
 
-/** A request frame with its size prefix. */
+function writeRequestFrame<Req, ReqIn>(
+  api: ApiRef<Req, unknown, ReqIn, unknown>,
+  version: number,
+  correlationId: number,
+  clientId: string | null,
+  body: ReqIn,
+): Writer {
+  const d = resolve(api, version);
+  const w = Writer.forFrame();
+  w.int32(0);
+  writeRequestHeader(w, { apiKey: d.apiKey, apiVersion: version, correlationId, clientId });
+  d.request.write(w, version, body);
+  w.patchSizePrefix();
+  return w;
+}
+
+/** A request frame with its size prefix. Throws if the body holds a RecordsRef (see encodeRequestChunks). */
 export function encodeRequest<Req, ReqIn>(
   api: ApiRef<Req, unknown, ReqIn, unknown>,
   version: number,
@@ -76,13 +92,21 @@ export function encodeRequest<Req, ReqIn>(
   clientId: string | null,
   body: ReqIn,
 ): Buffer {
-  const d = resolve(api, version);
-  const w = Writer.forFrame();
-  w.int32(0);
-  writeRequestHeader(w, { apiKey: d.apiKey, apiVersion: version, correlationId, clientId });
-  d.request.write(w, version, body);
-  w.patchSizePrefix();
-  return w.toBuffer();
+  return writeRequestFrame(api, version, correlationId, clientId, body).toBuffer();
+}
+
+/**
+ * A request frame as chunks for writev: record Buffers of LARGE_CHUNK bytes or more and RecordsRefs by
+ * reference, so a producer's batches are not copied into the frame.
+ */
+export function encodeRequestChunks<Req, ReqIn>(
+  api: ApiRef<Req, unknown, ReqIn, unknown>,
+  version: number,
+  correlationId: number,
+  clientId: string | null,
+  body: ReqIn,
+): Chunk[] {
+  return writeRequestFrame(api, version, correlationId, clientId, body).toChunks();
 }
 
 function writeResponseFrame<Resp, RespIn>(

@@ -5,10 +5,17 @@ import {
   decodeRequestHeader,
   decodeResponse,
   encodeRequest,
+  encodeRequestChunks,
   encodeResponse,
   encodeResponseChunks,
 } from '../../src/protocol/frame.js';
-import { Fetch, Heartbeat, type FetchResponse, type Records } from '../../src/protocol/messages/index.js';
+import {
+  Fetch,
+  Heartbeat,
+  Produce,
+  type FetchResponse,
+  type Records,
+} from '../../src/protocol/messages/index.js';
 import { ProtocolError } from '../../src/protocol/primitives/protocol-error.js';
 import type { Chunk, RecordsRef } from '../../src/protocol/primitives/writer.js';
 
@@ -123,4 +130,22 @@ test('record Buffers of 64 KiB become their own chunk; small ones are copied', (
   assert.equal(chunks[1], big);
   const whole = encodeResponse(Fetch, 12, 1, fetchResponse(Buffer.alloc(10)));
   assert.ok(Buffer.isBuffer(whole));
+});
+
+test('request chunks keep a large Produce batch by reference and concatenate to the single-buffer frame', () => {
+  const records = Buffer.alloc(8 * 1024, 3);
+  const body = {
+    transactionalId: null,
+    acks: -1,
+    timeoutMs: 1000,
+    topicData: [{ name: 't', partitionData: [{ index: 0, records }] }],
+  };
+  for (const version of [7, 9]) {
+    const chunks = encodeRequestChunks(Produce, version, 3, 'c', body);
+    assert.ok(chunks.includes(records), 'records not copied');
+    assert.deepEqual(
+      Buffer.concat(chunks.map((c) => c as Buffer)),
+      encodeRequest(Produce, version, 3, 'c', body),
+    );
+  }
 });
