@@ -2,7 +2,8 @@
 // v9) and of a Fetch response (v11 and v12), with 1 partition of 16 KiB records and with 16 such partitions.
 // Rates are MB/s (10^6 bytes) of whole frames, next to a memcpy (Buffer.copy) of the same size measured in
 // the same run. Decoding leaves the records as slices of the frame; "encode" builds one Buffer (records
-// copied once), and "encode chunks" shows a Fetch response whose records are RecordsRefs (sendfile path).
+// copied once), and "encode chunks" builds writev chunks without copying records (Produce: record Buffers by
+// reference; Fetch: records as RecordsRefs, the sendfile path).
 //
 //   npx tsx bench/protocol-codec.bench.ts        (compiled: node dist/bench/protocol-codec.bench.js)
 import Benchmark from 'benchmark';
@@ -12,6 +13,7 @@ import {
   decodeRequest,
   decodeResponse,
   encodeRequest,
+  encodeRequestChunks,
   encodeResponse,
   encodeResponseChunks,
 } from '../src/protocol/frame.js';
@@ -89,6 +91,12 @@ for (const partitions of [1, 16]) {
       name: 'encode',
       size: frame.length,
       run: () => encodeRequest(Produce, version, 1, 'bench', body),
+    });
+    cases.push({
+      group,
+      name: 'encode chunks',
+      size: frame.length,
+      run: () => encodeRequestChunks(Produce, version, 1, 'bench', body),
     });
   }
   for (const version of [11, 12]) {
