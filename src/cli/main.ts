@@ -1,3 +1,5 @@
+import { start } from './start.js';
+
 // Entry point of the `fjord` command: parses the sub-command and hands off to it.
 
 const USAGE = `Usage: fjord <command> [options]
@@ -35,9 +37,4 @@ async function version(): Promise<string> {
     version: string;
   };
   return pkg.version;
-}
-
-async function start(_args: string[]): Promise<number> {
-  console.error('fjord: the broker is not built yet (see issue "The broker"). Nothing to start.');
-  return 1;
 }

@@ -15,12 +15,18 @@ import { read as readFd } from 'node:fs';
 import type { Socket } from 'node:net';
 import { mmap, munmap, sendfile } from '../native/index.js';
 
-/** A byte range of an open file. `release` is called once the bytes have left (or failed to). */
+/** Byte ranges of open files, sent back to back (a partition's records may span segments). `release` is
+ *  called once the bytes have left, or failed to. `byteLength` is the sum of the parts' lengths. */
 export interface FileRegion {
+  readonly byteLength: number;
+  readonly parts: readonly FilePart[];
+  readonly release?: () => void;
+}
+
+export interface FilePart {
   readonly fd: number;
   readonly position: number;
   readonly length: number;
-  readonly release?: () => void;
 }
 
 export type ResponseChunk = Buffer | FileRegion;
@@ -65,7 +71,7 @@ function pread(fd: number, length: number, position: number): Promise<Buffer> {
   );
 }
 
-async function sendByRead(socket: Socket, region: FileRegion): Promise<void> {
+async function sendByRead(socket: Socket, region: FilePart): Promise<void> {
   let sent = 0;
   while (sent < region.length) {
     const data = await pread(region.fd, Math.min(READ_CHUNK, region.length - sent), region.position + sent);
@@ -75,7 +81,7 @@ async function sendByRead(socket: Socket, region: FileRegion): Promise<void> {
   }
 }
 
-async function sendByMmap(socket: Socket, region: FileRegion): Promise<void> {
+async function sendByMmap(socket: Socket, region: FilePart): Promise<void> {
   const start = region.position - (region.position % PAGE_SIZE);
   const mapping = mmap(region.fd, start, region.length + (region.position - start), false);
   const view = mapping.subarray(region.position - start);
@@ -88,7 +94,7 @@ async function sendByMmap(socket: Socket, region: FileRegion): Promise<void> {
   );
 }
 
-async function sendBySendfile(socket: Socket, region: FileRegion): Promise<void> {
+async function sendBySendfile(socket: Socket, region: FilePart): Promise<void> {
   const fd = socketFd(socket);
   if (fd === undefined) return sendByRead(socket, region);
   await drained(socket);
@@ -96,7 +102,7 @@ async function sendBySendfile(socket: Socket, region: FileRegion): Promise<void>
   if (sent !== region.length) throw new Error(`segment ended ${region.length - sent} bytes early`);
 }
 
-const senders: Record<FileTransferMode, (socket: Socket, region: FileRegion) => Promise<void>> = {
+const senders: Record<FileTransferMode, (socket: Socket, part: FilePart) => Promise<void>> = {
   sendfile: sendBySendfile,
   mmap: sendByMmap,
   read: sendByRead,
@@ -108,7 +114,7 @@ export function createFileRegionSender(mode: FileTransferMode): FileRegionSender
     mode,
     async send(socket, region) {
       try {
-        if (region.length > 0) await send(socket, region);
+        for (const part of region.parts) if (part.length > 0) await send(socket, part);
       } finally {
         region.release?.();
       }

@@ -1,0 +1,217 @@
+// A Fjord broker: `fjord start` runs one, and `Broker.start()` embeds one in a Node.js process.
+//
+// Start-up: resolve the config -> meta.properties (cluster id) -> topic registry -> partition workers (each
+// loads and, after an unclean stop, recovers its partitions) -> listener. Shutdown reverses it: stop reading
+// requests, let in-flight ones finish, close the workers (flush, checkpoints), then mark the log dir clean.
+import { existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import net from 'node:net';
+import { join, resolve } from 'node:path';
+import { loadOrCreateMetaProperties } from '../cluster/meta-properties.js';
+import { TopicManager } from '../cluster/topic-manager.js';
+import { TopicRegistry } from '../cluster/topic-registry.js';
+import { resolveBrokerConfig, type BrokerConfig } from '../config/broker-config.js';
+import { warnIfFallback } from '../native/index.js';
+import { PartitionPool } from '../partition/partition-pool.js';
+import { createLogger, type Logger } from '../util/logger.js';
+import type { BrokerContext, BrokerEndpoint } from './broker-context.js';
+import { Connection } from './connection.js';
+import { Dispatcher } from './dispatch.js';
+import { FetchPurgatory } from './fetch-purgatory.js';
+import { createFileRegionSender } from './file-transfer.js';
+import { brokerHandlers } from './handlers/index.js';
+import { SegmentFiles } from './segment-files.js';
+
+export interface BrokerOptions {
+  /** log.dirs (default ./data). */
+  dataDir?: string;
+  /** The PLAINTEXT listener's port; 0 picks a free one (see broker.port). */
+  port?: number;
+  host?: string;
+  /** Kafka broker properties (server.properties keys). */
+  config?: Record<string, string>;
+  log?: Logger;
+}
+
+const CLEAN_SHUTDOWN = '.kafka_cleanshutdown';
+const CHECKPOINT_INTERVAL_MS = 60_000;
+
+export class Broker {
+  readonly config: BrokerConfig;
+  readonly clusterId: string;
+  readonly logDir: string;
+  readonly #context: BrokerContext;
+  readonly #server: net.Server;
+  readonly #connections = new Set<Connection>();
+  readonly #log: Logger;
+  readonly #checkpointTimer: NodeJS.Timeout;
+  #port = 0;
+  #host = '';
+  #stopping: Promise<void> | undefined;
+
+  private constructor(
+    config: BrokerConfig,
+    logDir: string,
+    clusterId: string,
+    pool: PartitionPool,
+    topics: TopicManager,
+    log: Logger,
+  ) {
+    this.config = config;
+    this.logDir = logDir;
+    this.clusterId = clusterId;
+    this.#log = log;
+    const segmentFiles = new SegmentFiles();
+    let dispatcher: Dispatcher<BrokerContext> | undefined;
+    this.#context = {
+      config,
+      clusterId,
+      nodeId: config.nodeId,
+      brokers: () => [this.#endpoint()],
+      controllerId: () => config.nodeId,
+      topics,
+      partitions: pool,
+      fetchWaiters: new FetchPurgatory(),
+      segmentFiles,
+      apiVersions: () => dispatcher!.apiVersions(),
+      log,
+    };
+    dispatcher = new Dispatcher(brokerHandlers, this.#context, log);
+    const fileSender = createFileRegionSender(config.fetchTransfer);
+    let nextId = 0;
+    this.#server = net.createServer((socket) => {
+      const connection = new Connection(nextId++, socket, dispatcher.handleFrame, {
+        maxRequestBytes: config.socketRequestMaxBytes,
+        maxInFlightRequests: 64,
+        maxBufferedResponseBytes: 16 << 20,
+        fileSender,
+        log,
+      });
+      this.#connections.add(connection);
+      socket.on('close', () => this.#connections.delete(connection));
+    });
+    this.#checkpointTimer = setInterval(() => {
+      pool.checkpoint().catch((error: Error) => log.warn(`checkpoint failed: ${error.message}`));
+    }, CHECKPOINT_INTERVAL_MS);
+    this.#checkpointTimer.unref();
+  }
+
+  static async start(options: BrokerOptions = {}): Promise<Broker> {
+    const log = options.log ?? createLogger();
+    const props: Record<string, string> = { ...options.config };
+    if (options.dataDir !== undefined) props['log.dirs'] = options.dataDir;
+    if (options.port !== undefined || options.host !== undefined) {
+      props.listeners = `PLAINTEXT://${options.host ?? '127.0.0.1'}:${options.port ?? 9092}`;
+    }
+    const config = resolveBrokerConfig(props, log);
+    if (config.logDirs.length > 1) log.warn(`only the first of log.dirs is used: ${config.logDirs[0]}`);
+    if (config.zookeeperConnect)
+      log.warn('zookeeper.connect is set, but clustering is not built yet: running alone');
+    warnIfFallback((message) => log.warn(message));
+    const logDir = resolve(config.logDirs[0]!);
+    mkdirSync(logDir, { recursive: true });
+    const meta = loadOrCreateMetaProperties(logDir, config.nodeId);
+    const registry = new TopicRegistry(logDir);
+    prepareCleanShutdownMarkers(logDir, config.numIoThreads);
+    const pool = await PartitionPool.start({
+      workers: config.numIoThreads,
+      logDir,
+      brokerProps: Object.fromEntries(config.raw),
+      partitions: registry.list().flatMap((topic) =>
+        Array.from({ length: topic.partitions }, (_, partition) => ({
+          id: 0,
+          topic: topic.name,
+          partition,
+          configs: topic.configs,
+        })),
+      ),
+      log,
+    });
+    const topics = new TopicManager(registry, pool, config);
+    const broker = new Broker(config, logDir, meta.clusterId, pool, topics, log);
+    await broker.#listen();
+    return broker;
+  }
+
+  get port(): number {
+    return this.#port;
+  }
+
+  get host(): string {
+    return this.#host;
+  }
+
+  /** host:port for clients. */
+  get bootstrap(): string {
+    return `${this.#host}:${this.#port}`;
+  }
+
+  #endpoint(): BrokerEndpoint {
+    const advertised = this.config.advertisedListeners[0]!;
+    return {
+      nodeId: this.config.nodeId,
+      host: advertised.host || this.#host,
+      port: advertised.port === 0 || advertised === this.config.listeners[0] ? this.#port : advertised.port,
+      rack: null,
+    };
+  }
+
+  async #listen(): Promise<void> {
+    const listener = this.config.listeners[0]!;
+    await new Promise<void>((resolveListen, reject) => {
+      this.#server.once('error', reject);
+      this.#server.listen(listener.port, listener.host || undefined, () => {
+        this.#server.off('error', reject);
+        resolveListen();
+      });
+    });
+    const address = this.#server.address() as net.AddressInfo;
+    this.#port = address.port;
+    this.#host = listener.host || '127.0.0.1';
+    this.#log.info(
+      `fjord broker ${this.config.nodeId} listening on ${listener.name}://${this.#host}:${this.#port}, data in ${this.logDir}`,
+    );
+  }
+
+  /** Clean shutdown: in-flight requests finish, logs flush, checkpoints are written. */
+  stop(): Promise<void> {
+    this.#stopping ??= (async () => {
+      clearInterval(this.#checkpointTimer);
+      const closed = new Promise<void>((done) => this.#server.close(() => done()));
+      for (const connection of this.#connections) connection.stopReading();
+      this.#context.fetchWaiters.completeAll();
+      await Promise.race([
+        Promise.all([...this.#connections].map((c) => c.whenIdle())),
+        new Promise((done) => setTimeout(done, 5000)),
+      ]);
+      for (const connection of this.#connections) connection.close();
+      await closed;
+      await this.#context.partitions.close();
+      this.#context.segmentFiles.closeAll();
+      completeCleanShutdownMarkers(this.logDir, this.config.numIoThreads);
+      this.#log.info(`fjord broker ${this.config.nodeId} stopped`);
+    })();
+    return this.#stopping;
+  }
+}
+
+// Each worker's log manager keeps its own clean-shutdown marker. The log dir's marker is written once every
+// worker has written its own, and at the next start handed to each worker, whatever their number is then.
+function workerMarker(logDir: string, index: number): string {
+  return join(logDir, `${CLEAN_SHUTDOWN}.w${index}`);
+}
+
+function prepareCleanShutdownMarkers(logDir: string, workers: number): void {
+  for (const name of readdirSync(logDir))
+    if (name.startsWith(`${CLEAN_SHUTDOWN}.w`)) rmSync(join(logDir, name));
+  const clean = join(logDir, CLEAN_SHUTDOWN);
+  if (!existsSync(clean)) return;
+  for (let i = 0; i < workers; i++) writeFileSync(workerMarker(logDir, i), '');
+  rmSync(clean);
+}
+
+function completeCleanShutdownMarkers(logDir: string, workers: number): void {
+  const markers = Array.from({ length: workers }, (_, i) => workerMarker(logDir, i));
+  if (!markers.every((marker) => existsSync(marker))) return;
+  writeFileSync(join(logDir, CLEAN_SHUTDOWN), '');
+  for (const marker of markers) rmSync(marker);
+}

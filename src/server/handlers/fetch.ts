@@ -1,0 +1,191 @@
+// Fetch v4–17. Reads whole record batches and sends them from the segment files without copying them
+// through JavaScript (see file-transfer.ts).
+// v0–3 need message formats v0/v1, which Fjord does not store (UNSUPPORTED_VERSION). v4: isolation level,
+// last stable offset, aborted transactions (none yet: no transactions); v5: log start offset; v7: fetch
+// sessions (KIP-227) — Fjord declines them: it answers every full fetch with session id 0, which tells the
+// client not to send incremental fetches, and a request naming a session gets FETCH_SESSION_ID_NOT_FOUND;
+// v11: rack id (no follower fetching); v12: flexible, diverging epoch; v13: topic ids instead of names;
+// v15: replica state.
+// Semantics follow Kafka: the response holds at most max.bytes and each partition at most its partition max
+// bytes, except that the first batch of the first non-empty partition is always returned whole; a fetch with
+// fewer than min.bytes waits up to max.wait.ms and completes as soon as enough is appended (fetch-purgatory.ts);
+// an offset outside the log gets OFFSET_OUT_OF_RANGE so the client applies auto.offset.reset.
+import type { ReadOutcome } from '../../partition/partition-host.js';
+import { READ_COMMITTED_FLAG } from '../../partition/messages.js';
+import { ErrorCode } from '../../protocol/error-codes.js';
+import { EMPTY_BUFFER, ZERO_UUID } from '../../protocol/messages/common.js';
+import {
+  Fetch,
+  type FetchRequest,
+  type FetchResponse,
+  type FetchResponsePartitionData,
+} from '../../protocol/messages/fetch.js';
+import type { RecordsRef } from '../../protocol/primitives/writer.js';
+import type { BrokerContext } from '../broker-context.js';
+import type { FileRegion } from '../file-transfer.js';
+import { handler } from './define.js';
+
+type Records = Buffer | (FileRegion & RecordsRef);
+
+interface PartitionRead {
+  topic: string;
+  topicId: string;
+  partition: number;
+  id: number | undefined;
+  outcome: ReadOutcome | { ok: false; reason: 'unknown-topic-id' };
+}
+
+function partitionData(
+  partition: number,
+  errorCode: number,
+  records: Records | null,
+  offsets: { highWatermark: number; lastStableOffset: number; logStartOffset: number } | undefined,
+): FetchResponsePartitionData<Records> {
+  return {
+    partitionIndex: partition,
+    errorCode,
+    highWatermark: BigInt(offsets?.highWatermark ?? -1),
+    lastStableOffset: BigInt(offsets?.lastStableOffset ?? -1),
+    logStartOffset: BigInt(offsets?.logStartOffset ?? -1),
+    divergingEpoch: { epoch: -1, endOffset: -1n },
+    currentLeader: { leaderId: -1, leaderEpoch: -1 },
+    snapshotId: { endOffset: -1n, epoch: -1 },
+    abortedTransactions: [],
+    preferredReadReplica: -1,
+    records,
+  };
+}
+
+/** One pass over the requested partitions, in request order, within the byte limits. */
+async function readAll(
+  request: FetchRequest,
+  broker: BrokerContext,
+  version: number,
+): Promise<PartitionRead[]> {
+  const flags = request.isolationLevel === 1 ? READ_COMMITTED_FLAG : 0;
+  let remaining = version >= 3 ? request.maxBytes : 0x7fffffff;
+  const reads: PartitionRead[] = [];
+  for (const topic of request.topics) {
+    const metadata =
+      version >= 13 ? broker.topics.registry.byId(topic.topicId) : broker.topics.get(topic.topic);
+    for (const p of topic.partitions) {
+      const name = metadata?.name ?? topic.topic;
+      const id = metadata ? broker.topics.partitionId(metadata.name, p.partition) : undefined;
+      if (id === undefined) {
+        reads.push({
+          topic: name,
+          topicId: topic.topicId,
+          partition: p.partition,
+          id,
+          outcome:
+            version >= 13 && !metadata
+              ? { ok: false, reason: 'unknown-topic-id' }
+              : { ok: false, reason: 'unknown-partition' },
+        });
+        continue;
+      }
+      // Reads are sequential so each knows how much of max.bytes is left; the first batch always fits.
+      const limit = Math.max(0, Math.min(p.partitionMaxBytes, remaining));
+      const outcome = await broker.partitions.read(id, Number(p.fetchOffset), limit, flags);
+      if (outcome.ok) remaining -= outcome.bytes;
+      reads.push({
+        topic: name,
+        topicId: metadata?.topicId ?? topic.topicId,
+        partition: p.partition,
+        id,
+        outcome,
+      });
+    }
+  }
+  return reads;
+}
+
+function toResponse(reads: PartitionRead[], broker: BrokerContext, version: number): FetchResponse<Records> {
+  const topics = new Map<string, FetchResponse<Records>['responses'][number]>();
+  for (const read of reads) {
+    let entry = topics.get(read.topic);
+    if (!entry) {
+      entry = { topic: read.topic, topicId: version >= 13 ? read.topicId : ZERO_UUID, partitions: [] };
+      topics.set(read.topic, entry);
+    }
+    const { outcome } = read;
+    if (outcome.ok) {
+      entry.partitions.push(
+        partitionData(read.partition, ErrorCode.NONE, fileRecords(outcome, broker), outcome),
+      );
+    } else if (outcome.reason === 'offset-out-of-range') {
+      entry.partitions.push(
+        partitionData(read.partition, ErrorCode.OFFSET_OUT_OF_RANGE, EMPTY_BUFFER, outcome),
+      );
+    } else {
+      const code =
+        outcome.reason === 'unknown-topic-id'
+          ? ErrorCode.UNKNOWN_TOPIC_ID
+          : ErrorCode.UNKNOWN_TOPIC_OR_PARTITION;
+      entry.partitions.push(partitionData(read.partition, code, EMPTY_BUFFER, undefined));
+    }
+  }
+  return {
+    throttleTimeMs: 0,
+    errorCode: ErrorCode.NONE,
+    sessionId: 0,
+    responses: [...topics.values()],
+    nodeEndpoints: [],
+  };
+}
+
+/** The partition's batches as file parts, with descriptors held until the response has been sent. */
+function fileRecords(outcome: Extract<ReadOutcome, { ok: true }>, broker: BrokerContext): Records {
+  if (outcome.bytes === 0) return EMPTY_BUFFER;
+  const held: { path: string; fd: number }[] = [];
+  try {
+    const parts = outcome.regions.map((region) => {
+      const fd = broker.segmentFiles.acquire(region.path);
+      held.push({ path: region.path, fd });
+      return { fd, position: region.position, length: region.length };
+    });
+    const release = () => {
+      for (const { path, fd } of held) broker.segmentFiles.release(path, fd);
+    };
+    return { byteLength: outcome.bytes, parts, release };
+  } catch (error) {
+    for (const { path, fd } of held) broker.segmentFiles.release(path, fd);
+    throw error;
+  }
+}
+
+function sessionError(errorCode: number): FetchResponse<Records> {
+  return { throttleTimeMs: 0, errorCode, sessionId: 0, responses: [], nodeEndpoints: [] };
+}
+
+/** Every requested partition with `errorCode` (old versions have no top-level error code). */
+function errorResponse(request: FetchRequest, errorCode: number, version: number): FetchResponse<Records> {
+  return {
+    ...sessionError(version >= 7 ? errorCode : ErrorCode.NONE),
+    responses: request.topics.map((topic) => ({
+      topic: topic.topic,
+      topicId: version >= 13 ? topic.topicId : ZERO_UUID,
+      partitions: topic.partitions.map((p) => partitionData(p.partition, errorCode, EMPTY_BUFFER, undefined)),
+    })),
+  };
+}
+
+export const fetchHandler = handler(
+  Fetch,
+  { min: 4, max: 17 },
+  async (request, { broker, version }) => {
+    if (version >= 7 && request.sessionId !== 0) return sessionError(ErrorCode.FETCH_SESSION_ID_NOT_FOUND);
+    let reads = await readAll(request, broker, version);
+    const bytes = (list: PartitionRead[]) =>
+      list.reduce((sum, r) => sum + (r.outcome.ok ? r.outcome.bytes : 0), 0);
+    const settled = (list: PartitionRead[]) =>
+      list.some((r) => !r.outcome.ok) || bytes(list) >= request.minBytes;
+    if (!settled(reads) && request.maxWaitMs > 0) {
+      const ids = reads.flatMap((r) => (r.id === undefined ? [] : [r.id]));
+      await broker.fetchWaiters.wait(ids, request.minBytes - bytes(reads), request.maxWaitMs);
+      reads = await readAll(request, broker, version);
+    }
+    return toResponse(reads, broker, version);
+  },
+  errorResponse,
+);

@@ -1,0 +1,15 @@
+// Every API this broker serves. ApiVersions advertises exactly this list.
+import type { BrokerHandler } from './define.js';
+import { apiVersionsHandler } from './api-versions.js';
+import { fetchHandler } from './fetch.js';
+import { listOffsetsHandler } from './list-offsets.js';
+import { metadataHandler } from './metadata.js';
+import { produceHandler } from './produce.js';
+
+export const brokerHandlers: BrokerHandler[] = [
+  produceHandler,
+  fetchHandler,
+  listOffsetsHandler,
+  metadataHandler,
+  apiVersionsHandler,
+];

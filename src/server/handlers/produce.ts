@@ -1,0 +1,112 @@
+// Produce v3–11. Appends each partition's record batches on the partition's worker.
+// v0–2 carry message formats v0/v1, which Fjord does not store: clients that still send them get
+// UNSUPPORTED_VERSION. v3: transactional id (transactions are not implemented yet; such batches are appended
+// as they are); v5: log start offset;
+// v8: per-batch record errors and an error message; v9: flexible; v10+: current leader / node endpoints
+// (only sent on NOT_LEADER_OR_FOLLOWER, which a single broker never returns).
+// acks=0 gets no response at all; acks=1 and acks=-1 are answered after the append (on a single broker the
+// ISR is this broker alone, so "all" is satisfied by the local append, and min.insync.replicas > 1 yields
+// NOT_ENOUGH_REPLICAS as in Kafka).
+import type { HostFailure } from '../../partition/partition-host.js';
+import { ErrorCode } from '../../protocol/error-codes.js';
+import {
+  Produce,
+  type ProduceRequest,
+  type ProduceResponse,
+  type ProduceResponsePartitionProduceResponse,
+} from '../../protocol/messages/produce.js';
+import { handler } from './define.js';
+
+/** The one place storage failures become Produce error codes. */
+function produceErrorCode(reason: HostFailure): number {
+  switch (reason) {
+    case 'corrupt-message':
+      return ErrorCode.CORRUPT_MESSAGE;
+    case 'record-too-large':
+      return ErrorCode.MESSAGE_TOO_LARGE;
+    case 'invalid-record':
+      return ErrorCode.INVALID_RECORD;
+    case 'invalid-timestamp':
+      return ErrorCode.INVALID_TIMESTAMP;
+    case 'unknown-partition':
+      return ErrorCode.UNKNOWN_TOPIC_OR_PARTITION;
+    case 'storage-error':
+      return ErrorCode.KAFKA_STORAGE_ERROR;
+    default:
+      return ErrorCode.UNKNOWN_SERVER_ERROR;
+  }
+}
+
+function partitionResponse(
+  index: number,
+  errorCode: number,
+  version: number,
+  fields: { baseOffset?: number; logAppendTime?: number; logStartOffset?: number; message?: string } = {},
+): ProduceResponsePartitionProduceResponse {
+  return {
+    index,
+    errorCode,
+    baseOffset: BigInt(fields.baseOffset ?? -1),
+    logAppendTimeMs: BigInt(fields.logAppendTime ?? -1),
+    logStartOffset: BigInt(fields.logStartOffset ?? -1),
+    recordErrors: [],
+    errorMessage: version >= 8 && errorCode !== ErrorCode.NONE ? (fields.message ?? null) : null,
+    currentLeader: { leaderId: -1, leaderEpoch: -1 },
+  };
+}
+
+function errorResponse(request: ProduceRequest, errorCode: number, version: number): ProduceResponse {
+  return {
+    responses: request.topicData.map((topic) => ({
+      name: topic.name,
+      partitionResponses: topic.partitionData.map((p) => partitionResponse(p.index, errorCode, version)),
+    })),
+    throttleTimeMs: 0,
+    nodeEndpoints: [],
+  };
+}
+
+export const produceHandler = handler(
+  Produce,
+  { min: 3, max: 11 },
+  async (request, { broker, version }) => {
+    const acks = request.acks;
+    if (acks !== 0 && acks !== 1 && acks !== -1) {
+      return errorResponse(request, ErrorCode.INVALID_REQUIRED_ACKS, version);
+    }
+    const responses = await Promise.all(
+      request.topicData.map(async (topic) => ({
+        name: topic.name,
+        partitionResponses: await Promise.all(
+          topic.partitionData.map(async (data): Promise<ProduceResponsePartitionProduceResponse> => {
+            const id = broker.topics.partitionId(topic.name, data.index);
+            if (id === undefined)
+              return partitionResponse(data.index, ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, version);
+            if (data.records === null || data.records.length === 0) {
+              return partitionResponse(data.index, ErrorCode.CORRUPT_MESSAGE, version, {
+                message: 'no records',
+              });
+            }
+            if (acks === -1 && broker.topics.logConfig(topic.name).minInsyncReplicas > 1) {
+              return partitionResponse(data.index, ErrorCode.NOT_ENOUGH_REPLICAS, version, {
+                message: `min.insync.replicas is ${broker.topics.logConfig(topic.name).minInsyncReplicas}, but the ISR has 1 replica`,
+              });
+            }
+            const outcome = await broker.partitions.append(id, data.records);
+            if (!outcome.ok) {
+              broker.log.debug(`produce to ${topic.name}-${data.index} refused: ${outcome.message}`);
+              return partitionResponse(data.index, produceErrorCode(outcome.reason), version, {
+                message: outcome.message,
+              });
+            }
+            broker.fetchWaiters.notify(id, data.records.length);
+            return partitionResponse(data.index, ErrorCode.NONE, version, outcome);
+          }),
+        ),
+      })),
+    );
+    if (acks === 0) return null;
+    return { responses, throttleTimeMs: 0, nodeEndpoints: [] };
+  },
+  errorResponse,
+);
