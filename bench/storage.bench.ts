@@ -47,7 +47,7 @@ function makeBatches(batchBytes: number, count: number): Buffer[] {
 
 const config = (extra: Record<string, string | number> = {}) =>
   resolveLogConfig({
-    'segment.bytes': 256 * MiB,
+    'segment.bytes': 1024 * MiB,
     'max.message.bytes': 2 * MiB,
     'file.delete.delay.ms': 0,
     ...extra,
