@@ -61,7 +61,7 @@ export class Broker {
     this.clusterId = clusterId;
     this.#log = log;
     const segmentFiles = new SegmentFiles();
-    let dispatcher: Dispatcher<BrokerContext> | undefined;
+    const dispatcherRef: { current?: Dispatcher<BrokerContext> } = {};
     this.#context = {
       config,
       clusterId,
@@ -72,10 +72,11 @@ export class Broker {
       partitions: pool,
       fetchWaiters: new FetchPurgatory(),
       segmentFiles,
-      apiVersions: () => dispatcher!.apiVersions(),
+      apiVersions: () => dispatcherRef.current!.apiVersions(),
       log,
     };
-    dispatcher = new Dispatcher(brokerHandlers, this.#context, log);
+    const dispatcher = new Dispatcher(brokerHandlers, this.#context, log);
+    dispatcherRef.current = dispatcher;
     const fileSender = createFileRegionSender(config.fetchTransfer);
     let nextId = 0;
     this.#server = net.createServer((socket) => {
