@@ -48,6 +48,12 @@ export interface LogManagerOptions {
    * in-process when that file is absent, as under tsx), 'in-process', or a custom runner.
    */
   cleaner?: 'piscina' | 'in-process' | ((task: CleanerTask) => Promise<CleanerResult>);
+  /** maintain(): retention check period (Kafka's log.retention.check.interval.ms, default 300000). */
+  retentionCheckIntervalMs?: number;
+  /** maintain(): checkpoint period (log.flush.offset.checkpoint.interval.ms, default 60000). */
+  checkpointIntervalMs?: number;
+  /** maintain(): compaction check period (log.cleaner.backoff.ms, default 15000). */
+  cleanerBackoffMs?: number;
 }
 
 /** `<topic>-<partition>` -> parts; undefined for anything else (deleted dirs, stray files). */
@@ -245,8 +251,46 @@ export class LogManager {
     return flushed;
   }
 
+  #lastRetentionMs = -Infinity;
+  #lastCheckpointMs = -Infinity;
+  #lastCleanerMs = -Infinity;
+  #compacting: Promise<number> | undefined;
+
+  /**
+   * The periodic work in one call, for an owner thread that has no free-running timers (a partition worker
+   * blocked in Atomics.wait between requests): flush.ms flushes, retention, checkpoints and compaction, each
+   * when its interval has passed. Compaction is started, not awaited (its swap-in runs on a later turn).
+   */
+  maintain(now = this.#options.now?.() ?? Date.now()): {
+    flushed: number;
+    deleted: number;
+    checkpointed: boolean;
+    compactionStarted: boolean;
+  } {
+    const flushed = this.flushDue(now);
+    let deleted = 0;
+    if (now - this.#lastRetentionMs >= (this.#options.retentionCheckIntervalMs ?? 300_000)) {
+      this.#lastRetentionMs = now;
+      deleted = this.runRetention(now);
+    }
+    let checkpointed = false;
+    if (deleted > 0 || now - this.#lastCheckpointMs >= (this.#options.checkpointIntervalMs ?? 60_000)) {
+      this.#lastCheckpointMs = now;
+      this.checkpoint();
+      checkpointed = true;
+    }
+    let compactionStarted = false;
+    if (!this.#compacting && now - this.#lastCleanerMs >= (this.#options.cleanerBackoffMs ?? 15_000)) {
+      this.#lastCleanerMs = now;
+      compactionStarted = true;
+      this.#compacting = this.runCompaction(now).finally(() => (this.#compacting = undefined));
+    }
+    return { flushed, deleted, checkpointed, compactionStarted };
+  }
+
   /** Clean shutdown: flush and close every log, write the checkpoints and the clean-shutdown marker. */
   async close(): Promise<void> {
+    await this.#compacting;
     for (const log of this.logs()) log.close();
     this.checkpoint();
     writeFileAtomically(this.#cleanShutdownFile, '');

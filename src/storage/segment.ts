@@ -119,6 +119,8 @@ export class LogSegment {
   /** Timestamp that `segment.ms` counts from: the first batch's max timestamp, else creation time. */
   #rollingBaseTimestamp: number | undefined;
   #createdMs: number;
+  /** Kafka draws the roll jitter once per segment, so segments of many partitions don't all roll together. */
+  #rollJitterMs: number;
   #closed = false;
 
   private constructor(
@@ -137,6 +139,10 @@ export class LogSegment {
     this.#size = fs.fstatSync(this.#fd).size;
     this.#lastOffset = baseOffset - 1;
     this.#createdMs = now;
+    this.#rollJitterMs =
+      config.segmentJitterMs > 0
+        ? Math.floor(Math.random() * Math.min(config.segmentJitterMs, config.segmentMs))
+        : 0;
     this.offsetIndex = new OffsetIndex(
       path.join(dir, segmentFileName(baseOffset, INDEX_SUFFIX + suffix)),
       baseOffset,
@@ -222,7 +228,7 @@ export class LogSegment {
       this.#rollingBaseTimestamp !== undefined && maxTimestamp >= 0
         ? maxTimestamp - this.#rollingBaseTimestamp
         : now - this.#createdMs;
-    return waited > config.segmentMs - config.segmentJitterMs;
+    return waited > config.segmentMs - this.#rollJitterMs;
   }
 
   /**

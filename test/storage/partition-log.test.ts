@@ -389,3 +389,60 @@ test('LogManager: checkpoints in Kafka format, clean shutdown skips recovery, un
   assert.equal(manager.get('orders.v1', 1)!.logEndOffset, 1);
   await manager.close();
 });
+
+test('LogManager.maintain runs flush.ms, retention, checkpoints and compaction when due', async () => {
+  const root = tempDir();
+  let clock = 1_000_000;
+  const manager = LogManager.open({
+    logDir: root,
+    defaults: testConfig({ 'segment.bytes': 150, 'retention.ms': 1000, 'flush.ms': 100 }),
+    topicConfig: (topic) =>
+      topic === 'compacted'
+        ? testConfig({
+            'segment.bytes': 150,
+            'cleanup.policy': 'compact',
+            'min.cleanable.dirty.ratio': 0,
+            'flush.ms': 100,
+          })
+        : undefined,
+    now: () => clock,
+    cleaner: 'in-process',
+    retentionCheckIntervalMs: 500,
+    cleanerBackoffMs: 500,
+  });
+  const plain = manager.getOrCreate('plain', 0);
+  const compacted = manager.getOrCreate('compacted', 0);
+  for (let i = 0; i < 4; i++) {
+    plain.append(batchOf([rec('a', 'x'.repeat(60), clock)]));
+    compacted.append(batchOf([rec('same', 'x'.repeat(60), clock)]));
+  }
+  assert.equal(plain.recoveryPoint, 0);
+  clock += 5000;
+  const first = manager.maintain();
+  assert.equal(first.flushed, 2, 'flush.ms passed for both');
+  assert.equal(first.deleted, 3, 'three sealed segments of the delete-policy topic expired');
+  assert.ok(first.checkpointed && first.compactionStarted);
+  assert.equal(plain.logStartOffset, 3);
+  assert.equal(compacted.logStartOffset, 0, 'compact-only topics keep old segments');
+  assert.deepEqual(manager.maintain(), {
+    flushed: 0,
+    deleted: 0,
+    checkpointed: false,
+    compactionStarted: false,
+  });
+  await manager.close();
+  const points = readOffsetCheckpoint(path.join(root, 'log-start-offset-checkpoint'));
+  assert.deepEqual(
+    points.find((p) => p.topic === 'plain'),
+    { topic: 'plain', partition: 0, offset: 3 },
+  );
+  const reopened = LogManager.open({ logDir: root, cleaner: 'in-process' });
+  const read = reopened.get('compacted', 0)!.read(0, 1 << 20);
+  assert.ok(read.ok);
+  assert.deepEqual(
+    readRegions(read.regions).flatMap((b) => b.records.map((r) => r.offset)),
+    [2, 3],
+    'compaction kept the last record below the active segment and the active one',
+  );
+  await reopened.close();
+});
