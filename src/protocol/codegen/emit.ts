@@ -72,9 +72,6 @@ class MessageEmitter {
   /** Valid versions that are flexible (where tagged fields can exist). */
   readonly flexWithin: Range;
   readonly hasRecordsCache = new Map<string, boolean>();
-  usesRecordsRef = false;
-  usesTagged = false;
-  usesWriterValue = false;
   readonly commonImports = new Set<string>();
 
   constructor(readonly msg: MessageModel) {
@@ -298,7 +295,6 @@ class MessageEmitter {
     }
     const flexCond = this.flexAll;
     if (flexCond !== 'false') {
-      this.usesTagged = true;
       const body: string[] = [];
       body.push(`const count = r.unsignedVarint();`);
       body.push(`for (let k = 0; k < count; k++) {`);
@@ -479,7 +475,6 @@ class MessageEmitter {
     }
     const flexCond = this.flexAll;
     if (flexCond !== 'false') {
-      this.usesTagged = true;
       const body: string[] = [];
       body.push(
         `const tags = m._unknownTaggedFields === undefined ? undefined : m._unknownTaggedFields.slice();`,
@@ -495,7 +490,6 @@ class MessageEmitter {
         body.push(`  (tags ?? (tags = [])).push({ tag: ${field.tag}, data: t.toBuffer() });`);
         if (field.ignorable || cond === 'true') body.push(`}`);
         else body.push(`} else if (!(${cond}) && ${this.nonDefault(field, v)}) ${unsupported(field)}`);
-        this.usesWriterValue = true;
       }
       if (tagged.length > 0) body[0] = body[0]!.replace('const tags', 'let tags');
       body.push(`writeTaggedFields(w, tags);`);
@@ -527,13 +521,11 @@ class MessageEmitter {
 
   emitInterface(s: StructModel): void {
     const generic = this.hasRecords(s.name);
-    if (generic) this.usesRecordsRef = true;
     const lines = [
       `export interface ${s.name}${generic ? '<R extends Buffer | RecordsRef = Buffer>' : ''} {`,
     ];
     for (const field of s.fields) lines.push(`  ${field.prop}: ${this.fieldType(field, 'generic')};`);
     if (this.flexAll !== 'false') {
-      this.usesTagged = true;
       lines.push(`  _unknownTaggedFields?: TaggedField[];`);
     }
     lines.push('}\n');
@@ -592,9 +584,6 @@ class MessageEmitter {
 
 export interface EmittedMessage {
   code: string;
-  usesRecordsRef: boolean;
-  usesTagged: boolean;
-  usesWriterValue: boolean;
   commonImports: Set<string>;
 }
 
@@ -603,9 +592,6 @@ export function emitMessage(msg: MessageModel): EmittedMessage {
   e.emitAll();
   return {
     code: e.out.join('\n'),
-    usesRecordsRef: e.usesRecordsRef,
-    usesTagged: e.usesTagged,
-    usesWriterValue: e.usesWriterValue,
     commonImports: e.commonImports,
   };
 }
