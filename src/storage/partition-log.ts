@@ -898,7 +898,7 @@ export class PartitionLog {
     } catch (error) {
       this.#cleaning = false;
       this.#discardCleaned();
-      this.#logger.warn(`${this.dir}: compaction failed: ${(error as Error).message}`);
+      if (!this.#closed) this.#logger.warn(`${this.dir}: compaction failed: ${(error as Error).message}`);
       return 0;
     }
     this.#cleaning = false;
@@ -914,7 +914,13 @@ export class PartitionLog {
   }
 
   #discardCleaned(): void {
-    for (const name of fs.readdirSync(this.dir)) {
+    let names: string[];
+    try {
+      names = fs.readdirSync(this.dir);
+    } catch {
+      return; // the partition was deleted meanwhile: its directory went with the output
+    }
+    for (const name of names) {
       if (name.endsWith(CLEANED_SUFFIX)) fs.rmSync(path.join(this.dir, name), { force: true });
     }
   }

@@ -344,3 +344,29 @@ test('LogManager runs compaction through piscina when the compiled worker exists
   assert.equal(records(log).length, 3);
   await manager.close();
 });
+
+test('a partition deleted while its compaction runs: the pass is dropped quietly', async () => {
+  const root = tempDir();
+  let release: () => void = () => {};
+  const gate = new Promise<void>((resolve) => (release = resolve));
+  const manager = LogManager.open({
+    logDir: root,
+    defaults: compactConfig(),
+    cleaner: async (task) => {
+      await gate;
+      return cleanSegments(task);
+    },
+  });
+  const log = manager.getOrCreate('doomed', 0);
+  for (let i = 0; i < 10; i++) fill(log, [[`k${i % 2}`, `v${i}`]], 10_000);
+  log.roll();
+  const pass = log.compact({ now: 10_000 });
+  manager.deleteLog('doomed', 0);
+  release();
+  assert.equal(await pass, 0);
+  await manager.close();
+  assert.deepEqual(
+    fs.readdirSync(root).filter((name) => name.startsWith('doomed')),
+    [],
+  );
+});
