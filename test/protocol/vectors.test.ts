@@ -10,6 +10,10 @@ import {
   type ApiVersionsResponse,
   type ConsumerGroupHeartbeatResponse,
 } from '../../src/protocol/messages/index.js';
+import {
+  readFetchResponsePartitionData,
+  writeFetchResponsePartitionData,
+} from '../../src/protocol/messages/fetch.js';
 import { Reader } from '../../src/protocol/primitives/reader.js';
 import { Writer } from '../../src/protocol/primitives/writer.js';
 
@@ -138,4 +142,31 @@ test('Produce v3 request: records are an int32-length blob and decode as a zero-
     .partitionData[0]!.records;
   assert.deepEqual(slice, records);
   assert.equal(slice.buffer, frame.buffer, 'records should share the frame memory');
+});
+
+test('Fetch v12 partition: a tagged struct (currentLeader, tag 1) is tag, size, struct with its own tag section', () => {
+  const partition = {
+    partitionIndex: 0,
+    errorCode: 0,
+    highWatermark: 10n,
+    lastStableOffset: 10n,
+    logStartOffset: 0n,
+    divergingEpoch: { epoch: -1, endOffset: -1n },
+    currentLeader: { leaderId: 2, leaderEpoch: 5 },
+    snapshotId: { endOffset: -1n, epoch: -1 },
+    abortedTransactions: null,
+    preferredReadReplica: -1,
+    records: null,
+  };
+  const w = new Writer();
+  writeFetchResponsePartitionData(w, 12, partition);
+  const expected = hex(
+    '00000000 0000 000000000000000a 000000000000000a 0000000000000000 00 ffffffff 00  01 01 09 00000002 00000005 00',
+  );
+  assert.deepEqual(w.toBuffer(), expected);
+  assert.deepStrictEqual(readFetchResponsePartitionData(new Reader(expected), 12), partition);
+  // At v11 the same non-default tagged struct cannot be sent.
+  assert.throws(() => writeFetchResponsePartitionData(new Writer(), 11, partition), {
+    name: 'ProtocolError',
+  });
 });
