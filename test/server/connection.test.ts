@@ -165,7 +165,14 @@ for (const mode of ['read', 'mmap', 'sendfile'] as const) {
     const length = content.length - position - 999;
     const handler: FrameHandler = () => [
       Buffer.from('head'),
-      { fd, position, length, release: () => released++ },
+      {
+        byteLength: length,
+        parts: [
+          { fd, position, length: 1000 },
+          { fd, position: position + 1000, length: length - 1000 },
+        ],
+        release: () => released++,
+      },
       Buffer.from('tail'),
     ];
     await withServer(
