@@ -446,3 +446,45 @@ test('LogManager.maintain runs flush.ms, retention, checkpoints and compaction w
   );
   await reopened.close();
 });
+
+test('two LogManagers sharing a log dir (one per worker) each load their partitions and merge checkpoints', async () => {
+  const root = tempDir();
+  const config = testConfig();
+  const open = (parity: number) =>
+    LogManager.open({
+      logDir: root,
+      defaults: config,
+      cleaner: 'in-process',
+      owns: (_topic, partition) => partition % 2 === parity,
+      cleanShutdownFile: `.kafka_cleanshutdown.worker${parity}`,
+    });
+  let even = open(0);
+  let odd = open(1);
+  for (let p = 0; p < 4; p++) {
+    const manager = p % 2 === 0 ? even : odd;
+    manager.getOrCreate('shared', p).append(batchOf([rec('k', 'v'.repeat(p + 1), 1), rec('k', 'w', 1)]));
+  }
+  await even.close();
+  await odd.close();
+  const points = readOffsetCheckpoint(path.join(root, 'recovery-point-offset-checkpoint'));
+  assert.deepEqual(points.map((p) => p.partition).sort(), [0, 1, 2, 3]);
+  even = open(0);
+  odd = open(1);
+  assert.deepEqual(
+    even
+      .logs()
+      .map((log) => log.partition)
+      .sort(),
+    [0, 2],
+  );
+  assert.deepEqual(
+    odd
+      .logs()
+      .map((log) => log.partition)
+      .sort(),
+    [1, 3],
+  );
+  assert.ok(even.logs().every((log) => log.logEndOffset === 2));
+  await even.close();
+  await odd.close();
+});
