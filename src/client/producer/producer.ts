@@ -1,0 +1,586 @@
+// The producer: records are appended to a per-partition batch, a batch is sent when it reaches batch.size or
+// has waited linger.ms, and each partition's leader gets one Produce request holding a batch for each of its
+// partitions that is ready. Up to max.in.flight requests per partition are pipelined on the leader's
+// connection. With idempotence (the default when the broker has InitProducerId) every batch carries the
+// producer id, epoch and the partition's next sequence number, so a retried batch is never written twice.
+// After a retriable failure a partition sends one batch at a time until it succeeds again, which keeps the
+// retried batches in sequence order.
+import { InitProducerId, Produce, type ProduceResponse } from '../../protocol/messages/index.js';
+import { ErrorCode } from '../../protocol/error-codes.js';
+import { buildRecordBatch, CompressionType, type RecordInput } from '../../protocol/records/record-batch.js';
+import { Cluster, type ClientOptions } from '../cluster.js';
+import { ClientError, KafkaError, isRetriable, needsMetadataRefresh } from '../errors.js';
+import { DefaultPartitioner, type Partitioner } from './partitioner.js';
+
+/** Compression codecs a producer can use. */
+export type CompressionName = 'none' | 'gzip' | 'snappy' | 'lz4' | 'zstd';
+
+/** Producer options; names follow Kafka's producer configs in camelCase. */
+export interface ProducerOptions extends ClientOptions {
+  /** acks: 0 (no response), 1 (leader) or 'all' / -1 (all in-sync replicas; default). */
+  acks?: 0 | 1 | -1 | 'all';
+  /** linger.ms: how long a batch may wait for more records (default 5). */
+  lingerMs?: number;
+  /** batch.size: a batch is sent once its records reach this many bytes (default 16384). */
+  batchSize?: number;
+  /** compression.type (default 'none'). */
+  compression?: CompressionName;
+  /**
+   * enable.idempotence (default true when the broker supports InitProducerId; then acks must be 'all').
+   * With `true` set explicitly and a broker without InitProducerId, the producer warns once and goes on
+   * without it.
+   */
+  idempotent?: boolean;
+  /** max.in.flight.requests.per.connection (default 5; at most 5 with idempotence). */
+  maxInFlight?: number;
+  /** delivery.timeout.ms: a record that is not acknowledged by then fails (default 120000). */
+  deliveryTimeoutMs?: number;
+  /**
+   * Where records without an explicit partition go: 'sticky' (default: keyed records by murmur2 like the
+   * Java client, keyless ones stick to a partition until its batch is sent), 'round-robin' (keyless ones
+   * rotate), or a function.
+   */
+  partitioner?: 'sticky' | 'round-robin' | Partitioner;
+  /** Ask the broker to create unknown topics (it does so only when auto.create.topics.enable is on; default true). */
+  allowAutoTopicCreation?: boolean;
+}
+
+/** A record header value; strings are UTF-8 encoded. */
+export type HeaderValue = Buffer | string | null;
+
+/** One record to send. */
+export interface ProducerRecord {
+  topic: string;
+  /** The value; a string is UTF-8 encoded; null is a tombstone. */
+  value: Buffer | string | null;
+  key?: Buffer | string | null;
+  /** An explicit partition; otherwise the partitioner picks one. */
+  partition?: number;
+  /** Headers, as an object or as ordered pairs (pairs allow repeated keys). */
+  headers?: Record<string, HeaderValue> | [string, HeaderValue][];
+  /** CreateTime in ms since the epoch (default: now). */
+  timestamp?: number;
+}
+
+/** Where a record was written. */
+export interface RecordMetadata {
+  topic: string;
+  partition: number;
+  /** The record's offset; -1 with acks=0, which gets no answer. */
+  offset: number;
+  /** The record's timestamp: its CreateTime, or the broker's LogAppendTime when the topic uses that. */
+  timestamp: number;
+}
+
+interface Delivery {
+  resolve(metadata: RecordMetadata): void;
+  reject(error: Error): void;
+}
+
+interface Batch {
+  id: number;
+  topic: string;
+  partition: number;
+  records: RecordInput[];
+  deliveries: Delivery[];
+  bytes: number;
+  createdAt: number;
+  baseSequence: number;
+  built?: Promise<Buffer>;
+  lastError?: unknown;
+}
+
+interface PartitionQueue {
+  topic: string;
+  partition: number;
+  open: Batch | undefined;
+  ready: Batch[];
+  inFlight: number;
+  /** After a retriable failure, send one batch at a time until one succeeds. */
+  recovering: boolean;
+  nextSequence: number;
+}
+
+const CODECS: Record<CompressionName, CompressionType> = {
+  none: CompressionType.NONE,
+  gzip: CompressionType.GZIP,
+  snappy: CompressionType.SNAPPY,
+  lz4: CompressionType.LZ4,
+  zstd: CompressionType.ZSTD,
+};
+
+// A record's bytes in a batch beyond its key, value and headers (length, attributes, deltas, lengths).
+const RECORD_OVERHEAD = 21;
+
+let nextBatchId = 0;
+
+/**
+ * A Kafka producer. `new Producer({ brokers: ['127.0.0.1:9092'] })`, then `await producer.send(record)`;
+ * `close()` flushes and disconnects.
+ */
+export class Producer {
+  readonly #cluster: Cluster;
+  readonly #acks: number;
+  readonly #lingerMs: number;
+  readonly #batchSize: number;
+  readonly #compression: CompressionType;
+  readonly #maxInFlight: number;
+  readonly #deliveryTimeoutMs: number;
+  readonly #partitioner: DefaultPartitioner;
+  readonly #custom: Partitioner | undefined;
+  readonly #queues = new Map<string, PartitionQueue>();
+  /** 'pending' until InitProducerId has been tried; 'off' when idempotence is disabled. */
+  #idempotence: 'pending' | 'initializing' | 'on' | 'off';
+  readonly #idempotenceExplicit: boolean;
+  #producerId = -1n;
+  #producerEpoch = -1;
+  #lingerTimer: NodeJS.Timeout | undefined;
+  #drainScheduled = false;
+  #retryTimer: NodeJS.Timeout | undefined;
+  #outstanding = 0;
+  readonly #idleWaiters: (() => void)[] = [];
+  #closing = false;
+  #fatal: Error | undefined;
+
+  constructor(options: ProducerOptions) {
+    this.#cluster = new Cluster(
+      { retries: Number.MAX_SAFE_INTEGER, ...options },
+      {
+        allowAutoTopicCreation: options.allowAutoTopicCreation ?? true,
+      },
+    );
+    const acks = options.acks === 'all' || options.acks === undefined ? -1 : options.acks;
+    if (![0, 1, -1].includes(acks))
+      throw new ClientError('INVALID_ARGUMENT', `acks must be 0, 1 or 'all', not ${String(options.acks)}`);
+    this.#acks = acks;
+    this.#idempotenceExplicit = options.idempotent !== undefined;
+    let idempotent = options.idempotent ?? acks === -1;
+    if (idempotent && acks !== -1) {
+      throw new ClientError('INVALID_ARGUMENT', 'an idempotent producer needs acks=all');
+    }
+    this.#maxInFlight = options.maxInFlight ?? 5;
+    if (idempotent && this.#maxInFlight > 5) {
+      if (this.#idempotenceExplicit)
+        throw new ClientError(
+          'INVALID_ARGUMENT',
+          'an idempotent producer allows at most 5 requests in flight',
+        );
+      idempotent = false;
+    }
+    this.#idempotence = idempotent ? 'pending' : 'off';
+    this.#lingerMs = options.lingerMs ?? 5;
+    this.#batchSize = options.batchSize ?? 16_384;
+    const codec = CODECS[options.compression ?? 'none'];
+    if (codec === undefined)
+      throw new ClientError('INVALID_ARGUMENT', `unknown compression ${String(options.compression)}`);
+    this.#compression = codec;
+    this.#deliveryTimeoutMs = options.deliveryTimeoutMs ?? 120_000;
+    const partitioner = options.partitioner ?? 'sticky';
+    this.#custom = typeof partitioner === 'function' ? partitioner : undefined;
+    this.#partitioner = new DefaultPartitioner(partitioner === 'round-robin' ? 'round-robin' : 'sticky');
+  }
+
+  /** Whether batches carry a producer id and sequence numbers (known after the first send). */
+  get idempotent(): boolean {
+    return this.#idempotence === 'on';
+  }
+
+  /** The producer id from InitProducerId, or -1. */
+  get producerId(): bigint {
+    return this.#producerId;
+  }
+
+  /** Connects to a bootstrap broker and loads metadata; optional, `send` connects on demand. */
+  async connect(): Promise<void> {
+    await this.#cluster.withRetries(() => this.#cluster.refreshMetadata(), 5);
+  }
+
+  /** Sends one record; resolves once the broker acknowledged it (per `acks`). */
+  async send(record: ProducerRecord): Promise<RecordMetadata> {
+    if (this.#closing) throw new ClientError('CLIENT_CLOSED', 'the producer is closed');
+    if (this.#fatal) throw this.#fatal;
+    const key = toBuffer(record.key ?? null);
+    const value = toBuffer(record.value);
+    const headers = normalizeHeaders(record.headers);
+    const timestamp = record.timestamp ?? Date.now();
+    const topic = this.#cluster.topic(record.topic) ?? (await this.#cluster.topicMetadata(record.topic));
+    const count = topic.partitions.length;
+    let partition = record.partition;
+    if (partition === undefined) {
+      partition = this.#custom
+        ? this.#custom({ topic: record.topic, key, value, partitionCount: count })
+        : this.#partitioner.partition(record.topic, key, count);
+    }
+    if (!Number.isInteger(partition) || partition < 0 || partition >= count) {
+      throw new ClientError(
+        'INVALID_ARGUMENT',
+        `partition ${partition} of ${record.topic} does not exist (it has ${count})`,
+      );
+    }
+    const input: RecordInput = { key, value, timestamp };
+    let bytes = RECORD_OVERHEAD + (key?.length ?? 0) + (value?.length ?? 0);
+    if (headers.length > 0) {
+      input.headers = headers;
+      for (const h of headers) bytes += h.key.length + (h.value?.length ?? 0) + 4;
+    }
+    return new Promise<RecordMetadata>((resolve, reject) => {
+      this.#append(record.topic, partition, input, bytes, { resolve, reject }, count);
+    });
+  }
+
+  /** Sends several records; resolves to their metadata in the same order. */
+  sendBatch(records: ProducerRecord[]): Promise<RecordMetadata[]> {
+    return Promise.all(records.map((r) => this.send(r)));
+  }
+
+  #append(
+    topic: string,
+    partition: number,
+    record: RecordInput,
+    bytes: number,
+    delivery: Delivery,
+    count: number,
+  ): void {
+    const id = `${topic}\u0000${partition}`;
+    let queue = this.#queues.get(id);
+    if (queue === undefined) {
+      queue = {
+        topic,
+        partition,
+        open: undefined,
+        ready: [],
+        inFlight: 0,
+        recovering: false,
+        nextSequence: 0,
+      };
+      this.#queues.set(id, queue);
+    }
+    let batch = queue.open;
+    if (batch !== undefined && batch.bytes + bytes > this.#batchSize && batch.records.length > 0) {
+      this.#close(queue, count);
+      batch = undefined;
+    }
+    if (batch === undefined) {
+      batch = {
+        id: nextBatchId++,
+        topic,
+        partition,
+        records: [],
+        deliveries: [],
+        bytes: 0,
+        createdAt: Date.now(),
+        baseSequence: -1,
+      };
+      queue.open = batch;
+    }
+    batch.records.push(record);
+    batch.deliveries.push(delivery);
+    batch.bytes += bytes;
+    this.#outstanding++;
+    if (batch.bytes >= this.#batchSize) {
+      this.#close(queue, count);
+      this.#scheduleDrain();
+    } else if (this.#lingerMs <= 0) {
+      this.#scheduleDrain();
+    } else {
+      this.#lingerTimer ??= setTimeout(() => {
+        this.#lingerTimer = undefined;
+        this.#closeAll();
+        this.#scheduleDrain();
+      }, this.#lingerMs);
+    }
+  }
+
+  #close(queue: PartitionQueue, count?: number): void {
+    const batch = queue.open;
+    if (batch === undefined) return;
+    queue.open = undefined;
+    queue.ready.push(batch);
+    const partitions = count ?? this.#cluster.topic(queue.topic)?.partitions.length ?? 1;
+    this.#partitioner.onNewBatch(queue.topic, queue.partition, partitions);
+  }
+
+  #closeAll(): void {
+    for (const queue of this.#queues.values()) this.#close(queue);
+  }
+
+  #scheduleDrain(): void {
+    if (this.#drainScheduled) return;
+    this.#drainScheduled = true;
+    // Records appended in the same tick join the same request.
+    setImmediate(() => {
+      this.#drainScheduled = false;
+      this.#drain();
+    });
+  }
+
+  #drain(): void {
+    if (this.#idempotence === 'pending') {
+      this.#idempotence = 'initializing';
+      void this.#initProducerId().finally(() => this.#scheduleDrain());
+      return;
+    }
+    if (this.#idempotence === 'initializing') return;
+    const byLeader = new Map<number, Batch[]>();
+    let waitingForLeader = false;
+    const now = Date.now();
+    for (const queue of this.#queues.values()) {
+      while (queue.ready.length > 0 && queue.inFlight < (queue.recovering ? 1 : this.#maxInFlight)) {
+        const batch = queue.ready[0]!;
+        if (now - batch.createdAt > this.#deliveryTimeoutMs) {
+          queue.ready.shift();
+          this.#fail(
+            batch,
+            new ClientError(
+              'DELIVERY_TIMEOUT',
+              `records for ${batch.topic}-${batch.partition} were not acknowledged within ${this.#deliveryTimeoutMs} ms`,
+              { cause: batch.lastError },
+            ),
+          );
+          continue;
+        }
+        const leader = this.#cluster.leaderFor(queue.topic, queue.partition);
+        if (leader === undefined) {
+          waitingForLeader = true;
+          break;
+        }
+        const forLeader = byLeader.get(leader) ?? [];
+        // Kafka takes at most one batch per partition in one Produce request.
+        if (forLeader.some((b) => b.topic === batch.topic && b.partition === batch.partition)) break;
+        queue.ready.shift();
+        queue.inFlight++;
+        if (batch.baseSequence < 0 && this.#idempotence === 'on') {
+          batch.baseSequence = queue.nextSequence;
+          queue.nextSequence = (queue.nextSequence + batch.records.length) % 0x80000000;
+        }
+        forLeader.push(batch);
+        byLeader.set(leader, forLeader);
+      }
+    }
+    for (const [leader, batches] of byLeader) void this.#sendToLeader(leader, batches);
+    if (waitingForLeader) this.#retryLater(true);
+    // A queue still holding ready batches (per-request limit of one batch per partition) goes again.
+    else if (
+      byLeader.size > 0 &&
+      [...this.#queues.values()].some(
+        (q) => q.ready.length > 0 && q.inFlight < (q.recovering ? 1 : this.#maxInFlight),
+      )
+    ) {
+      this.#scheduleDrain();
+    }
+  }
+
+  #retryLater(refresh: boolean, attempt = 0): void {
+    if (this.#retryTimer !== undefined) return;
+    this.#retryTimer = setTimeout(() => {
+      this.#retryTimer = undefined;
+      const next = refresh ? this.#cluster.refreshMetadata().catch(() => undefined) : Promise.resolve();
+      void next.then(() => this.#drain());
+    }, this.#cluster.backoff(attempt));
+  }
+
+  async #initProducerId(): Promise<void> {
+    try {
+      const { connection } = await this.#cluster.withRetries(() => this.#cluster.anyConnection(), 10);
+      if (connection.versionFor(InitProducerId) === undefined) {
+        this.#cluster.options.logger.warn(
+          `broker ${connection.host}:${connection.port} does not support InitProducerId: idempotence is off for this producer`,
+        );
+        this.#idempotence = 'off';
+        return;
+      }
+      const response = await this.#cluster.withRetries(async () => {
+        const { connection: c } = await this.#cluster.anyConnection();
+        const r = await c.request(InitProducerId, {
+          transactionalId: null,
+          transactionTimeoutMs: 2_147_483_647,
+          producerId: -1n,
+          producerEpoch: -1,
+        });
+        if (r.errorCode !== 0) throw new KafkaError(r.errorCode, { apiKey: InitProducerId.apiKey });
+        return r;
+      }, 10);
+      this.#producerId = response.producerId;
+      this.#producerEpoch = response.producerEpoch;
+      this.#idempotence = 'on';
+    } catch (error) {
+      // Without a producer id nothing can be sent idempotently: fail what is queued and everything after.
+      this.#idempotence = 'off';
+      this.#fatal = error instanceof Error ? error : new Error(String(error));
+      for (const queue of this.#queues.values()) {
+        this.#close(queue);
+        for (const batch of queue.ready.splice(0)) this.#fail(batch, this.#fatal);
+      }
+    }
+  }
+
+  #build(batch: Batch): Promise<Buffer> {
+    batch.built ??= buildRecordBatch(batch.records, {
+      compression: this.#compression,
+      producerId: this.#idempotence === 'on' ? Number(this.#producerId) : -1,
+      producerEpoch: this.#idempotence === 'on' ? this.#producerEpoch : -1,
+      baseSequence: batch.baseSequence,
+    });
+    return batch.built;
+  }
+
+  async #sendToLeader(leader: number, batches: Batch[]): Promise<void> {
+    let response: ProduceResponse | undefined;
+    try {
+      const topics = new Map<string, { index: number; records: Buffer }[]>();
+      const built = await Promise.all(batches.map((b) => this.#build(b)));
+      batches.forEach((b, i) => {
+        const list = topics.get(b.topic) ?? [];
+        list.push({ index: b.partition, records: built[i]! });
+        topics.set(b.topic, list);
+      });
+      const connection = await this.#cluster.connection(leader);
+      response = await connection.request(
+        Produce,
+        {
+          transactionalId: null,
+          acks: this.#acks,
+          timeoutMs: this.#cluster.options.requestTimeoutMs,
+          topicData: [...topics].map(([name, partitionData]) => ({ name, partitionData })),
+        },
+        { expectResponse: this.#acks !== 0 },
+      );
+    } catch (error) {
+      for (const batch of batches) this.#onBatchError(batch, error);
+      this.#afterResponses(batches, true);
+      return;
+    }
+    if (this.#acks === 0 || response === undefined) {
+      for (const batch of batches) this.#succeed(batch, -1, -1);
+      this.#afterResponses(batches, false);
+      return;
+    }
+    let refresh = false;
+    for (const batch of batches) {
+      const result = response.responses
+        .find((t) => t.name === batch.topic)
+        ?.partitionResponses.find((p) => p.index === batch.partition);
+      if (result === undefined) {
+        this.#onBatchError(
+          batch,
+          new ClientError('PROTOCOL_ERROR', `Produce response lacks ${batch.topic}-${batch.partition}`),
+        );
+        continue;
+      }
+      if (result.errorCode === ErrorCode.NONE || result.errorCode === ErrorCode.DUPLICATE_SEQUENCE_NUMBER) {
+        this.#succeed(batch, Number(result.baseOffset), Number(result.logAppendTimeMs));
+        continue;
+      }
+      const error = new KafkaError(result.errorCode, {
+        apiKey: Produce.apiKey,
+        message: result.errorMessage,
+      });
+      if (needsMetadataRefresh(error)) refresh = true;
+      this.#onBatchError(batch, error);
+    }
+    this.#afterResponses(batches, refresh);
+  }
+
+  #afterResponses(batches: Batch[], refresh: boolean): void {
+    const retrying = batches.some((b) => this.#queueOf(b).ready.includes(b));
+    if (retrying) this.#retryLater(refresh);
+    else this.#scheduleDrain();
+  }
+
+  #queueOf(batch: Batch): PartitionQueue {
+    return this.#queues.get(`${batch.topic}\u0000${batch.partition}`)!;
+  }
+
+  #succeed(batch: Batch, baseOffset: number, logAppendTime: number): void {
+    const queue = this.#queueOf(batch);
+    queue.inFlight--;
+    queue.recovering = false;
+    batch.records.forEach((record, i) => {
+      batch.deliveries[i]!.resolve({
+        topic: batch.topic,
+        partition: batch.partition,
+        offset: baseOffset < 0 ? -1 : baseOffset + i,
+        timestamp: logAppendTime >= 0 ? logAppendTime : (record.timestamp ?? -1),
+      });
+    });
+    this.#settled(batch.records.length);
+  }
+
+  #onBatchError(batch: Batch, error: unknown): void {
+    const queue = this.#queueOf(batch);
+    queue.inFlight--;
+    batch.lastError = error;
+    const outOfOrder =
+      error instanceof KafkaError &&
+      error.code === ErrorCode.OUT_OF_ORDER_SEQUENCE_NUMBER &&
+      queue.recovering;
+    const expired = Date.now() - batch.createdAt > this.#deliveryTimeoutMs;
+    if ((isRetriable(error) || outOfOrder) && !expired && !this.#cluster.closed) {
+      queue.recovering = true;
+      // Retried batches go back in their original order (sequence order when idempotent).
+      let at = 0;
+      while (at < queue.ready.length && queue.ready[at]!.id < batch.id) at++;
+      queue.ready.splice(at, 0, batch);
+      return;
+    }
+    this.#fail(
+      batch,
+      expired && isRetriable(error)
+        ? new ClientError(
+            'DELIVERY_TIMEOUT',
+            `records for ${batch.topic}-${batch.partition} were not acknowledged within ${this.#deliveryTimeoutMs} ms`,
+            { cause: error },
+          )
+        : error instanceof Error
+          ? error
+          : new Error(String(error)),
+    );
+  }
+
+  #fail(batch: Batch, error: Error): void {
+    for (const delivery of batch.deliveries) delivery.reject(error);
+    this.#settled(batch.records.length);
+  }
+
+  #settled(count: number): void {
+    this.#outstanding -= count;
+    if (this.#outstanding === 0) for (const waiter of this.#idleWaiters.splice(0)) waiter();
+  }
+
+  /** Sends every batched record now and resolves once all records sent so far are settled. */
+  async flush(): Promise<void> {
+    if (this.#outstanding === 0) return;
+    if (this.#lingerTimer !== undefined) {
+      clearTimeout(this.#lingerTimer);
+      this.#lingerTimer = undefined;
+    }
+    this.#closeAll();
+    this.#scheduleDrain();
+    await new Promise<void>((resolve) => this.#idleWaiters.push(resolve));
+  }
+
+  /** Flushes, then closes every connection. Sending afterwards rejects with CLIENT_CLOSED. */
+  async close(): Promise<void> {
+    if (this.#closing) return;
+    this.#closing = true;
+    await this.flush();
+    if (this.#retryTimer !== undefined) clearTimeout(this.#retryTimer);
+    this.#cluster.close();
+  }
+
+  /** The shared connection layer (for tests and tools). */
+  get cluster(): Cluster {
+    return this.#cluster;
+  }
+}
+
+function toBuffer(value: Buffer | string | null): Buffer | null {
+  if (value === null) return null;
+  return typeof value === 'string' ? Buffer.from(value, 'utf8') : value;
+}
+
+function normalizeHeaders(headers: ProducerRecord['headers']): { key: string; value: Buffer | null }[] {
+  if (headers === undefined) return [];
+  const pairs = Array.isArray(headers) ? headers : Object.entries(headers);
+  return pairs.map(([key, value]) => ({ key, value: toBuffer(value) }));
+}
