@@ -132,6 +132,11 @@ export class Cluster {
     return [...this.#brokers.values()].sort((a, b) => a.nodeId - b.nodeId);
   }
 
+  /** Names of the topics in cached metadata (after refreshMetadata({ all: true }): every topic). */
+  topicNames(): string[] {
+    return [...this.#topics.keys()];
+  }
+
   topic(name: string): TopicInfo | undefined {
     return this.#topics.get(name);
   }

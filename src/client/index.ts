@@ -1,0 +1,49 @@
+// The Fjord client: Producer and Admin (the Consumer comes later), over one shared connection layer.
+export { Producer } from './producer/producer.js';
+export type {
+  CompressionName,
+  HeaderValue,
+  ProducerOptions,
+  ProducerRecord,
+  RecordMetadata,
+} from './producer/producer.js';
+export {
+  DefaultPartitioner,
+  murmur2,
+  partitionForKey,
+  toPositive,
+  type KeylessStrategy,
+  type Partitioner,
+  type PartitionerArgs,
+} from './producer/partitioner.js';
+export { Admin } from './admin/admin.js';
+export type {
+  AdminOptions,
+  ClusterDescription,
+  ConfigEntry,
+  ConfigOperation,
+  ConfigResourceDescription,
+  ConfigResourceType,
+  ConfigSource,
+  GroupDescription,
+  GroupListing,
+  GroupMemberDescription,
+  GroupTopicOffsets,
+  NewTopic,
+  OffsetSpec,
+  PartitionOffset,
+} from './admin/admin.js';
+export {
+  Cluster,
+  type BrokerInfo,
+  type ClientOptions,
+  type PartitionInfo,
+  type TopicInfo,
+} from './cluster.js';
+export {
+  BrokerConnection,
+  type ConnectionOptions,
+  type RequestOptions,
+  type VersionRange,
+} from './connection.js';
+export { ClientError, KafkaError, isRetriable, type ClientErrorCode } from './errors.js';
