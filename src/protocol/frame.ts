@@ -53,6 +53,19 @@ export function decodeRequestHeader(frame: Buffer): { header: RequestHeader; bod
   return { header, bodyOffset: r.offset };
 }
 
+/**
+ * The body after decodeRequestHeader, without reading the header again. Throws ProtocolError for an unknown
+ * API key, an unsupported version or malformed bytes.
+ */
+export function decodeRequestBody<Req = unknown>(
+  header: RequestHeader,
+  frame: Buffer,
+  bodyOffset: number,
+): Req {
+  const api = apiFor(header.apiKey, header.apiVersion);
+  return api.request.read(new Reader(frame, bodyOffset), header.apiVersion) as Req;
+}
+
 export interface DecodedRequest<Req = unknown> {
   header: RequestHeader;
   api: ApiDescriptor;

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import {
   decodeRequest,
+  decodeRequestBody,
   decodeRequestHeader,
   decodeResponse,
   encodeRequest,
@@ -35,6 +36,8 @@ test('request frames round-trip at every Heartbeat version, by key and by descri
       headerVersion: v >= 4 ? 2 : 1,
     });
     assert.deepEqual(body, heartbeat);
+    const split = decodeRequestHeader(frame.subarray(4));
+    assert.deepEqual(decodeRequestBody(split.header, frame.subarray(4), split.bodyOffset), heartbeat);
   }
 });
 
