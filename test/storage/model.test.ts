@@ -4,9 +4,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
+import { CompressionType } from '../../src/protocol/records/record-batch.js';
 import { PartitionLog } from '../../src/storage/partition-log.js';
 import {
   batchOf,
+  MemoryLogger,
   openLog,
   readRegions,
   rng,
@@ -46,7 +48,8 @@ function runSeed(seed: number, operations: number): void | Promise<void> {
     });
     let clock = 1_000_000;
     const now = (): number => clock;
-    let log = openLog(dir, config, { now });
+    const logger = new MemoryLogger();
+    let log = openLog(dir, config, { now, logger });
     let batches: ModelBatch[] = [];
     let lso = 0;
     let leo = 0;
@@ -83,7 +86,9 @@ function runSeed(seed: number, operations: number): void | Promise<void> {
             timestamp: clock + int(-5, 5),
           }));
           history.push(`append ${count}`);
-          const result = log.append(batchOf(records));
+          const result = log.append(
+            batchOf(records, random() < 0.2 ? { compression: CompressionType.GZIP } : {}),
+          );
           assert.ok(result.ok, 'append accepted');
           assert.equal(result.baseOffset, leo);
           const modelBatch: ModelBatch = {
@@ -198,7 +203,11 @@ function runSeed(seed: number, operations: number): void | Promise<void> {
         } else if (roll < 0.9) {
           clock += int(0, 400);
           const at = clock;
-          const activeBase = log.activeSegmentBaseOffset;
+          // Cleanable: the sealed segments before the first one holding a timestamp newer than `at`
+          // (min.compaction.lag.ms = 0 still excludes records from the future).
+          const sealed = log.segments.slice(0, -1);
+          const firstYoung = sealed.findIndex((s) => s.maxTimestamp > at);
+          const activeBase = firstYoung < 0 ? log.activeSegmentBaseOffset : sealed[firstYoung]!.baseOffset;
           history.push(`compact now=${at} activeBase=${activeBase}`);
           const latest = new Map<string, number>();
           for (const batch of batches) {
@@ -263,6 +272,7 @@ function runSeed(seed: number, operations: number): void | Promise<void> {
           else log.closeAbruptly();
           log = openLog(dir, config, {
             now,
+            logger,
             cleanShutdown: clean,
             logStartOffset: lso,
             ...(clean ? {} : { recoveryPoint }),
@@ -273,6 +283,7 @@ function runSeed(seed: number, operations: number): void | Promise<void> {
           assert.equal(log.recoveryPoint, leo);
         }
         check();
+        assert.deepEqual(logger.warnings, [], 'no problems reported');
       } catch (error) {
         const recent = history.slice(-12).join('; ');
         (error as Error).message =
