@@ -1,6 +1,7 @@
 // What request handlers see of the broker: its identity, config and the services they call.
 import type { TopicManager } from '../cluster/topic-manager.js';
 import type { BrokerConfig } from '../config/broker-config.js';
+import type { GroupCoordinator } from '../group/group-coordinator.js';
 import type { PartitionPool } from '../partition/partition-pool.js';
 import type { Logger } from '../util/logger.js';
 import type { FetchPurgatory } from './fetch-purgatory.js';
@@ -24,6 +25,8 @@ export interface BrokerContext {
   readonly topics: TopicManager;
   readonly partitions: PartitionPool;
   readonly fetchWaiters: FetchPurgatory;
+  /** Consumer groups and committed offsets (src/group). */
+  readonly groups: GroupCoordinator;
   readonly segmentFiles: SegmentFiles;
   /** The API ranges this broker serves (from the handler registry). */
   apiVersions(): { apiKey: number; minVersion: number; maxVersion: number }[];

@@ -10,6 +10,8 @@ import { loadOrCreateMetaProperties } from '../cluster/meta-properties.js';
 import { TopicManager } from '../cluster/topic-manager.js';
 import { TopicRegistry } from '../cluster/topic-registry.js';
 import { resolveBrokerConfig, type BrokerConfig } from '../config/broker-config.js';
+import { GroupCoordinator, type GroupCoordinatorConfig } from '../group/group-coordinator.js';
+import { PartitionGroupLog } from '../group/group-log.js';
 import { warnIfFallback } from '../native/index.js';
 import { PartitionPool } from '../partition/partition-pool.js';
 import { createLogger, type Logger } from '../util/logger.js';
@@ -54,6 +56,7 @@ export class Broker {
     clusterId: string,
     pool: PartitionPool,
     topics: TopicManager,
+    groups: GroupCoordinator,
     log: Logger,
   ) {
     this.config = config;
@@ -71,6 +74,7 @@ export class Broker {
       topics,
       partitions: pool,
       fetchWaiters: new FetchPurgatory(),
+      groups,
       segmentFiles,
       apiVersions: () => dispatcherRef.current!.apiVersions(),
       log,
@@ -128,8 +132,13 @@ export class Broker {
       log,
     });
     const topics = new TopicManager(registry, pool, config);
-    const broker = new Broker(config, logDir, meta.clusterId, pool, topics, log);
+    const groups = new GroupCoordinator(groupCoordinatorConfig(config), new PartitionGroupLog(topics, pool), {
+      logger: log,
+    });
+    const broker = new Broker(config, logDir, meta.clusterId, pool, topics, groups, log);
     await broker.#listen();
+    // Listening first: clients that connect while the groups load get COORDINATOR_LOAD_IN_PROGRESS.
+    await groups.start();
     return broker;
   }
 
@@ -186,6 +195,7 @@ export class Broker {
       ]);
       for (const connection of this.#connections) connection.close();
       await closed;
+      await this.#context.groups.stop();
       await this.#context.partitions.close();
       this.#context.segmentFiles.closeAll();
       completeCleanShutdownMarkers(this.logDir, this.config.numIoThreads);
@@ -193,6 +203,23 @@ export class Broker {
     })();
     return this.#stopping;
   }
+}
+
+function groupCoordinatorConfig(config: BrokerConfig): GroupCoordinatorConfig {
+  const rawInt = (key: string, fallback: number) => {
+    const text = config.raw.get(key);
+    return text !== undefined && /^\d+$/.test(text.trim()) ? Number(text) : fallback;
+  };
+  return {
+    offsetsTopicNumPartitions: config.offsetsTopicNumPartitions,
+    offsetsRetentionMs: config.offsetsRetentionMinutes * 60_000,
+    offsetsRetentionCheckIntervalMs: rawInt('offsets.retention.check.interval.ms', 600_000),
+    offsetMetadataMaxBytes: rawInt('offset.metadata.max.bytes', 4096),
+    groupInitialRebalanceDelayMs: config.groupInitialRebalanceDelayMs,
+    groupMinSessionTimeoutMs: config.groupMinSessionTimeoutMs,
+    groupMaxSessionTimeoutMs: config.groupMaxSessionTimeoutMs,
+    groupMaxSize: config.groupMaxSize,
+  };
 }
 
 // Each worker's log manager keeps its own clean-shutdown marker. The log dir's marker is written once every
