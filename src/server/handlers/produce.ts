@@ -1,7 +1,9 @@
-// Produce v3–11. Appends each partition's record batches on the partition's worker.
-// v0–2 carry message formats v0/v1, which Fjord does not store: clients that still send them get
-// UNSUPPORTED_VERSION. v3: transactional id (transactions are not implemented yet; such batches are appended
-// as they are); v5: log start offset;
+// Produce v0–11. Appends each partition's record batches on the partition's worker.
+// v0–2 carry message formats v0/v1, which Fjord does not store: they are advertised all the same, because
+// librdkafka (up to 2.11) only compresses with gzip, snappy or lz4 when the broker's Produce range includes
+// v0, and otherwise silently sends those batches uncompressed. It produces at v3+ itself; a client that
+// really sends v0–2 gets UNSUPPORTED_VERSION on every partition. v3: transactional id (transactions are not
+// implemented yet; such batches are appended as they are); v5: log start offset;
 // v8: per-batch record errors and an error message; v9: flexible; v10+: current leader / node endpoints
 // (only sent on NOT_LEADER_OR_FOLLOWER, which a single broker never returns).
 // acks=0 gets no response at all; acks=1 and acks=-1 are answered after the append (on a single broker the
@@ -68,9 +70,11 @@ function errorResponse(request: ProduceRequest, errorCode: number, version: numb
 
 export const produceHandler = handler(
   Produce,
-  { min: 3, max: 11 },
+  { min: 0, max: 11 },
   async (request, { broker, version }) => {
     const acks = request.acks;
+    if (version < 3)
+      return acks === 0 ? null : errorResponse(request, ErrorCode.UNSUPPORTED_VERSION, version);
     if (acks !== 0 && acks !== 1 && acks !== -1) {
       return errorResponse(request, ErrorCode.INVALID_REQUIRED_ACKS, version);
     }
