@@ -1,4 +1,4 @@
-// Checkpoint files, in Kafka's text formats, written atomically (write `<name>.tmp`, fsync, rename, fsync dir).
+// Checkpoint files, in Kafka's text formats, written atomically (write a temporary file, fsync, rename, fsync dir).
 //
 // Offset checkpoints, one per log dir: `recovery-point-offset-checkpoint`, `log-start-offset-checkpoint`,
 // `cleaner-offset-checkpoint`:
@@ -13,6 +13,7 @@
 //
 // A file that does not parse is reported and treated as absent: every checkpoint only lets recovery skip
 // work, so losing one costs time, never data.
+import { randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 
@@ -32,9 +33,12 @@ export interface EpochEntry {
   startOffset: number;
 }
 
-/** Writes `text` to `file` so that a crash leaves either the old or the new content. */
+/**
+ * Writes `text` to `file` so that a crash leaves either the old or the new content. The temporary name is
+ * unique, because partition workers sharing a log dir may rewrite the same checkpoint file at the same time.
+ */
 export function writeFileAtomically(file: string, text: string): void {
-  const tmp = `${file}.tmp`;
+  const tmp = `${file}.${randomBytes(6).toString('hex')}.tmp`;
   const fd = fs.openSync(tmp, 'w', 0o644);
   try {
     fs.writeSync(fd, text);

@@ -33,3 +33,4 @@ export {
 export { SILENT_LOGGER, segmentFileName, type FileRegion, type StorageLogger } from './segment.js';
 export { CorruptIndexError } from './mapped-index.js';
 export type { CleanerResult, CleanerTask } from './compaction.js';
+export { writeFileAtomically } from './checkpoint.js';

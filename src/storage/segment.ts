@@ -129,13 +129,16 @@ export class LogSegment {
     config: LogConfig,
     active: boolean,
     now: number,
-    suffix = '',
+    suffix: string,
+    create: boolean,
   ) {
     this.dir = dir;
     this.baseOffset = baseOffset;
     this.#config = config;
     this.#logPath = path.join(dir, segmentFileName(baseOffset, LOG_SUFFIX + suffix));
-    this.#fd = fs.openSync(this.#logPath, fs.constants.O_RDWR | fs.constants.O_CREAT, 0o644);
+    // Opening never creates a .log: a segment renamed away meanwhile (retention, a swap) must fail to open
+    // rather than reappear as an empty file.
+    this.#fd = fs.openSync(this.#logPath, fs.constants.O_RDWR | (create ? fs.constants.O_CREAT : 0), 0o644);
     this.#size = fs.fstatSync(this.#fd).size;
     this.#lastOffset = baseOffset - 1;
     this.#createdMs = now;
@@ -162,7 +165,7 @@ export class LogSegment {
     for (const s of [LOG_SUFFIX, INDEX_SUFFIX, TIME_INDEX_SUFFIX]) {
       fs.rmSync(path.join(dir, segmentFileName(baseOffset, s + suffix)), { force: true });
     }
-    return new LogSegment(dir, baseOffset, config, true, now, suffix);
+    return new LogSegment(dir, baseOffset, config, true, now, suffix, true);
   }
 
   /**
@@ -177,7 +180,7 @@ export class LogSegment {
     now: number,
     suffix = '',
   ): LogSegment {
-    const segment = new LogSegment(dir, baseOffset, config, active, now, suffix);
+    const segment = new LogSegment(dir, baseOffset, config, active, now, suffix, false);
     segment.#createdMs = fs.statSync(segment.#logPath).mtimeMs;
     return segment;
   }

@@ -370,3 +370,24 @@ test('a partition deleted while its compaction runs: the pass is dropped quietly
     [],
   );
 });
+
+test('a cleaner task whose input was renamed away fails without recreating the segment', async () => {
+  const { dir } = await twins();
+  const log = openLog(dir, compactConfig(), { cleanShutdown: true });
+  const task = taskFor(log);
+  log.close();
+  const victim = task.segments[1]!.path;
+  fs.renameSync(victim, `${victim}.deleted`);
+  const before = fs
+    .readdirSync(dir)
+    .filter((name) => name.endsWith('.log'))
+    .sort();
+  await assert.rejects(cleanSegments(task), /ENOENT/);
+  assert.deepEqual(
+    fs
+      .readdirSync(dir)
+      .filter((name) => name.endsWith('.log'))
+      .sort(),
+    before,
+  );
+});
