@@ -232,6 +232,11 @@ export class GroupCoordinator {
     await Promise.allSettled([...this.#writeChains.values()]);
   }
 
+  /** Whether this broker coordinates groups at all now (FindCoordinator's answer; loading still counts). */
+  get available(): boolean {
+    return this.#status === 'active';
+  }
+
   /** The __consumer_offsets partition of a group. */
   partitionFor(groupId: string): number {
     return partitionFor(groupId, this.#partitions || this.#config.offsetsTopicNumPartitions);
