@@ -12,6 +12,19 @@ import { listOffsetsHandler } from './list-offsets.js';
 import { metadataHandler } from './metadata.js';
 import { produceHandler } from './produce.js';
 
+// Consumer groups and committed offsets (src/group).
+import { findCoordinatorHandler } from './find-coordinator.js';
+import { joinGroupHandler } from './join-group.js';
+import { syncGroupHandler } from './sync-group.js';
+import { heartbeatHandler } from './heartbeat.js';
+import { leaveGroupHandler } from './leave-group.js';
+import { describeGroupsHandler } from './describe-groups.js';
+import { listGroupsHandler } from './list-groups.js';
+import { deleteGroupsHandler } from './delete-groups.js';
+import { offsetCommitHandler } from './offset-commit.js';
+import { offsetFetchHandler } from './offset-fetch.js';
+import { offsetDeleteHandler } from './offset-delete.js';
+
 export const brokerHandlers: BrokerHandler[] = [
   produceHandler,
   fetchHandler,
@@ -24,4 +37,15 @@ export const brokerHandlers: BrokerHandler[] = [
   describeConfigsHandler,
   alterConfigsHandler,
   incrementalAlterConfigsHandler,
+  findCoordinatorHandler,
+  joinGroupHandler,
+  syncGroupHandler,
+  heartbeatHandler,
+  leaveGroupHandler,
+  describeGroupsHandler,
+  listGroupsHandler,
+  deleteGroupsHandler,
+  offsetCommitHandler,
+  offsetFetchHandler,
+  offsetDeleteHandler,
 ];
