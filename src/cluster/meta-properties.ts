@@ -8,7 +8,7 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseProperties } from '../config/properties.js';
-import { writeFileDurably } from './durable-file.js';
+import { writeFileAtomically } from '../storage/index.js';
 
 export interface MetaProperties {
   clusterId: string;
@@ -41,6 +41,6 @@ export function loadOrCreateMetaProperties(
     return { clusterId: storedCluster, nodeId };
   }
   const meta = { clusterId: clusterId ?? newUuid(), nodeId };
-  writeFileDurably(path, `version=1\ncluster.id=${meta.clusterId}\nnode.id=${nodeId}\n`);
+  writeFileAtomically(path, `version=1\ncluster.id=${meta.clusterId}\nnode.id=${nodeId}\n`);
   return meta;
 }

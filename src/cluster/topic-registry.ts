@@ -1,12 +1,12 @@
 // The topics this broker knows: name, topic id, partition count and per-topic config overrides.
 //
 // Persisted as <log.dir>/fjord-topics.json ({ "version": 1, "topics": [{ name, topicId, partitions,
-// configs }] }), rewritten durably (temp + fsync + rename) on every change, so topics and their configs survive
+// configs }] }), rewritten atomically (temporary file, fsync, rename) on every change, so topics and their configs survive
 // restarts. On a single broker this file is the metadata store; with ZooKeeper it becomes a cache of it.
 // Main thread only.
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { writeFileDurably } from './durable-file.js';
+import { writeFileAtomically } from '../storage/index.js';
 import { newUuid } from './meta-properties.js';
 
 export interface TopicMetadata {
@@ -105,6 +105,6 @@ export class TopicRegistry {
 
   #save(): void {
     const topics = this.list().sort((a, b) => a.name.localeCompare(b.name));
-    writeFileDurably(this.#path, JSON.stringify({ version: 1, topics }, null, 2) + '\n');
+    writeFileAtomically(this.#path, JSON.stringify({ version: 1, topics }, null, 2) + '\n');
   }
 }
