@@ -53,6 +53,17 @@ export type ListOffsetOutcome =
   | { ok: true; offset: number; timestamp: number; leaderEpoch: number }
   | { ok: false; reason: 'unknown-partition' };
 
+/** OffsetForLeaderEpoch's answer: the end offset of an epoch and the epoch found (-1, -1: none). */
+export type EpochEndOffsetOutcome =
+  { ok: true; leaderEpoch: number; endOffset: number } | { ok: false; reason: 'unknown-partition' };
+
+/**
+ * The leader epoch of every partition on this broker. A single broker is a cluster of one whose partitions
+ * never change leader, so the epoch stays 0: the leader stamps it into appended batches and records where it
+ * started in the leader-epoch cache, as a Kafka leader does.
+ */
+export const LEADER_EPOCH = 0;
+
 export interface PartitionSize {
   id: number;
   size: number;
@@ -68,7 +79,14 @@ export interface HostOptions {
   /** The clean-shutdown marker file of this host (one per worker). */
   cleanShutdownFile: string;
   logger: StorageLogger;
+  /** Broker properties, for the maintenance intervals (log.retention.check.interval.ms, ...). */
+  brokerProps?: Record<string, string>;
 }
+
+const intervalProp = (props: Record<string, string> | undefined, key: string): number | undefined => {
+  const value = Number(props?.[key]);
+  return Number.isFinite(value) && value > 0 ? value : undefined;
+};
 
 export class PartitionHost {
   readonly #manager: LogManager;
@@ -83,6 +101,9 @@ export class PartitionHost {
       owns: options.owns,
       cleanShutdownFile: options.cleanShutdownFile,
       logger: options.logger,
+      retentionCheckIntervalMs: intervalProp(options.brokerProps, 'log.retention.check.interval.ms'),
+      checkpointIntervalMs: intervalProp(options.brokerProps, 'log.flush.offset.checkpoint.interval.ms'),
+      cleanerBackoffMs: intervalProp(options.brokerProps, 'log.cleaner.backoff.ms'),
     });
   }
 
@@ -90,7 +111,10 @@ export class PartitionHost {
   open(specs: PartitionSpec[]): void {
     for (const spec of specs) {
       const config = resolveLogConfig(spec.configs, this.#defaults);
-      this.#byId.set(spec.id, this.#manager.getOrCreate(spec.topic, spec.partition, config));
+      const log = this.#manager.getOrCreate(spec.topic, spec.partition, config);
+      // Becoming leader: the epoch starts at the log end (a no-op when the cache already has it).
+      log.leaderEpochCache.assign(LEADER_EPOCH, log.logEndOffset);
+      this.#byId.set(spec.id, log);
     }
   }
 
@@ -109,7 +133,7 @@ export class PartitionHost {
     const log = this.#byId.get(id);
     if (!log) return { ok: false, reason: 'unknown-partition', message: `partition ${id} is not open here` };
     try {
-      const result = log.append(records);
+      const result = log.append(records, { leaderEpoch: LEADER_EPOCH });
       if (!result.ok) return result;
       log.setHighWatermark(log.logEndOffset);
       return {
@@ -175,6 +199,25 @@ export class PartitionHost {
     return log.deleteRecords(offset);
   }
 
+  /**
+   * OffsetForLeaderEpoch, by Kafka's rules: the latest epoch ends at the log end offset; an older one ends where
+   * the next larger epoch starts, reported with the largest known epoch at or below it; an epoch below every
+   * known one ends where the first known epoch starts; -1 and epochs above the latest have no answer (-1, -1).
+   */
+  epochEndOffset(id: number, epoch: number): EpochEndOffsetOutcome {
+    const log = this.#byId.get(id);
+    if (!log) return { ok: false, reason: 'unknown-partition' };
+    const none = { ok: true as const, leaderEpoch: -1, endOffset: -1 };
+    const entries = log.leaderEpochCache.entries;
+    const latest = entries.at(-1);
+    if (epoch < 0 || !latest) return none;
+    if (epoch === latest.epoch) return { ok: true, leaderEpoch: epoch, endOffset: log.logEndOffset };
+    const higher = entries.find((entry) => entry.epoch > epoch);
+    if (!higher) return none;
+    const floor = entries.findLast((entry) => entry.epoch <= epoch);
+    return { ok: true, leaderEpoch: floor ? floor.epoch : epoch, endOffset: higher.startOffset };
+  }
+
   sizes(): PartitionSize[] {
     return [...this.#byId].map(([id, log]) => ({
       id,
@@ -183,11 +226,9 @@ export class PartitionHost {
     }));
   }
 
-  /** Periodic work: flush.ms, retention, compaction. */
-  async tick(now = Date.now()): Promise<void> {
-    this.#manager.flushDue(now);
-    this.#manager.runRetention(now);
-    await this.#manager.runCompaction(now);
+  /** Periodic work, each part on its own interval: flush.ms, retention, checkpoints, compaction. */
+  tick(now = Date.now()): void {
+    this.#manager.maintain(now);
   }
 
   checkpoint(): void {

@@ -47,6 +47,7 @@ const host = new PartitionHost({
   defaults: logConfigFromBrokerProps(init.brokerProps),
   owns: (topic, partition) => owned.has(`${topic}\u0000${partition}`),
   cleanShutdownFile: `.kafka_cleanshutdown.w${init.index}`,
+  brokerProps: init.brokerProps,
   logger: {
     warn: (message) => post({ kind: 'log', level: 'warn', message }),
     info: (message) => post({ kind: 'log', level: 'info', message }),
@@ -100,6 +101,8 @@ async function runControl<M extends ControlMethod>(
       return host.deleteRecords(argsOf('deleteRecords').id, argsOf('deleteRecords').offset);
     case 'offsets':
       return host.offsets(argsOf('offsets').id) ?? null;
+    case 'epochEndOffset':
+      return host.epochEndOffset(argsOf('epochEndOffset').id, argsOf('epochEndOffset').epoch);
     case 'sizes':
       return host.sizes();
     case 'checkpoint':
@@ -107,7 +110,6 @@ async function runControl<M extends ControlMethod>(
       return null;
     case 'close':
       closing = true;
-      await ticking;
       await host.close();
       return null;
   }
@@ -115,18 +117,18 @@ async function runControl<M extends ControlMethod>(
 }
 
 let closing = false;
-let ticking: Promise<void> = Promise.resolve();
 let lastTick = Date.now();
 
+/** Maintenance (flush.ms, retention, checkpoints, compaction), at most once per tick interval. */
 function maybeTick(): void {
   const now = Date.now();
   if (closing || now - lastTick < init.tickIntervalMs) return;
   lastTick = now;
-  ticking = ticking.then(() =>
-    host
-      .tick(now)
-      .catch((error: Error) => post({ kind: 'log', level: 'warn', message: `tick: ${error.message}` })),
-  );
+  try {
+    host.tick(now);
+  } catch (error) {
+    post({ kind: 'log', level: 'warn', message: `maintenance: ${(error as Error).message}` });
+  }
 }
 
 async function serve(): Promise<void> {
@@ -155,9 +157,6 @@ async function serve(): Promise<void> {
     requests.release();
     await flushBacklog();
     maybeTick();
-    if (closing && requests.isEmpty()) {
-      await ticking;
-    }
     if (!(await requests.waitReadable(init.tickIntervalMs)) && requests.closed) break;
   }
 }

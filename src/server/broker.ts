@@ -35,7 +35,6 @@ export interface BrokerOptions {
 }
 
 const CLEAN_SHUTDOWN = '.kafka_cleanshutdown';
-const CHECKPOINT_INTERVAL_MS = 60_000;
 
 export class Broker {
   readonly config: BrokerConfig;
@@ -45,7 +44,6 @@ export class Broker {
   readonly #server: net.Server;
   readonly #connections = new Set<Connection>();
   readonly #log: Logger;
-  readonly #checkpointTimer: NodeJS.Timeout;
   #port = 0;
   #host = '';
   #stopping: Promise<void> | undefined;
@@ -94,10 +92,6 @@ export class Broker {
       this.#connections.add(connection);
       socket.on('close', () => this.#connections.delete(connection));
     });
-    this.#checkpointTimer = setInterval(() => {
-      pool.checkpoint().catch((error: Error) => log.warn(`checkpoint failed: ${error.message}`));
-    }, CHECKPOINT_INTERVAL_MS);
-    this.#checkpointTimer.unref();
   }
 
   static async start(options: BrokerOptions = {}): Promise<Broker> {
@@ -185,7 +179,6 @@ export class Broker {
   /** Clean shutdown: in-flight requests finish, logs flush, checkpoints are written. */
   stop(): Promise<void> {
     this.#stopping ??= (async () => {
-      clearInterval(this.#checkpointTimer);
       const closed = new Promise<void>((done) => this.#server.close(() => done()));
       for (const connection of this.#connections) connection.stopReading();
       this.#context.fetchWaiters.completeAll();
