@@ -205,6 +205,10 @@ export interface ControlMethods {
     result: ReturnType<import('./partition-host.js').PartitionHost['deleteRecords']>;
   };
   offsets: { args: { id: number }; result: import('./partition-host.js').PartitionOffsets | null };
+  epochEndOffset: {
+    args: { id: number; epoch: number };
+    result: import('./partition-host.js').EpochEndOffsetOutcome;
+  };
   sizes: { args: Record<string, never>; result: import('./partition-host.js').PartitionSize[] };
   checkpoint: { args: Record<string, never>; result: null };
   close: { args: Record<string, never>; result: null };

@@ -25,6 +25,7 @@ import {
 } from './messages.js';
 import type {
   AppendOutcome,
+  EpochEndOffsetOutcome,
   ListOffsetOutcome,
   PartitionOffsets,
   PartitionSize,
@@ -295,6 +296,19 @@ export class PartitionPool {
   async offsets(id: number): Promise<PartitionOffsets | null> {
     const worker = this.#workerOf(id);
     return worker === undefined ? null : this.#control(worker, 'offsets', { id });
+  }
+
+  /** OffsetForLeaderEpoch: where `epoch` ends in the partition's log (see PartitionHost.epochEndOffset). */
+  async epochEndOffset(id: number, epoch: number): Promise<EpochEndOffsetOutcome> {
+    const worker = this.#workerOf(id);
+    if (worker === undefined) return { ok: false, reason: 'unknown-partition' };
+    return this.#control(worker, 'epochEndOffset', { id, epoch });
+  }
+
+  /** The topic and partition behind an id (for sizes()). */
+  partitionOf(id: number): { topic: string; partition: number } | undefined {
+    const spec = this.#specs.get(id);
+    return spec ? { topic: spec.topic, partition: spec.partition } : undefined;
   }
 
   async sizes(): Promise<PartitionSize[]> {
