@@ -484,6 +484,8 @@ export class GroupCoordinator {
     } else {
       group.initialDelay = undefined;
       group.joinTimer = this.#scheduler.schedule(group.rebalanceTimeoutMs, () => this.#completeJoin(group));
+      // Everyone may already be waiting (or nobody is left): then there is nothing to wait for.
+      this.#tryCompleteJoin(group);
     }
   }
 
@@ -551,12 +553,7 @@ export class GroupCoordinator {
       if (member) this.#removeMember(group, member);
     }
     group.pendingSync.clear();
-    if (group.members.size === 0) {
-      this.#prepareRebalance(group);
-      this.#completeJoin(group);
-    } else {
-      this.#prepareRebalance(group);
-    }
+    this.#prepareRebalance(group);
   }
 
   #joinMembers(group: ClassicGroup): JoinMember[] {
@@ -1027,7 +1024,8 @@ export class GroupCoordinator {
   #scheduleRetentionCheck(): void {
     if (this.#status !== 'active') return;
     this.#retentionTimer = this.#scheduler.schedule(this.#config.offsetsRetentionCheckIntervalMs, () => {
-      void this.expireOffsets().finally(() => this.#scheduleRetentionCheck());
+      this.#scheduleRetentionCheck();
+      void this.expireOffsets();
     });
   }
 
