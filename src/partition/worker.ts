@@ -131,6 +131,19 @@ function maybeTick(): void {
   }
 }
 
+let lastYield = Date.now();
+
+/**
+ * Lets the event loop run a turn every few milliseconds even under sustained load: compaction results (from
+ * piscina) and other I/O callbacks are macrotasks, which a loop that only awaits promises would starve.
+ */
+async function yieldNow(): Promise<void> {
+  const now = Date.now();
+  if (now - lastYield < 20) return;
+  lastYield = now;
+  await new Promise((resolve) => setImmediate(resolve));
+}
+
 async function serve(): Promise<void> {
   post({ kind: 'ready' });
   for (;;) {
@@ -157,6 +170,7 @@ async function serve(): Promise<void> {
     requests.release();
     await flushBacklog();
     maybeTick();
+    await yieldNow();
     if (!(await requests.waitReadable(init.tickIntervalMs)) && requests.closed) break;
   }
 }
