@@ -17,7 +17,11 @@ import {
   type ProduceResponse,
   type ProduceResponsePartitionProduceResponse,
 } from '../../protocol/messages/produce.js';
+import { CURRENT_MAGIC, LOG_OVERHEAD } from '../../protocol/records/record-batch.js';
 import { handler } from './define.js';
+
+// Where the magic byte sits in a batch: base offset (8), length (4), partition leader epoch (4).
+const MAGIC_OFFSET = 16;
 
 /** The one place storage failures become Produce error codes. */
 function produceErrorCode(reason: HostFailure): number {
@@ -37,6 +41,23 @@ function produceErrorCode(reason: HostFailure): number {
     default:
       return ErrorCode.UNKNOWN_SERVER_ERROR;
   }
+}
+
+/**
+ * The magic of the first batch that is not a v2 RecordBatch, if any. Produce v3+ may carry only v2 batches;
+ * Kafka refuses others with INVALID_RECORD before they reach the log (storage would call them corrupt).
+ * Reads one byte per batch header.
+ */
+function legacyMagic(records: Buffer): number | undefined {
+  for (let position = 0; position + MAGIC_OFFSET < records.length;) {
+    const magic = records[position + MAGIC_OFFSET]!;
+    if (magic !== CURRENT_MAGIC) return magic;
+    const batchLength = records.readInt32BE(position + LOG_OVERHEAD - 4);
+    // A nonsensical length is left for storage to refuse as corrupt.
+    if (batchLength <= 0) return undefined;
+    position += LOG_OVERHEAD + batchLength;
+  }
+  return undefined;
 }
 
 function partitionResponse(
@@ -89,6 +110,12 @@ export const produceHandler = handler(
             if (data.records === null || data.records.length === 0) {
               return partitionResponse(data.index, ErrorCode.CORRUPT_MESSAGE, version, {
                 message: 'no records',
+              });
+            }
+            const magic = legacyMagic(data.records);
+            if (magic !== undefined) {
+              return partitionResponse(data.index, ErrorCode.INVALID_RECORD, version, {
+                message: `Produce requests with version ${version} may only contain record batches with magic 2 (got magic ${magic})`,
               });
             }
             if (acks === -1 && broker.topics.logConfig(topic.name).minInsyncReplicas > 1) {
