@@ -86,7 +86,7 @@ class Model {
   }
 }
 
-interface SentBatch extends ProducerBatch {}
+type SentBatch = ProducerBatch;
 
 test('lastSequenceOf and inSequence wrap at Int32.MAX', () => {
   assert.equal(lastSequenceOf(0, 4), 4);
