@@ -165,7 +165,11 @@ const BROKER_CONFIGS: Record<string, BrokerConfigInfo> = {
   'node.id': { type: INT, value: (c) => String(c.nodeId) },
   'broker.id': { type: INT, value: (c) => String(c.nodeId) },
   listeners: { type: STRING, value: (c) => listenerText(c.listeners) },
-  'advertised.listeners': { type: STRING, value: (c) => listenerText(c.advertisedListeners) },
+  // Unset, Kafka reports null (the listeners are advertised).
+  'advertised.listeners': {
+    type: STRING,
+    value: (c) => (c.raw.has('advertised.listeners') ? listenerText(c.advertisedListeners) : null),
+  },
   'log.dirs': { type: STRING, value: (c) => c.logDirs.join(',') },
   'num.partitions': { type: INT, value: (c) => String(c.numPartitions) },
   'default.replication.factor': { type: INT, value: (c) => String(c.defaultReplicationFactor) },
