@@ -26,7 +26,7 @@ const TOPIC_CONFIG_SOURCE = 1;
 const dataDir = mkdtempSync(join(tmpdir(), 'fjord-restart-'));
 after(() => rmSync(dataDir, { recursive: true, force: true }));
 
-const CONFIGS = { 'retention.ms': '86400000', 'max.message.bytes': '4000', 'segment.bytes': '20000' };
+const CONFIGS = { 'retention.ms': '86400000', 'max.message.bytes': '4000', 'segment.bytes': '10000' };
 
 async function withClient<T>(broker: Broker, run: (client: WireClient) => Promise<T>): Promise<T> {
   const client = await WireClient.connect(broker.port);
@@ -119,12 +119,12 @@ test('topics, topic configs and records survive a clean restart (num.io.threads 
         validateOnly: false,
       });
       assert.equal(altered.responses[0]!.errorCode, ErrorCode.NONE);
-      // Enough records per partition to roll a few 20 kB segments, in three codecs.
+      // Enough records per partition to roll 10 kB segments, in three codecs.
       for (let round = 0; round < 12; round++) {
         for (let partition = 0; partition < 3; partition++) {
           const records = Array.from({ length: 20 }, (_, i) => ({
             key: `k${round}-${i}`,
-            value: `p${partition} round ${round} record ${i} `.repeat(3),
+            value: `p${partition} round ${round} record ${i} `.repeat(6),
           }));
           const codec = [CompressionType.NONE, CompressionType.GZIP, CompressionType.ZSTD][round % 3];
           const answer = await produce(client, 'configured', partition, await recordBatch(records, codec));
@@ -143,7 +143,7 @@ test('topics, topic configs and records survive a clean restart (num.io.threads 
   }
   assert.equal(before.partitions, 3);
   const segments = readdirSync(join(dataDir, 'configured-0')).filter((name) => name.endsWith('.log'));
-  assert.ok(segments.length >= 2, `segment.bytes=20000 rolled segments: ${segments.join(', ')}`);
+  assert.ok(segments.length >= 2, `segment.bytes=10000 rolled segments: ${segments.join(', ')}`);
 
   broker = await Broker.start({ dataDir, port: 0, config: { 'num.io.threads': '1' }, log: testLogger() });
   try {
@@ -152,7 +152,7 @@ test('topics, topic configs and records survive a clean restart (num.io.threads 
       assert.deepEqual(after, { errorCode: ErrorCode.NONE, ...before }, 'same topic id and partition count');
       assert.deepEqual(await topicOverrides(client, 'configured'), {
         'max.message.bytes': '4000',
-        'segment.bytes': '20000',
+        'segment.bytes': '10000',
         'cleanup.policy': 'compact,delete',
       });
       for (let partition = 0; partition < 3; partition++) {
