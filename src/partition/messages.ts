@@ -6,8 +6,9 @@
 // 2^53); everything else is JSON, since it runs at control-plane rates.
 //
 //   APPEND   request:    [id u32][partition u32][record batches ...]            (the one copy of produce data)
-//            completion: [id u32][status u8][pad 3][baseOffset f64][logAppendTime f64][logStartOffset f64]
+//            completion: [id u32][status u8][flags u8][pad 2][baseOffset f64][logAppendTime f64][logStartOffset f64]
 //                        [logEndOffset f64][message utf8 ...]                   (message only on failure)
+//                        flags bit 0: a duplicate (idempotent retry answered with the original offsets)
 //   READ     request:    [id u32][partition u32][fetchOffset f64][maxBytes i32][flags u32]
 //            completion: [id u32][status u8][pad 3][highWatermark f64][lastStableOffset f64]
 //                        [logStartOffset f64][logEndOffset f64][regions u32] then per region
@@ -27,7 +28,11 @@ const FAILURES: readonly HostFailure[] = [
   'unknown-partition',
   'offset-out-of-range',
   'storage-error',
+  // Appended last: the status bytes above keep their values.
+  'out-of-order-sequence',
+  'invalid-producer-epoch',
 ];
+const APPEND_DUPLICATE_FLAG = 1;
 const statusOf = (reason: HostFailure): number => FAILURES.indexOf(reason) + 1;
 const reasonOf = (status: number): HostFailure => FAILURES[status - 1] ?? 'storage-error';
 
@@ -65,6 +70,7 @@ export function encodeAppendCompletion(id: number, outcome: AppendOutcome): Uint
   const v = view(out);
   v.setUint32(0, id, true);
   if (outcome.ok) {
+    if (outcome.duplicate) out[5] = APPEND_DUPLICATE_FLAG;
     v.setFloat64(8, outcome.baseOffset, true);
     v.setFloat64(16, outcome.logAppendTime, true);
     v.setFloat64(24, outcome.logStartOffset, true);
@@ -94,6 +100,7 @@ export function decodeAppendCompletion(payload: Uint8Array): { id: number; outco
       logAppendTime: v.getFloat64(16, true),
       logStartOffset: v.getFloat64(24, true),
       logEndOffset: v.getFloat64(32, true),
+      ...((payload[5]! & APPEND_DUPLICATE_FLAG) !== 0 && { duplicate: true }),
     },
   };
 }

@@ -5,14 +5,28 @@
 // so the hot path never carries topic names. Results are plain data with typed failure reasons; the request
 // handlers map reasons to Kafka error codes.
 //
+// Idempotent producers: each partition keeps a ProducerStateTable (src/storage/producer-state.ts). An append
+// is checked against it before it reaches the log and recorded after; a retried batch is answered with its
+// original offsets and not written again. The table is rebuilt on open from the newest snapshot plus the batch
+// headers after it, and snapshotted when a segment rolls and on a clean close.
+//
 // Runs on the owning partition worker only.
+import { isControlBatch, iterateBatches, readRecordBatchHeader } from '../protocol/records/record-batch.js';
+import {
+  ProducerStateTable,
+  loadLatestSnapshot,
+  pruneSnapshots,
+  writeSnapshot,
+  type ProducerBatch,
+  type ProducerFailure,
+} from '../storage/producer-state.js';
 import {
   LogManager,
+  PartitionLog,
   resolveLogConfig,
   type AppendFailure,
   type ListOffsetsSpec,
   type LogConfig,
-  type PartitionLog,
   type StorageLogger,
 } from '../storage/index.js';
 
@@ -24,10 +38,23 @@ export interface PartitionSpec {
   configs: Record<string, string>;
 }
 
-export type HostFailure = AppendFailure | 'unknown-partition' | 'offset-out-of-range' | 'storage-error';
+export type HostFailure =
+  | AppendFailure
+  | Exclude<ProducerFailure, 'invalid-record'>
+  | 'unknown-partition'
+  | 'offset-out-of-range'
+  | 'storage-error';
 
 export type AppendOutcome =
-  | { ok: true; baseOffset: number; logAppendTime: number; logStartOffset: number; logEndOffset: number }
+  | {
+      ok: true;
+      baseOffset: number;
+      logAppendTime: number;
+      logStartOffset: number;
+      logEndOffset: number;
+      /** A retry of a batch already in the log: the offsets are the original ones and nothing was written. */
+      duplicate?: boolean;
+    }
   | { ok: false; reason: HostFailure; message: string };
 
 /** A byte range of a segment file, by path (the main thread opens its own descriptors). */
@@ -83,6 +110,18 @@ export interface HostOptions {
   brokerProps?: Record<string, string>;
 }
 
+/** How many snapshots each partition keeps (the newest is the one loaded; an older one covers a bad newest). */
+const SNAPSHOTS_KEPT = 2;
+/** Bytes read per step when replaying batch headers into the producer state on open. */
+const REPLAY_READ_BYTES = 4 << 20;
+
+/** A partition's producer state and what its snapshots need to know. */
+interface ProducerTracker {
+  table: ProducerStateTable;
+  /** The log start offset producers were last evicted below. */
+  evictedBelow: number;
+}
+
 const intervalProp = (props: Record<string, string> | undefined, key: string): number | undefined => {
   const value = Number(props?.[key]);
   return Number.isFinite(value) && value > 0 ? value : undefined;
@@ -92,9 +131,12 @@ export class PartitionHost {
   readonly #manager: LogManager;
   readonly #defaults: LogConfig;
   readonly #byId = new Map<number, PartitionLog>();
+  readonly #producers = new Map<PartitionLog, ProducerTracker>();
+  readonly #logger: StorageLogger;
 
   constructor(options: HostOptions) {
     this.#defaults = options.defaults;
+    this.#logger = options.logger;
     this.#manager = LogManager.open({
       logDir: options.logDir,
       defaults: options.defaults,
@@ -115,6 +157,58 @@ export class PartitionHost {
       // Becoming leader: the epoch starts at the log end (a no-op when the cache already has it).
       log.leaderEpochCache.assign(LEADER_EPOCH, log.logEndOffset);
       this.#byId.set(spec.id, log);
+      if (!this.#producers.has(log)) this.#producers.set(log, this.#loadProducers(log));
+    }
+  }
+
+  /** The producer state at the log end: the newest usable snapshot, then the batch headers after it. */
+  #loadProducers(log: PartitionLog): ProducerTracker {
+    const end = log.logEndOffset;
+    const snapshot = loadLatestSnapshot(log.dir, end, this.#logger);
+    const table = snapshot?.table ?? new ProducerStateTable();
+    let from = Math.max(snapshot?.offset ?? 0, log.logStartOffset);
+    let replayed = 0;
+    while (from < end) {
+      const result = log.read(from, REPLAY_READ_BYTES, { maxOffset: end });
+      if (!result.ok || result.regions.length === 0) break;
+      let next = from;
+      for (const region of result.regions) {
+        for (const { header } of iterateBatches(PartitionLog.readRegion(region))) {
+          const lastOffset = header.baseOffset + header.lastOffsetDelta;
+          if (lastOffset < from) continue;
+          if (!isControlBatch(header.attributes)) {
+            table.record(header, header.baseOffset, lastOffset, header.maxTimestamp);
+          }
+          replayed++;
+          next = Math.max(next, lastOffset + 1);
+        }
+      }
+      if (next <= from) break;
+      from = next;
+    }
+    table.evictBelow(log.logStartOffset);
+    if (replayed > 0 || snapshot) {
+      this.#logger.info(
+        `${log.dir}: producer state of ${table.size} producers from ${snapshot ? `the snapshot at ${snapshot.offset}` : 'no snapshot'} and ${replayed} batches after it`,
+      );
+    }
+    return { table, evictedBelow: log.logStartOffset };
+  }
+
+  #snapshot(log: PartitionLog, tracker: ProducerTracker): void {
+    try {
+      writeSnapshot(log.dir, log.logEndOffset, tracker.table);
+      pruneSnapshots(log.dir, SNAPSHOTS_KEPT);
+    } catch (error) {
+      // Only deduplication across a restart depends on it, and the log replay covers a missing snapshot.
+      this.#logger.warn(`${log.dir}: producer state snapshot failed: ${(error as Error).message}`);
+    }
+  }
+
+  #evictProducers(log: PartitionLog, tracker: ProducerTracker): void {
+    if (log.logStartOffset > tracker.evictedBelow) {
+      tracker.table.evictBelow(log.logStartOffset);
+      tracker.evictedBelow = log.logStartOffset;
     }
   }
 
@@ -124,6 +218,7 @@ export class PartitionHost {
       const log = this.#byId.get(id);
       if (!log) continue;
       this.#byId.delete(id);
+      this.#producers.delete(log);
       this.#manager.deleteLog(log.topic, log.partition);
     }
   }
@@ -133,8 +228,39 @@ export class PartitionHost {
     const log = this.#byId.get(id);
     if (!log) return { ok: false, reason: 'unknown-partition', message: `partition ${id} is not open here` };
     try {
+      const tracker = this.#producers.get(log);
+      const producerBatches = tracker ? this.#producerBatches(records) : undefined;
+      if (tracker && producerBatches) {
+        const check = tracker.table.check(producerBatches.map((batch) => batch.header));
+        if (check.kind === 'duplicate') {
+          return {
+            ok: true,
+            baseOffset: check.batch.firstOffset,
+            logAppendTime: check.batch.timestamp,
+            logStartOffset: log.logStartOffset,
+            logEndOffset: log.logEndOffset,
+            duplicate: true,
+          };
+        }
+        if (check.kind === 'error') return { ok: false, reason: check.reason, message: check.message };
+      }
+      const activeBefore = log.activeSegmentBaseOffset;
       const result = log.append(records, { leaderEpoch: LEADER_EPOCH });
       if (!result.ok) return result;
+      if (tracker && producerBatches) {
+        for (const { position } of producerBatches) {
+          // The log patched the assigned offset (and LogAppendTime) into the batch in place.
+          const header = readRecordBatchHeader(records, position);
+          const timestamp = result.logAppendTime >= 0 ? result.logAppendTime : header.maxTimestamp;
+          tracker.table.record(
+            header,
+            header.baseOffset,
+            header.baseOffset + header.lastOffsetDelta,
+            timestamp,
+          );
+        }
+        if (log.activeSegmentBaseOffset !== activeBefore) this.#snapshot(log, tracker);
+      }
       log.setHighWatermark(log.logEndOffset);
       return {
         ok: true,
@@ -146,6 +272,20 @@ export class PartitionHost {
     } catch (error) {
       return { ok: false, reason: 'storage-error', message: (error as Error).message };
     }
+  }
+
+  /** The batches of an append that carry a producer id, or undefined when none does (or they don't parse). */
+  #producerBatches(records: Buffer): { position: number; header: ProducerBatch }[] | undefined {
+    let found: { position: number; header: ProducerBatch }[] | undefined;
+    try {
+      for (const { position, header } of iterateBatches(records)) {
+        if (header.producerId >= 0 && !isControlBatch(header.attributes))
+          (found ??= []).push({ position, header });
+      }
+    } catch {
+      return undefined; // the log's own validation names the problem
+    }
+    return found;
   }
 
   read(id: number, fetchOffset: number, maxBytes: number, readCommitted: boolean): ReadOutcome {
@@ -196,7 +336,10 @@ export class PartitionHost {
     | { ok: false; reason: 'unknown-partition' | 'offset-out-of-range' } {
     const log = this.#byId.get(id);
     if (!log) return { ok: false, reason: 'unknown-partition' };
-    return log.deleteRecords(offset);
+    const result = log.deleteRecords(offset);
+    const tracker = this.#producers.get(log);
+    if (result.ok && tracker) this.#evictProducers(log, tracker);
+    return result;
   }
 
   /**
@@ -229,6 +372,8 @@ export class PartitionHost {
   /** Periodic work, each part on its own interval: flush.ms, retention, checkpoints, compaction. */
   tick(now = Date.now()): void {
     this.#manager.maintain(now);
+    // Retention may have moved log start offsets.
+    for (const [log, tracker] of this.#producers) this.#evictProducers(log, tracker);
   }
 
   checkpoint(): void {
@@ -236,6 +381,10 @@ export class PartitionHost {
   }
 
   async close(): Promise<void> {
+    for (const [log, tracker] of this.#producers) {
+      if (tracker.table.size > 0 || log.logEndOffset > 0) this.#snapshot(log, tracker);
+    }
+    this.#producers.clear();
     this.#byId.clear();
     await this.#manager.close();
   }

@@ -3,9 +3,12 @@
 // librdkafka (up to 2.11) only compresses with gzip, snappy or lz4 when the broker's Produce range includes
 // v0, and otherwise silently sends those batches uncompressed. It produces at v3+ itself; a client that
 // really sends v0–2 gets UNSUPPORTED_VERSION on every partition. v3: transactional id (transactions are not
-// implemented yet; such batches are appended as they are); v5: log start offset;
+// implemented yet; such batches are appended as they are, with the idempotence checks); v5: log start offset;
 // v8: per-batch record errors and an error message; v9: flexible; v10+: current leader / node endpoints
 // (only sent on NOT_LEADER_OR_FOLLOWER, which a single broker never returns).
+// Idempotent producers (batches with a producer id): a retried batch is answered NONE with its original
+// base offset (and, as in Kafka, its batch timestamp as logAppendTime) and not written again; a sequence gap
+// gets OUT_OF_ORDER_SEQUENCE_NUMBER and a stale epoch INVALID_PRODUCER_EPOCH (partition-host.ts).
 // acks=0 gets no response at all; acks=1 and acks=-1 are answered after the append (on a single broker the
 // ISR is this broker alone, so "all" is satisfied by the local append, and min.insync.replicas > 1 yields
 // NOT_ENOUGH_REPLICAS as in Kafka).
@@ -38,6 +41,12 @@ function produceErrorCode(reason: HostFailure): number {
       return ErrorCode.UNKNOWN_TOPIC_OR_PARTITION;
     case 'storage-error':
       return ErrorCode.KAFKA_STORAGE_ERROR;
+    case 'out-of-order-sequence':
+      return ErrorCode.OUT_OF_ORDER_SEQUENCE_NUMBER;
+    // Since Kafka 2.7 a stale epoch on the produce path is INVALID_PRODUCER_EPOCH at every version
+    // (PRODUCER_FENCED belongs to the transaction coordinator's APIs).
+    case 'invalid-producer-epoch':
+      return ErrorCode.INVALID_PRODUCER_EPOCH;
     default:
       return ErrorCode.UNKNOWN_SERVER_ERROR;
   }
@@ -130,7 +139,8 @@ export const produceHandler = handler(
                 message: outcome.message,
               });
             }
-            broker.fetchWaiters.notify(id, data.records.length);
+            // A duplicate (idempotent retry) carries the original offsets and wrote nothing.
+            if (!outcome.duplicate) broker.fetchWaiters.notify(id, data.records.length);
             return partitionResponse(data.index, ErrorCode.NONE, version, outcome);
           }),
         ),
