@@ -11,6 +11,7 @@ import { describeConfigsHandler } from './describe-configs.js';
 import { describeLogDirsHandler } from './describe-log-dirs.js';
 import { fetchHandler } from './fetch.js';
 import { incrementalAlterConfigsHandler } from './incremental-alter-configs.js';
+import { initProducerIdHandler } from './init-producer-id.js';
 import { listOffsetsHandler } from './list-offsets.js';
 import { metadataHandler } from './metadata.js';
 import { offsetForLeaderEpochHandler } from './offset-for-leader-epoch.js';
@@ -45,6 +46,7 @@ export const brokerHandlers: BrokerHandler[] = [
   deleteRecordsHandler,
   describeLogDirsHandler,
   offsetForLeaderEpochHandler,
+  initProducerIdHandler,
   findCoordinatorHandler,
   joinGroupHandler,
   syncGroupHandler,
