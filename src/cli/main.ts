@@ -1,3 +1,4 @@
+import { perf } from './perf.js';
 import { start } from './start.js';
 
 // Entry point of the `fjord` command: parses the sub-command and hands off to it.
@@ -6,6 +7,7 @@ const USAGE = `Usage: fjord <command> [options]
 
 Commands:
   start [server.properties] [--override key=value ...]   start a broker
+  perf produce|consume|e2e|compare [options]             load-test a Kafka-compatible cluster
   version                                                print the version
 
 Run 'fjord <command> --help' for a command's options.`;
@@ -25,6 +27,8 @@ export async function main(argv: string[]): Promise<number> {
       return 0;
     case 'start':
       return start(rest);
+    case 'perf':
+      return perf(rest);
     default:
       console.error(`fjord: unknown command '${command}'.\n\n${USAGE}`);
       return 1;
