@@ -223,16 +223,23 @@ export class Cluster {
   }
 
   /**
-   * Runs `attempt` until it succeeds, it throws a non-retriable error, or `retries` retries are used up.
-   * Metadata is refreshed before a retry when the error suggests it is stale.
+   * Runs `attempt` until it succeeds, it throws a non-retriable error, `retries` retries are used up, or the
+   * next try would start after `deadline` (ms since the epoch). Metadata is refreshed before a retry when the
+   * error suggests it is stale.
    */
-  async withRetries<T>(attempt: (try_: number) => Promise<T>, retries = this.options.retries): Promise<T> {
+  async withRetries<T>(
+    attempt: (try_: number) => Promise<T>,
+    retries = this.options.retries,
+    deadline = Infinity,
+  ): Promise<T> {
     for (let i = 0; ; i++) {
       try {
         return await attempt(i);
       } catch (error) {
         if (this.#closed || !isRetriable(error) || i >= retries) throw error;
-        await sleep(this.backoff(i));
+        const wait = this.backoff(i);
+        if (Date.now() + wait > deadline) throw error;
+        await sleep(wait);
         if (needsMetadataRefresh(error)) await this.refreshMetadata().catch(() => undefined);
       }
     }
@@ -254,12 +261,29 @@ export class Cluster {
 
   async #fetchMetadata(topics: string[] | null): Promise<void> {
     const { connection } = await this.anyConnection();
-    const response = await connection.request(Metadata, {
-      topics: topics === null ? null : topics.map((name) => ({ topicId: 'AAAAAAAAAAAAAAAAAAAAAA', name })),
-      allowAutoTopicCreation: this.#allowAutoTopicCreation,
-      includeClusterAuthorizedOperations: false,
-      includeTopicAuthorizedOperations: false,
-    });
+    const version = connection.versionFor(Metadata);
+    if (version === undefined)
+      throw new ClientError(
+        'UNSUPPORTED_API',
+        `${connection.host}:${connection.port} has no Metadata version this client knows`,
+      );
+    const response = await connection.request(
+      Metadata,
+      {
+        // v0 has no null ("all topics"): an empty list means all there.
+        topics:
+          topics === null
+            ? version === 0
+              ? []
+              : null
+            : topics.map((name) => ({ topicId: 'AAAAAAAAAAAAAAAAAAAAAA', name })),
+        // Before v4 the broker's auto.create.topics.enable alone decides; the field must keep its default.
+        allowAutoTopicCreation: version >= 4 ? this.#allowAutoTopicCreation : true,
+        includeClusterAuthorizedOperations: false,
+        includeTopicAuthorizedOperations: false,
+      },
+      { version },
+    );
     this.#apply(response, topics === null);
   }
 
@@ -316,18 +340,22 @@ export class Cluster {
    * Topic metadata, fetching it when missing or older than metadata.max.age.ms. Rejects with a KafkaError
    * for the topic's error (retriable ones are retried within the client's retry budget).
    */
-  async topicMetadata(name: string): Promise<TopicInfo> {
+  async topicMetadata(name: string, deadline = Infinity): Promise<TopicInfo> {
     this.addTopics([name]);
     const cached = this.#topics.get(name);
     if (cached !== undefined && Date.now() - this.#metadataAt < this.options.metadataMaxAgeMs) return cached;
-    return this.withRetries(async () => {
-      await this.refreshMetadata();
-      const topic = this.#topics.get(name);
-      if (topic !== undefined) return topic;
-      const code = this.topicError(name);
-      if (code !== 0) throw new KafkaError(code, { apiKey: Metadata.apiKey, message: `topic ${name}` });
-      throw new ClientError('METADATA_UNAVAILABLE', `topic ${name} is not in the metadata`);
-    });
+    return this.withRetries(
+      async () => {
+        await this.refreshMetadata();
+        const topic = this.#topics.get(name);
+        if (topic !== undefined) return topic;
+        const code = this.topicError(name);
+        if (code !== 0) throw new KafkaError(code, { apiKey: Metadata.apiKey, message: `topic ${name}` });
+        throw new ClientError('METADATA_UNAVAILABLE', `topic ${name} is not in the metadata`);
+      },
+      this.options.retries,
+      deadline,
+    );
   }
 
   /** Leader of a partition from cached metadata, or undefined. */

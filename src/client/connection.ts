@@ -281,7 +281,7 @@ export class BrokerConnection {
     }
   }
 
-  #fail(error: Error): void {
+  #fail(error: Error, graceful = false): void {
     if (this.#closed) return;
     this.#closed = true;
     this.#closeError = error;
@@ -290,13 +290,18 @@ export class BrokerConnection {
       this.#pending.delete(id);
       pending.reject(error);
     }
-    this.#socket?.destroy();
+    // A client-side close lets written requests (acks=0 produce) leave before the FIN.
+    if (graceful) this.#socket?.end();
+    else this.#socket?.destroy();
     for (const listener of this.#closeListeners.splice(0)) listener(error);
   }
 
   /** Closes the socket; waiting requests reject with CONNECTION_CLOSED. */
   close(): void {
-    this.#fail(new ClientError('CONNECTION_CLOSED', `connection to ${this.#address()} closed by the client`));
+    this.#fail(
+      new ClientError('CONNECTION_CLOSED', `connection to ${this.#address()} closed by the client`),
+      true,
+    );
   }
 
   #address(): string {

@@ -41,6 +41,8 @@ export interface ProducerOptions extends ClientOptions {
    * rotate), or a function.
    */
   partitioner?: 'sticky' | 'round-robin' | Partitioner;
+  /** max.block.ms: how long `send` waits for a topic's metadata before rejecting (default 60000). */
+  maxBlockMs?: number;
   /** Ask the broker to create unknown topics (it does so only when auto.create.topics.enable is on; default true). */
   allowAutoTopicCreation?: boolean;
 }
@@ -126,6 +128,7 @@ export class Producer {
   readonly #compression: CompressionType;
   readonly #maxInFlight: number;
   readonly #deliveryTimeoutMs: number;
+  readonly #maxBlockMs: number;
   readonly #partitioner: DefaultPartitioner;
   readonly #custom: Partitioner | undefined;
   readonly #queues = new Map<string, PartitionQueue>();
@@ -175,6 +178,7 @@ export class Producer {
       throw new ClientError('INVALID_ARGUMENT', `unknown compression ${String(options.compression)}`);
     this.#compression = codec;
     this.#deliveryTimeoutMs = options.deliveryTimeoutMs ?? 120_000;
+    this.#maxBlockMs = options.maxBlockMs ?? 60_000;
     const partitioner = options.partitioner ?? 'sticky';
     this.#custom = typeof partitioner === 'function' ? partitioner : undefined;
     this.#partitioner = new DefaultPartitioner(partitioner === 'round-robin' ? 'round-robin' : 'sticky');
@@ -203,7 +207,9 @@ export class Producer {
     const value = toBuffer(record.value);
     const headers = normalizeHeaders(record.headers);
     const timestamp = record.timestamp ?? Date.now();
-    const topic = this.#cluster.topic(record.topic) ?? (await this.#cluster.topicMetadata(record.topic));
+    const topic =
+      this.#cluster.topic(record.topic) ??
+      (await this.#cluster.topicMetadata(record.topic, Date.now() + this.#maxBlockMs));
     const count = topic.partitions.length;
     let partition = record.partition;
     if (partition === undefined) {
@@ -321,6 +327,8 @@ export class Producer {
       return;
     }
     if (this.#idempotence === 'initializing') return;
+    // Without linger a batch holds whatever arrived before this drain.
+    if (this.#lingerMs <= 0) this.#closeAll();
     const byLeader = new Map<number, Batch[]>();
     let waitingForLeader = false;
     const now = Date.now();
