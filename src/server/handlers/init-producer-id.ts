@@ -91,9 +91,16 @@ export const initProducerIdHandler = handler(
     ) {
       return errorResponse(request, ErrorCode.INVALID_REQUEST);
     }
-    const result = producerIdsOf(broker).init(
-      hasId ? { producerId: Number(request.producerId), producerEpoch: request.producerEpoch } : undefined,
-    );
+    let result: ReturnType<ProducerIds['init']>;
+    try {
+      result = producerIdsOf(broker).init(
+        hasId ? { producerId: Number(request.producerId), producerEpoch: request.producerEpoch } : undefined,
+      );
+    } catch (error) {
+      // The counter file is unreadable or unwritable: issuing an id could repeat one, so none is issued.
+      broker.log.error(`InitProducerId: ${(error as Error).message}`);
+      return errorResponse(request, ErrorCode.UNKNOWN_SERVER_ERROR);
+    }
     if (result === 'fenced') {
       return errorResponse(
         request,
