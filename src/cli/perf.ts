@@ -17,7 +17,9 @@ export async function perf(args: string[]): Promise<number> {
       return 1;
     }
     try {
-      const [a, b] = await Promise.all(args.slice(1).map(async (f) => parseResult(await readFile(f, 'utf8'), f)));
+      const [a, b] = await Promise.all(
+        args.slice(1).map(async (f) => parseResult(await readFile(f, 'utf8'), f)),
+      );
       console.log(formatCompare(a!, b!, args[1], args[2]));
       return 0;
     } catch (error) {

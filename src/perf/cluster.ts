@@ -43,7 +43,11 @@ export async function connectBootstrap(options: PerfOptions): Promise<PerfConnec
   throw new PerfSetupError(`no broker reachable: ${failures.join('; ')}`);
 }
 
-async function metadata(connection: PerfConnection, topic: string, autoCreate: boolean): Promise<MetadataResponse> {
+async function metadata(
+  connection: PerfConnection,
+  topic: string,
+  autoCreate: boolean,
+): Promise<MetadataResponse> {
   const version = connection.version(Metadata, 12, 1);
   return connection.request(Metadata, version, {
     topics: [{ topicId: 'AAAAAAAAAAAAAAAAAAAAAA', name: topic }],
@@ -70,7 +74,11 @@ function layoutOf(response: MetadataResponse, topic: string): PartitionLeader[] 
 }
 
 /** The topic's partitions and leaders, creating the topic first if it is missing (and `create` is set). */
-export async function prepareTopic(connection: PerfConnection, options: PerfOptions, create: boolean): Promise<TopicLayout> {
+export async function prepareTopic(
+  connection: PerfConnection,
+  options: PerfOptions,
+  create: boolean,
+): Promise<TopicLayout> {
   const first = await metadata(connection, options.topic, false);
   let layout = layoutOf(first, options.topic);
   let created = false;
@@ -116,7 +124,8 @@ export async function prepareTopic(connection: PerfConnection, options: PerfOpti
       throw new PerfSetupError(`topic ${options.topic}: ${errorName(layout)}`);
     }
     if (layout === 3 && !create) throw new PerfSetupError(`topic ${options.topic} does not exist`);
-    if (Date.now() > deadline) throw new PerfSetupError(`topic ${options.topic} has no leaders: ${errorName(layout)}`);
+    if (Date.now() > deadline)
+      throw new PerfSetupError(`topic ${options.topic} has no leaders: ${errorName(layout)}`);
     await new Promise((resolve) => setTimeout(resolve, 100));
     layout = layoutOf(await metadata(connection, options.topic, false), options.topic);
   }

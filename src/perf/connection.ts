@@ -54,10 +54,14 @@ export class PerfConnection {
     socket.setNoDelay(true);
     socket.on('data', (data: Buffer) => this.#onData(data));
     socket.on('error', (error: NodeJS.ErrnoException) =>
-      this.#fail(new PerfConnectionError(`connection to ${address} failed: ${error.message}`, address, error.code)),
+      this.#fail(
+        new PerfConnectionError(`connection to ${address} failed: ${error.message}`, address, error.code),
+      ),
     );
     socket.on('close', () =>
-      this.#fail(new PerfConnectionError(`connection to ${address} closed by the broker`, address, 'ECLOSED')),
+      this.#fail(
+        new PerfConnectionError(`connection to ${address} closed by the broker`, address, 'ECLOSED'),
+      ),
     );
     this.#timer = setInterval(() => this.#checkTimeouts(), Math.min(1000, requestTimeoutMs)).unref();
   }
@@ -81,7 +85,9 @@ export class PerfConnection {
       });
       socket.once('error', (error: NodeJS.ErrnoException) => {
         clearTimeout(timer);
-        reject(new PerfConnectionError(`cannot connect to ${address}: ${error.message}`, address, error.code));
+        reject(
+          new PerfConnectionError(`cannot connect to ${address}: ${error.message}`, address, error.code),
+        );
       });
     });
     const connection = new PerfConnection(socket, address, options.clientId, options.requestTimeoutMs);
@@ -103,7 +109,11 @@ export class PerfConnection {
   }
 
   /** The highest version both sides support, capped at `cap`; throws if there is none. */
-  version(api: ApiDescriptor<unknown, unknown, never, never>, cap = api.maxVersion, floor = api.minVersion): number {
+  version(
+    api: ApiDescriptor<unknown, unknown, never, never>,
+    cap = api.maxVersion,
+    floor = api.minVersion,
+  ): number {
     const range = this.versions.get(api.apiKey);
     const max = Math.min(cap, api.maxVersion, range?.max ?? -1);
     const min = Math.max(floor, api.minVersion, range?.min ?? Infinity);
@@ -148,7 +158,11 @@ export class PerfConnection {
   close(): void {
     if (this.#timer) clearInterval(this.#timer);
     this.#timer = undefined;
-    this.#failure ??= new PerfConnectionError(`connection to ${this.address} closed`, this.address, 'ECLOSED');
+    this.#failure ??= new PerfConnectionError(
+      `connection to ${this.address} closed`,
+      this.address,
+      'ECLOSED',
+    );
     this.#socket.destroy();
     this.#rejectAll(this.#failure);
   }
@@ -170,7 +184,10 @@ export class PerfConnection {
     // v0-shaped body, which still lists its ranges.
     let response;
     try {
-      response = await this.request(ApiVersions, 3, { clientSoftwareName: 'fjord-perf', clientSoftwareVersion: '1' });
+      response = await this.request(ApiVersions, 3, {
+        clientSoftwareName: 'fjord-perf',
+        clientSoftwareVersion: '1',
+      });
     } catch {
       if (this.#failure) throw this.#failure;
       response = await this.request(ApiVersions, 0, { clientSoftwareName: '', clientSoftwareVersion: '' });

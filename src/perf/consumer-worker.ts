@@ -10,7 +10,12 @@ import { OffsetCommit } from '../protocol/messages/offset-commit.js';
 import { OffsetFetch } from '../protocol/messages/offset-fetch.js';
 import { FindCoordinator } from '../protocol/messages/find-coordinator.js';
 import { decompress } from '../protocol/records/compression.js';
-import { compressionOf, CompressionType, iterateBatches, RECORD_BATCH_HEADER_SIZE } from '../protocol/records/record-batch.js';
+import {
+  compressionOf,
+  CompressionType,
+  iterateBatches,
+  RECORD_BATCH_HEADER_SIZE,
+} from '../protocol/records/record-batch.js';
 import { PerfConnection } from './connection.js';
 import { Histogram } from './histogram.js';
 import type { ControlMessage, StatsDelta, WorkerInit, WorkerMessage } from './messages.js';
@@ -44,7 +49,13 @@ async function main(): Promise<void> {
   const connections = new Map<string, PerfConnection>();
   for (const leader of byLeader.keys()) {
     const { host, port } = parseHostPort(leader);
-    connections.set(leader, await PerfConnection.connect(host, port, { clientId: o.clientId, requestTimeoutMs: o.requestTimeoutMs }));
+    connections.set(
+      leader,
+      await PerfConnection.connect(host, port, {
+        clientId: o.clientId,
+        requestTimeoutMs: o.requestTimeoutMs,
+      }),
+    );
   }
   const untilEnd = o.mode === 'consume' && o.records === null && o.durationMs === null;
   const committed = o.group === null ? new Map<number, number>() : await fetchCommitted();
@@ -73,7 +84,8 @@ async function main(): Promise<void> {
   const startAt = await new Promise<number>((resolve) => {
     parentPort!.on('message', (message: ControlMessage) => {
       // Everyone starts at the same instant; the runner picks it a little ahead.
-      if (message.type === 'start') setTimeout(() => resolve(message.at), Math.max(0, message.at - Date.now()));
+      if (message.type === 'start')
+        setTimeout(() => resolve(message.at), Math.max(0, message.at - Date.now()));
       else stopping = true;
     });
   });
@@ -81,7 +93,14 @@ async function main(): Promise<void> {
   const e2e = o.mode === 'e2e';
   let measuredCount = 0;
   const reporter = setInterval(() => {
-    post({ type: 'stats', role: 'consumer', index: init.index, warmup: nowMicros() < measureFromUs, delta: take(), at: Date.now() });
+    post({
+      type: 'stats',
+      role: 'consumer',
+      index: init.index,
+      warmup: nowMicros() < measureFromUs,
+      delta: take(),
+      at: Date.now(),
+    });
   }, 1000);
 
   async function consumeFrom(leader: string, states: PartitionState[]): Promise<void> {
@@ -121,7 +140,8 @@ async function main(): Promise<void> {
       });
       const measured = nowMicros() >= measureFromUs;
       if (measured) stats.requests++;
-      if (response.errorCode !== 0) throw new Error(`Fetch from ${leader} failed: ${errorInfo(response.errorCode).name}`);
+      if (response.errorCode !== 0)
+        throw new Error(`Fetch from ${leader} failed: ${errorInfo(response.errorCode).name}`);
       for (const t of response.responses) {
         for (const p of t.partitions) {
           const s = active.find((x) => x.partition === p.partitionIndex);
@@ -175,7 +195,11 @@ async function main(): Promise<void> {
     }
   }
 
-  async function listOffsets(c: PerfConnection, states: PartitionState[], timestamp: bigint): Promise<Map<number, number>> {
+  async function listOffsets(
+    c: PerfConnection,
+    states: PartitionState[],
+    timestamp: bigint,
+  ): Promise<Map<number, number>> {
     const version = c.version(ListOffsets, 7, 1);
     const response = await c.request(ListOffsets, version, {
       replicaId: -1,
@@ -183,7 +207,12 @@ async function main(): Promise<void> {
       topics: [
         {
           name: topic,
-          partitions: states.map((s) => ({ partitionIndex: s.partition, currentLeaderEpoch: -1, timestamp, maxNumOffsets: 1 })),
+          partitions: states.map((s) => ({
+            partitionIndex: s.partition,
+            currentLeaderEpoch: -1,
+            timestamp,
+            maxNumOffsets: 1,
+          })),
         },
       ],
       timeoutMs: 0,
@@ -191,7 +220,8 @@ async function main(): Promise<void> {
     const result = new Map<number, number>();
     for (const t of response.topics) {
       for (const p of t.partitions) {
-        if (p.errorCode !== 0) throw new Error(`ListOffsets for partition ${p.partitionIndex}: ${errorInfo(p.errorCode).name}`);
+        if (p.errorCode !== 0)
+          throw new Error(`ListOffsets for partition ${p.partitionIndex}: ${errorInfo(p.errorCode).name}`);
         result.set(p.partitionIndex, Number(p.offset));
       }
     }
@@ -202,8 +232,12 @@ async function main(): Promise<void> {
     const c = connections.values().next().value!;
     const version = c.version(FindCoordinator, 3);
     const r = await c.request(FindCoordinator, version, { key: o.group!, keyType: 0, coordinatorKeys: [] });
-    if (r.errorCode !== 0) throw new Error(`--group ${o.group}: FindCoordinator failed: ${errorInfo(r.errorCode).name}`);
-    return PerfConnection.connect(r.host, r.port, { clientId: o.clientId, requestTimeoutMs: o.requestTimeoutMs });
+    if (r.errorCode !== 0)
+      throw new Error(`--group ${o.group}: FindCoordinator failed: ${errorInfo(r.errorCode).name}`);
+    return PerfConnection.connect(r.host, r.port, {
+      clientId: o.clientId,
+      requestTimeoutMs: o.requestTimeoutMs,
+    });
   }
 
   async function fetchCommitted(): Promise<Map<number, number>> {
@@ -221,7 +255,10 @@ async function main(): Promise<void> {
         requireStable: false,
       });
       const result = new Map<number, number>();
-      for (const t of r.topics) for (const p of t.partitions) if (p.errorCode === 0 && p.committedOffset >= 0n) result.set(p.partitionIndex, Number(p.committedOffset));
+      for (const t of r.topics)
+        for (const p of t.partitions)
+          if (p.errorCode === 0 && p.committedOffset >= 0n)
+            result.set(p.partitionIndex, Number(p.committedOffset));
       return result;
     } finally {
       c.close();
@@ -269,7 +306,14 @@ async function main(): Promise<void> {
     if (o.group !== null) await commit();
   } finally {
     clearInterval(reporter);
-    post({ type: 'stats', role: 'consumer', index: init.index, warmup: false, delta: take(), at: Date.now() });
+    post({
+      type: 'stats',
+      role: 'consumer',
+      index: init.index,
+      warmup: false,
+      delta: take(),
+      at: Date.now(),
+    });
     for (const c of connections.values()) c.close();
   }
   post({ type: 'done', role: 'consumer', index: init.index });

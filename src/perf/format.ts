@@ -8,14 +8,22 @@ const msOf = (us: number): string => (us / 1000).toFixed(us < 10_000 ? 3 : 1);
 function table(rows: string[][]): string {
   const widths = rows[0]!.map((_, c) => Math.max(...rows.map((r) => (r[c] ?? '').length)));
   return rows
-    .map((r) => r.map((cell, c) => (c === 0 ? cell.padEnd(widths[c]!) : cell.padStart(widths[c]!))).join('  '))
+    .map((r) =>
+      r.map((cell, c) => (c === 0 ? cell.padEnd(widths[c]!) : cell.padStart(widths[c]!))).join('  '),
+    )
     .join('\n');
 }
 
 function describe(result: PerfResult): string {
   const o = result.options;
-  const size = o.recordSize.kind === 'fixed' ? `${o.recordSize.size} B` : `uniform ${o.recordSize.min}-${o.recordSize.max} B`;
-  const rate = o.rate === null ? 'unthrottled' : `${int(o.rate.perSecond)} ${o.rate.unit === 'records' ? 'rec/s' : 'B/s'}`;
+  const size =
+    o.recordSize.kind === 'fixed'
+      ? `${o.recordSize.size} B`
+      : `uniform ${o.recordSize.min}-${o.recordSize.max} B`;
+  const rate =
+    o.rate === null
+      ? 'unthrottled'
+      : `${int(o.rate.perSecond)} ${o.rate.unit === 'records' ? 'rec/s' : 'B/s'}`;
   return (
     `fjord perf ${result.mode}: topic ${result.topic.name} (${result.topic.partitions} partitions), ${size} records, ` +
     `acks=${o.acks === -1 ? 'all' : o.acks}, ${o.compression}, ${o.producers} producer(s), ` +
@@ -67,7 +75,10 @@ function prefix(errors: Record<string, number>, p: string): Record<string, numbe
 }
 
 /** Rows of `fjord perf compare`: each metric of A and B and the ratio B / A. */
-export function compareRows(a: PerfResult, b: PerfResult): { metric: string; a: number | null; b: number | null; ratio: number | null }[] {
+export function compareRows(
+  a: PerfResult,
+  b: PerfResult,
+): { metric: string; a: number | null; b: number | null; ratio: number | null }[] {
   const rows: { metric: string; a: number | null; b: number | null; ratio: number | null }[] = [];
   const add = (metric: string, x: number | null | undefined, y: number | null | undefined): void => {
     const va = x ?? null;
@@ -82,7 +93,11 @@ export function compareRows(a: PerfResult, b: PerfResult): { metric: string; a: 
   }
   if (a.latency || b.latency) {
     for (const [key, label] of LATENCY_FIELDS) {
-      add(`latency ${label} (ms)`, a.latency ? a.latency[key] / 1000 : null, b.latency ? b.latency[key] / 1000 : null);
+      add(
+        `latency ${label} (ms)`,
+        a.latency ? a.latency[key] / 1000 : null,
+        b.latency ? b.latency[key] / 1000 : null,
+      );
     }
   }
   return rows;
@@ -95,7 +110,12 @@ export function formatCompare(a: PerfResult, b: PerfResult, nameA = 'A', nameB =
   lines.push(
     table([
       ['metric', 'A', 'B', 'B/A'],
-      ...compareRows(a, b).map((r) => [r.metric, fmt(r.a), fmt(r.b), r.ratio === null ? '-' : `${r.ratio.toFixed(2)}x`]),
+      ...compareRows(a, b).map((r) => [
+        r.metric,
+        fmt(r.a),
+        fmt(r.b),
+        r.ratio === null ? '-' : `${r.ratio.toFixed(2)}x`,
+      ]),
     ]),
   );
   return lines.join('\n');
@@ -110,6 +130,7 @@ export function parseResult(text: string, name: string): PerfResult {
     throw new Error(`${name} is not JSON: ${(error as Error).message}`);
   }
   const r = value as Partial<PerfResult>;
-  if (r?.tool !== 'fjord perf' || typeof r.mode !== 'string') throw new Error(`${name} is not a 'fjord perf --json' result`);
+  if (r?.tool !== 'fjord perf' || typeof r.mode !== 'string')
+    throw new Error(`${name} is not a 'fjord perf --json' result`);
   return r as PerfResult;
 }

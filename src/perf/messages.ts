@@ -27,7 +27,14 @@ export interface StatsDelta {
 
 export type WorkerMessage =
   | { type: 'ready' }
-  | { type: 'stats'; role: 'producer' | 'consumer'; index: number; warmup: boolean; delta: StatsDelta; at: number }
+  | {
+      type: 'stats';
+      role: 'producer' | 'consumer';
+      index: number;
+      warmup: boolean;
+      delta: StatsDelta;
+      at: number;
+    }
   | { type: 'done'; role: 'producer' | 'consumer'; index: number }
   | { type: 'fatal'; message: string };
 

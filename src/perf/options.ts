@@ -3,9 +3,11 @@
 
 export type PerfMode = 'produce' | 'consume' | 'e2e';
 
-export type SizeDistribution = { kind: 'fixed'; size: number } | { kind: 'uniform'; min: number; max: number };
+export type SizeDistribution =
+  { kind: 'fixed'; size: number } | { kind: 'uniform'; min: number; max: number };
 
-export type KeyDistribution = { kind: 'none' } | { kind: 'uniform'; count: number } | { kind: 'zipf'; count: number };
+export type KeyDistribution =
+  { kind: 'none' } | { kind: 'uniform'; count: number } | { kind: 'zipf'; count: number };
 
 export type Rate = { unit: 'records'; perSecond: number } | { unit: 'bytes'; perSecond: number };
 
@@ -127,7 +129,8 @@ export function parseSizeDistribution(text: string): SizeDistribution {
     if (min > max) throw new PerfUsageError(`record size range ${text}: min is above max`);
     return min === max ? { kind: 'fixed', size: min } : { kind: 'uniform', min, max };
   }
-  if (/^[a-z]+:/i.test(text)) throw new PerfUsageError(`bad record size '${text}' (a size or uniform:MIN-MAX)`);
+  if (/^[a-z]+:/i.test(text))
+    throw new PerfUsageError(`bad record size '${text}' (a size or uniform:MIN-MAX)`);
   return { kind: 'fixed', size: parseBytes(text, 'record size') };
 }
 
@@ -135,7 +138,8 @@ export function parseSizeDistribution(text: string): SizeDistribution {
 export function parseKeys(text: string): KeyDistribution {
   if (text === 'none') return { kind: 'none' };
   const match = /^(uniform|zipf):(\d+)$/.exec(text);
-  if (!match || Number(match[2]) < 1) throw new PerfUsageError(`bad --keys '${text}' (none, uniform:N or zipf:N)`);
+  if (!match || Number(match[2]) < 1)
+    throw new PerfUsageError(`bad --keys '${text}' (none, uniform:N or zipf:N)`);
   return { kind: match[1] as 'uniform' | 'zipf', count: Number(match[2]) };
 }
 
@@ -163,7 +167,8 @@ function parseAcks(text: string): -1 | 0 | 1 {
 
 function positiveInt(text: string, what: string, min = 1): number {
   const n = Number(text);
-  if (!Number.isInteger(n) || n < min) throw new PerfUsageError(`${what} must be an integer >= ${min}, not '${text}'`);
+  if (!Number.isInteger(n) || n < min)
+    throw new PerfUsageError(`${what} must be an integer >= ${min}, not '${text}'`);
   return n;
 }
 
@@ -252,7 +257,8 @@ export function parsePerfArgs(argv: string[]): PerfOptions {
         break;
       case '--compression': {
         const c = value() as CompressionName;
-        if (!COMPRESSIONS.includes(c)) throw new PerfUsageError(`bad --compression '${c}' (${COMPRESSIONS.join(', ')})`);
+        if (!COMPRESSIONS.includes(c))
+          throw new PerfUsageError(`bad --compression '${c}' (${COMPRESSIONS.join(', ')})`);
         o.compression = c;
         break;
       }
@@ -291,7 +297,8 @@ export function parsePerfArgs(argv: string[]): PerfOptions {
         break;
       case '--from': {
         const f = value();
-        if (f !== 'earliest' && f !== 'latest') throw new PerfUsageError(`bad --from '${f}' (earliest or latest)`);
+        if (f !== 'earliest' && f !== 'latest')
+          throw new PerfUsageError(`bad --from '${f}' (earliest or latest)`);
         o.from = f;
         break;
       }
@@ -334,7 +341,8 @@ export function parsePerfArgs(argv: string[]): PerfOptions {
 
 export function parseHostPort(text: string): { host: string; port: number } {
   const match = /^(.+):(\d{1,5})$/.exec(text.trim());
-  if (!match || Number(match[2]) > 65535) throw new PerfUsageError(`bad broker address '${text}' (host:port)`);
+  if (!match || Number(match[2]) > 65535)
+    throw new PerfUsageError(`bad broker address '${text}' (host:port)`);
   return { host: match[1]!.replace(/^\[(.*)\]$/, '$1'), port: Number(match[2]) };
 }
 

@@ -170,7 +170,11 @@ export function walkRecords(
 }
 
 /** Builds `count` request templates (each one request per leader) for a producer thread. */
-export async function buildTemplates(spec: TemplateSpec, count: number, recordsPerRequest = spec.recordsPerRequest): Promise<FrameTemplate[]> {
+export async function buildTemplates(
+  spec: TemplateSpec,
+  count: number,
+  recordsPerRequest = spec.recordsPerRequest,
+): Promise<FrameTemplate[]> {
   const random = rng(spec.seed);
   const nextSize = sizeSampler(spec.recordSize, random);
   const nextKey = keySampler(spec.keys, random);
@@ -178,7 +182,8 @@ export async function buildTemplates(spec: TemplateSpec, count: number, recordsP
   const templates: FrameTemplate[] = [];
   // A pool of values shared by the templates, so building many templates stays cheap.
   const valuePool: Buffer[] = [];
-  for (let i = 0; i < Math.min(64, count * recordsPerRequest); i++) valuePool.push(letters(nextSize(), random));
+  for (let i = 0; i < Math.min(64, count * recordsPerRequest); i++)
+    valuePool.push(letters(nextSize(), random));
   const baseTimestamp = Date.now();
   for (let t = 0; t < count; t++) {
     const byPartition = new Map<number, RecordInput[]>();
@@ -188,7 +193,8 @@ export async function buildTemplates(spec: TemplateSpec, count: number, recordsP
       const size = nextSize();
       const value = size <= pooled.length ? pooled.subarray(0, size) : letters(size, random);
       const key = keyless ? null : keyBytes(nextKey());
-      const partition = key === null ? spec.partitions[0]! : spec.partitions[partitionForKey(key, spec.partitions.length)]!;
+      const partition =
+        key === null ? spec.partitions[0]! : spec.partitions[partitionForKey(key, spec.partitions.length)]!;
       let list = byPartition.get(partition);
       if (!list) byPartition.set(partition, (list = []));
       // Own copies: end-to-end runs write timestamps into values in place.
@@ -236,7 +242,9 @@ export async function buildPart(
     transactionalId: null,
     acks: spec.acks,
     timeoutMs: spec.timeoutMs,
-    topicData: [{ name: spec.topic, partitionData: entries.map(([index], i) => ({ index, records: batches[i]! })) }],
+    topicData: [
+      { name: spec.topic, partitionData: entries.map(([index], i) => ({ index, records: batches[i]! })) },
+    ],
   });
   const infos: BatchInfo[] = [];
   let searchFrom = 0;
@@ -286,7 +294,12 @@ export function patchPartition(part: FramePart, partition: number): void {
  * Stamps each record's value with its intended send time (µs since the epoch, float64 big-endian, the
  * first 8 bytes), sets the batch timestamps to now, and fixes the CRC. `timeOf(i)` gives record i's time.
  */
-export function stampBatch(frame: Buffer, batch: BatchInfo, timeOf: (i: number) => number, nowMs: number): void {
+export function stampBatch(
+  frame: Buffer,
+  batch: BatchInfo,
+  timeOf: (i: number) => number,
+  nowMs: number,
+): void {
   for (let i = 0; i < batch.valueOffsets.length; i++) frame.writeDoubleBE(timeOf(i), batch.valueOffsets[i]!);
   frame.writeBigInt64BE(BigInt(nowMs), batch.offset + BASE_TIMESTAMP_OFFSET);
   frame.writeBigInt64BE(BigInt(nowMs), batch.offset + MAX_TIMESTAMP_OFFSET);

@@ -67,11 +67,15 @@ async function main(): Promise<void> {
   const connections = new Map<string, PerfConnection>();
   for (const leader of new Set(leaderOf.values())) {
     const { host, port } = parseHostPort(leader);
-    const c = await PerfConnection.connect(host, port, { clientId: o.clientId, requestTimeoutMs: o.requestTimeoutMs });
+    const c = await PerfConnection.connect(host, port, {
+      clientId: o.clientId,
+      requestTimeoutMs: o.requestTimeoutMs,
+    });
     connections.set(leader, c);
   }
   let version = PRODUCE_MAX_VERSION;
-  for (const c of connections.values()) version = Math.min(version, c.version(Produce, PRODUCE_MAX_VERSION, PRODUCE_MIN_VERSION));
+  for (const c of connections.values())
+    version = Math.min(version, c.version(Produce, PRODUCE_MAX_VERSION, PRODUCE_MIN_VERSION));
 
   let producerId: number | undefined;
   let producerEpoch: number | undefined;
@@ -84,7 +88,8 @@ async function main(): Promise<void> {
       producerId: -1n,
       producerEpoch: -1,
     });
-    if (response.errorCode !== 0) throw new Error(`InitProducerId failed: ${errorInfo(response.errorCode).name}`);
+    if (response.errorCode !== 0)
+      throw new Error(`InitProducerId failed: ${errorInfo(response.errorCode).name}`);
     producerId = Number(response.producerId);
     producerEpoch = response.producerEpoch;
   }
@@ -114,7 +119,10 @@ async function main(): Promise<void> {
   };
   // Enough templates that one is always free while others are in flight on every connection.
   const templateCount = Math.max(8, o.maxInFlight * connections.size + 2);
-  const slots: Slot[] = (await buildTemplates(spec, templateCount)).map((template) => ({ template, busy: false }));
+  const slots: Slot[] = (await buildTemplates(spec, templateCount)).map((template) => ({
+    template,
+    busy: false,
+  }));
   let remainder: Slot | undefined;
   if (init.quota !== null && init.quota % recordsPerRequest !== 0) {
     const [t] = await buildTemplates({ ...spec, seed: spec.seed + 1 }, 1, init.quota % recordsPerRequest);
@@ -138,7 +146,8 @@ async function main(): Promise<void> {
   const startAt = await new Promise<number>((resolve) => {
     parentPort!.on('message', (message: ControlMessage) => {
       // Everyone starts at the same instant; the runner picks it a little ahead.
-      if (message.type === 'start') setTimeout(() => resolve(message.at), Math.max(0, message.at - Date.now()));
+      if (message.type === 'start')
+        setTimeout(() => resolve(message.at), Math.max(0, message.at - Date.now()));
       else if (message.type === 'stop') {
         stopping = true;
         wake();
@@ -157,7 +166,14 @@ async function main(): Promise<void> {
   const done = new Promise<void>((resolve) => (finished = resolve));
 
   const reporter = setInterval(() => {
-    post({ type: 'stats', role: 'producer', index: init.index, warmup: nowMicros() < measureFromUs, delta: stats.take(), at: Date.now() });
+    post({
+      type: 'stats',
+      role: 'producer',
+      index: init.index,
+      warmup: nowMicros() < measureFromUs,
+      delta: stats.take(),
+      at: Date.now(),
+    });
   }, 1000);
 
   function wake(): void {
@@ -166,7 +182,13 @@ async function main(): Promise<void> {
     setImmediate(pump);
   }
 
-  function complete(part: FramePart, partSent: number, firstIndex: number, measured: boolean, response: Buffer): void {
+  function complete(
+    part: FramePart,
+    partSent: number,
+    firstIndex: number,
+    measured: boolean,
+    response: Buffer,
+  ): void {
     if (!measured) return;
     const ackUs = nowMicros();
     stats.requests++;
@@ -196,7 +218,8 @@ async function main(): Promise<void> {
     if (failed.size === 0) stats.bytes += part.payloadBytes;
     else {
       const share = part.payloadBytes / part.records;
-      for (const batch of part.batches) if (!failed.has(batch.partition)) stats.bytes += share * batch.recordCount;
+      for (const batch of part.batches)
+        if (!failed.has(batch.partition)) stats.bytes += share * batch.recordCount;
     }
   }
 
@@ -205,7 +228,8 @@ async function main(): Promise<void> {
   }
 
   function nextSlot(records: number | null): Slot | undefined {
-    if (records !== null && remainder && records === remainder.template.records) return remainder.busy ? undefined : remainder;
+    if (records !== null && remainder && records === remainder.template.records)
+      return remainder.busy ? undefined : remainder;
     for (let k = 0; k < slots.length; k++) {
       const slot = slots[(cursor + k) % slots.length]!;
       if (!slot.busy) {
@@ -242,7 +266,9 @@ async function main(): Promise<void> {
       const targets: [FramePart, PerfConnection][] = [];
       for (const part of template.parts) {
         if (part.rotatePartition) patchPartition(part, partitions[partitionCursor % partitions.length]!);
-        const c = connections.get(part.rotatePartition ? leaderOf.get(part.batches[0]!.partition)! : part.leader)!;
+        const c = connections.get(
+          part.rotatePartition ? leaderOf.get(part.batches[0]!.partition)! : part.leader,
+        )!;
         if (c.inFlight >= o.maxInFlight) return;
         targets.push([part, c]);
       }
@@ -293,7 +319,8 @@ async function main(): Promise<void> {
           },
           (error: Error) => {
             failure ??= error;
-            if (measured) stats.errors.NETWORK_EXCEPTION = (stats.errors.NETWORK_EXCEPTION ?? 0) + part.records;
+            if (measured)
+              stats.errors.NETWORK_EXCEPTION = (stats.errors.NETWORK_EXCEPTION ?? 0) + part.records;
             settle();
           },
         );
@@ -306,7 +333,9 @@ async function main(): Promise<void> {
   function rebuildStamped(part: FramePart, timeOf: (i: number) => number): FramePart {
     let i = 0;
     for (const records of part.inputs) for (const r of records) r.value!.writeDoubleBE(timeOf(i++), 0);
-    const entries = part.batches.map((b, k) => [b.partition, part.inputs[k]!] as [number, (typeof part.inputs)[0]]);
+    const entries = part.batches.map(
+      (b, k) => [b.partition, part.inputs[k]!] as [number, (typeof part.inputs)[0]],
+    );
     rebuilt.set(part, buildPart(spec, part.leader, entries, codecOf(o.compression), false));
     return part;
   }
@@ -326,7 +355,14 @@ async function main(): Promise<void> {
   await done;
   clearInterval(reporter);
   if (timer) clearTimeout(timer);
-  post({ type: 'stats', role: 'producer', index: init.index, warmup: false, delta: stats.take(), at: Date.now() });
+  post({
+    type: 'stats',
+    role: 'producer',
+    index: init.index,
+    warmup: false,
+    delta: stats.take(),
+    at: Date.now(),
+  });
   for (const c of connections.values()) {
     c.onFailure = undefined;
     c.close();

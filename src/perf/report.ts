@@ -53,43 +53,60 @@ export function lineChart(spec: ChartSpec): string {
   const ys = all.map((p) => p[1]);
   const xMin = spec.xTicks ? spec.xTicks[0]!.value : Math.min(0, ...xs);
   const xMaxData = xs.length ? Math.max(...xs) : 1;
-  const xTicks = spec.xTicks ?? niceTicks(xMaxData - xMin, 8).map((v) => ({ value: v + xMin, label: fmtTick(v + xMin) }));
+  const xTicks =
+    spec.xTicks ?? niceTicks(xMaxData - xMin, 8).map((v) => ({ value: v + xMin, label: fmtTick(v + xMin) }));
   const xMax = Math.max(xTicks[xTicks.length - 1]!.value, xMaxData, xMin + 1e-9);
   const yTickValues = niceTicks(ys.length ? Math.max(...ys) : 1, 5);
   const yMax = yTickValues[yTickValues.length - 1]! || 1;
   const sx = (x: number): number => m.left + ((x - xMin) / (xMax - xMin || 1)) * w;
   const sy = (y: number): number => m.top + h - (y / yMax) * h;
   const parts: string[] = [];
-  parts.push(`<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="sans-serif" font-size="12">`);
+  parts.push(
+    `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="sans-serif" font-size="12">`,
+  );
   parts.push(`<rect width="${width}" height="${height}" fill="#fff"/>`);
   parts.push(`<text x="${m.left}" y="22" font-size="15" font-weight="bold">${esc(spec.title)}</text>`);
   for (const t of yTickValues) {
     const y = sy(t).toFixed(1);
     parts.push(`<line x1="${m.left}" x2="${m.left + w}" y1="${y}" y2="${y}" stroke="#e4e4e4"/>`);
-    parts.push(`<text x="${m.left - 6}" y="${y}" text-anchor="end" dominant-baseline="middle" fill="#444">${fmtTick(t)}</text>`);
+    parts.push(
+      `<text x="${m.left - 6}" y="${y}" text-anchor="end" dominant-baseline="middle" fill="#444">${fmtTick(t)}</text>`,
+    );
   }
   for (const t of xTicks) {
     const x = sx(t.value).toFixed(1);
     parts.push(`<line x1="${x}" x2="${x}" y1="${m.top}" y2="${m.top + h}" stroke="#f0f0f0"/>`);
-    parts.push(`<text x="${x}" y="${m.top + h + 16}" text-anchor="middle" fill="#444">${esc(t.label)}</text>`);
+    parts.push(
+      `<text x="${x}" y="${m.top + h + 16}" text-anchor="middle" fill="#444">${esc(t.label)}</text>`,
+    );
   }
   parts.push(`<rect x="${m.left}" y="${m.top}" width="${w}" height="${h}" fill="none" stroke="#888"/>`);
-  parts.push(`<text x="${m.left + w / 2}" y="${height - 10}" text-anchor="middle" fill="#222">${esc(spec.xLabel)}</text>`);
+  parts.push(
+    `<text x="${m.left + w / 2}" y="${height - 10}" text-anchor="middle" fill="#222">${esc(spec.xLabel)}</text>`,
+  );
   parts.push(
     `<text transform="translate(16 ${m.top + h / 2}) rotate(-90)" text-anchor="middle" fill="#222">${esc(spec.yLabel)}</text>`,
   );
   spec.series.forEach((s, i) => {
     if (s.points.length === 0) return;
-    const d = s.points.map((p, k) => `${k === 0 ? 'M' : 'L'}${sx(p[0]).toFixed(1)},${sy(p[1]).toFixed(1)}`).join(' ');
+    const d = s.points
+      .map((p, k) => `${k === 0 ? 'M' : 'L'}${sx(p[0]).toFixed(1)},${sy(p[1]).toFixed(1)}`)
+      .join(' ');
     const dash = s.dashed ? ' stroke-dasharray="7 4"' : '';
-    parts.push(`<path d="${d}" fill="none" stroke="${s.color}" stroke-width="2"${dash} data-series="${esc(s.name)}"/>`);
+    parts.push(
+      `<path d="${d}" fill="none" stroke="${s.color}" stroke-width="2"${dash} data-series="${esc(s.name)}"/>`,
+    );
     if (s.points.length === 1) {
       const [p] = s.points;
-      parts.push(`<circle cx="${sx(p![0]).toFixed(1)}" cy="${sy(p![1]).toFixed(1)}" r="3" fill="${s.color}"/>`);
+      parts.push(
+        `<circle cx="${sx(p![0]).toFixed(1)}" cy="${sy(p![1]).toFixed(1)}" r="3" fill="${s.color}"/>`,
+      );
     }
     const lx = m.left + w - 150;
     const ly = m.top + 14 + i * 16;
-    parts.push(`<line x1="${lx}" x2="${lx + 18}" y1="${ly}" y2="${ly}" stroke="${s.color}" stroke-width="3"${dash}/>`);
+    parts.push(
+      `<line x1="${lx}" x2="${lx + 18}" y1="${ly}" y2="${ly}" stroke="${s.color}" stroke-width="3"${dash}/>`,
+    );
     parts.push(`<text x="${lx + 24}" y="${ly}" dominant-baseline="middle">${esc(s.name)}</text>`);
   });
   parts.push('</svg>');
@@ -103,9 +120,25 @@ export function percentileAxis(p: number): number {
 
 export function throughputChart(result: PerfResult): string {
   const series: Series[] = [];
-  if (result.produce) series.push({ name: 'produce MB/s', color: '#1f77b4', points: result.series.map((s) => [s.t, s.produceBytes / 1e6]) });
-  if (result.consume) series.push({ name: 'consume MB/s', color: '#2ca02c', dashed: true, points: result.series.map((s) => [s.t, s.consumeBytes / 1e6]) });
-  return lineChart({ title: 'Throughput over time', xLabel: 'seconds', yLabel: 'MB/s (key + value bytes)', series });
+  if (result.produce)
+    series.push({
+      name: 'produce MB/s',
+      color: '#1f77b4',
+      points: result.series.map((s) => [s.t, s.produceBytes / 1e6]),
+    });
+  if (result.consume)
+    series.push({
+      name: 'consume MB/s',
+      color: '#2ca02c',
+      dashed: true,
+      points: result.series.map((s) => [s.t, s.consumeBytes / 1e6]),
+    });
+  return lineChart({
+    title: 'Throughput over time',
+    xLabel: 'seconds',
+    yLabel: 'MB/s (key + value bytes)',
+    series,
+  });
 }
 
 export function percentileChart(result: PerfResult): string {
@@ -113,7 +146,10 @@ export function percentileChart(result: PerfResult): string {
   const top = finite.length ? Math.ceil(percentileAxis(finite[finite.length - 1]!.percentile)) : 2;
   const decades = Math.max(2, top);
   const labels = ['0%', '90%', '99%', '99.9%', '99.99%', '99.999%', '99.9999%', '99.99999%'];
-  const xTicks = Array.from({ length: decades + 1 }, (_, k) => ({ value: k, label: labels[k] ?? `${k} nines` }));
+  const xTicks = Array.from({ length: decades + 1 }, (_, k) => ({
+    value: k,
+    label: labels[k] ?? `${k} nines`,
+  }));
   const points: [number, number][] = finite.map((p) => [percentileAxis(p.percentile), p.value / 1000]);
   const max = result.latencyCurve.find((p) => p.percentile === 100);
   if (max) points.push([decades, max.value / 1000]);
@@ -143,7 +179,8 @@ export function latencyOverTimeChart(result: PerfResult): string {
 
 export function renderReport(result: PerfResult): string {
   const charts = [throughputChart(result)];
-  if (result.latency && result.latency.count > 0) charts.push(percentileChart(result), latencyOverTimeChart(result));
+  if (result.latency && result.latency.count > 0)
+    charts.push(percentileChart(result), latencyOverTimeChart(result));
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>fjord perf ${esc(result.mode)} ${esc(result.startedAt)}</title>
 <style>body{font-family:sans-serif;margin:24px;color:#222;max-width:900px}pre{background:#f6f6f6;padding:12px;font-size:13px;overflow-x:auto}

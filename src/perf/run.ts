@@ -135,7 +135,8 @@ export async function runPerf(options: PerfOptions, hooks: RunHooks = {}): Promi
   const latency = new Histogram();
   const buckets = new Map<number, Bucket>();
   const series: SeriesPoint[] = [];
-  const producerQuotas = options.records !== null && producing ? split(options.records, options.producers) : null;
+  const producerQuotas =
+    options.records !== null && producing ? split(options.records, options.producers) : null;
   const partitions = layout.partitions.map((p) => p.partition);
   const consumerCount = consuming ? Math.min(options.consumers, partitions.length) : 0;
   const inits: WorkerInit[] = [];
@@ -146,12 +147,22 @@ export async function runPerf(options: PerfOptions, hooks: RunHooks = {}): Promi
       options,
       layout,
       // A single consume-mode reader stops at exactly N; several are stopped by the runner.
-      quota: options.mode === 'consume' && options.records !== null && consumerCount === 1 ? options.records : null,
+      quota:
+        options.mode === 'consume' && options.records !== null && consumerCount === 1
+          ? options.records
+          : null,
       partitions: partitions.filter((_, k) => k % consumerCount === i),
     });
   }
   for (let i = 0; producing && i < options.producers; i++) {
-    inits.push({ role: 'producer', index: i, options, layout, quota: producerQuotas?.[i] ?? null, partitions });
+    inits.push({
+      role: 'producer',
+      index: i,
+      options,
+      layout,
+      quota: producerQuotas?.[i] ?? null,
+      partitions,
+    });
   }
 
   let fatal: string | null = null;
@@ -169,7 +180,14 @@ export async function runPerf(options: PerfOptions, hooks: RunHooks = {}): Promi
     const index = Math.max(1, Math.round((at - measureStart) / 1000));
     let b = buckets.get(index);
     if (!b) {
-      b = { produceRecords: 0, produceBytes: 0, consumeRecords: 0, consumeBytes: 0, errors: 0, latency: new Histogram() };
+      b = {
+        produceRecords: 0,
+        produceBytes: 0,
+        consumeRecords: 0,
+        consumeBytes: 0,
+        errors: 0,
+        latency: new Histogram(),
+      };
       buckets.set(index, b);
     }
     return b;
@@ -225,9 +243,11 @@ export async function runPerf(options: PerfOptions, hooks: RunHooks = {}): Promi
   }
 
   const post = (role: 'producer' | 'consumer' | 'all', message: ControlMessage): void => {
-    for (const w of workers) if (!done.has(w) && (role === 'all' || roles.get(w) === role)) w.postMessage(message);
+    for (const w of workers)
+      if (!done.has(w) && (role === 'all' || roles.get(w) === role)) w.postMessage(message);
   };
-  const allOf = (role: 'producer' | 'consumer'): boolean => workers.every((w) => roles.get(w) !== role || done.has(w));
+  const allOf = (role: 'producer' | 'consumer'): boolean =>
+    workers.every((w) => roles.get(w) !== role || done.has(w));
 
   await new Promise<void>((resolve) => {
     onReady = () => {
@@ -277,10 +297,13 @@ export async function runPerf(options: PerfOptions, hooks: RunHooks = {}): Promi
         if (!options.quiet) progress(progressLine());
         finalizeBuckets(false);
       };
-      ticker = setTimeout(() => {
-        tick();
-        ticker = setInterval(tick, 1000);
-      }, Math.max(0, startAt + 1150 - Date.now()));
+      ticker = setTimeout(
+        () => {
+          tick();
+          ticker = setInterval(tick, 1000);
+        },
+        Math.max(0, startAt + 1150 - Date.now()),
+      );
       check();
     });
   }
@@ -359,7 +382,8 @@ export async function runPerf(options: PerfOptions, hooks: RunHooks = {}): Promi
       produce: { records: produce.records, bytes: produce.bytes },
       consume: { records: consume.records, bytes: consume.bytes },
     };
-    if (latencyRole !== null && latency.count > 0) parts.push(`p99 ${ms(latency.percentile(99)).toFixed(2)} ms`);
+    if (latencyRole !== null && latency.count > 0)
+      parts.push(`p99 ${ms(latency.percentile(99)).toFixed(2)} ms`);
     parts.push(`errors ${produce.errorCount + consume.errorCount}`);
     if (options.durationMs !== null) {
       parts.push(`${Math.max(0, Math.ceil((measureStart + options.durationMs - now) / 1000))}s left`);
