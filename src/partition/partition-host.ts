@@ -86,8 +86,8 @@ export type EpochEndOffsetOutcome =
 
 /**
  * The leader epoch of every partition on this broker. A single broker is a cluster of one whose partitions
- * never change leader, so the epoch stays 0: the leader stamps it into appended batches and records where it
- * started in the leader-epoch cache, as a Kafka leader does.
+ * never change leader, so the epoch stays 0: the leader stamps it into appended batches, and the first append
+ * records where it started in the leader-epoch cache.
  */
 export const LEADER_EPOCH = 0;
 
@@ -154,8 +154,6 @@ export class PartitionHost {
     for (const spec of specs) {
       const config = resolveLogConfig(spec.configs, this.#defaults);
       const log = this.#manager.getOrCreate(spec.topic, spec.partition, config);
-      // Becoming leader: the epoch starts at the log end (a no-op when the cache already has it).
-      log.leaderEpochCache.assign(LEADER_EPOCH, log.logEndOffset);
       this.#byId.set(spec.id, log);
       if (!this.#producers.has(log)) this.#producers.set(log, this.#loadProducers(log));
     }
@@ -353,7 +351,12 @@ export class PartitionHost {
     const none = { ok: true as const, leaderEpoch: -1, endOffset: -1 };
     const entries = log.leaderEpochCache.entries;
     const latest = entries.at(-1);
-    if (epoch < 0 || !latest) return none;
+    if (epoch < 0) return none;
+    // Nothing appended under any epoch yet: the current one is implicit and ends at the log end. (Kafka
+    // records it when a replica becomes leader; Fjord waits for the first append, saving a checkpoint write
+    // per partition created.)
+    if (!latest)
+      return epoch === LEADER_EPOCH ? { ok: true, leaderEpoch: epoch, endOffset: log.logEndOffset } : none;
     if (epoch === latest.epoch) return { ok: true, leaderEpoch: epoch, endOffset: log.logEndOffset };
     const higher = entries.find((entry) => entry.epoch > epoch);
     if (!higher) return none;
