@@ -22,7 +22,13 @@ export interface TestBroker {
 export async function startTestBroker(config: Record<string, string> = {}): Promise<TestBroker> {
   const dataDir = mkdtempSync(join(tmpdir(), 'fjord-handler-'));
   const start = () =>
-    Broker.start({ dataDir, port: 0, config: { 'num.io.threads': '1', ...config }, log: SILENT_LOGGER });
+    Broker.start({
+      dataDir,
+      port: 0,
+      // One __consumer_offsets partition instead of 50 makes start-up faster.
+      config: { 'num.io.threads': '1', 'offsets.topic.num.partitions': '1', ...config },
+      log: SILENT_LOGGER,
+    });
   const broker = await start();
   const state: TestBroker = {
     broker,
