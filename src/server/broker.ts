@@ -182,13 +182,15 @@ export class Broker {
       const closed = new Promise<void>((done) => this.#server.close(() => done()));
       for (const connection of this.#connections) connection.stopReading();
       this.#context.fetchWaiters.completeAll();
+      // Answers JoinGroup/SyncGroup requests parked in the coordinator, so connections can go idle.
+      const groupsStopped = this.#context.groups.stop();
       await Promise.race([
         Promise.all([...this.#connections].map((c) => c.whenIdle())),
         new Promise((done) => setTimeout(done, 5000)),
       ]);
       for (const connection of this.#connections) connection.close();
       await closed;
-      await this.#context.groups.stop();
+      await groupsStopped;
       await this.#context.partitions.close();
       this.#context.segmentFiles.closeAll();
       completeCleanShutdownMarkers(this.logDir, this.config.numIoThreads);
