@@ -219,7 +219,7 @@ export class GroupCoordinator {
     );
   }
 
-  /** Cancels every timer; later requests get NOT_COORDINATOR. Waits for pending writes. */
+  /** Cancels every timer, answers parked JoinGroup/SyncGroup requests; later requests get NOT_COORDINATOR. Waits for pending writes. */
   async stop(): Promise<void> {
     this.#status = 'stopped';
     this.#retentionTimer?.cancel();
@@ -227,7 +227,16 @@ export class GroupCoordinator {
       group.joinTimer?.cancel();
       group.syncTimer?.cancel();
       for (const timer of group.pendingMembers.values()) timer.cancel();
-      for (const member of group.members.values()) member.heartbeatTimer?.cancel();
+      for (const member of group.members.values()) {
+        member.heartbeatTimer?.cancel();
+        // Requests parked in JoinGroup/SyncGroup are answered, as Kafka does when it gives a partition up.
+        const joinWaiter = member.joinWaiter;
+        member.joinWaiter = undefined;
+        joinWaiter?.(joinError(member.memberId, ErrorCode.NOT_COORDINATOR));
+        const syncWaiter = member.syncWaiter;
+        member.syncWaiter = undefined;
+        syncWaiter?.(syncError(ErrorCode.NOT_COORDINATOR));
+      }
     }
     await Promise.allSettled([...this.#writeChains.values()]);
   }

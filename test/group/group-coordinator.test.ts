@@ -684,3 +684,13 @@ test('describe and list report states, members and protocols', async () => {
   assert.equal(described.members[0]!.clientHost, '/127.0.0.1');
   assert.deepEqual(coordinator.list().groups, [{ groupId: 'g', protocolType: 'consumer', state: 'Stable' }]);
 });
+
+test('stop() answers parked JoinGroup requests with NOT_COORDINATOR', async () => {
+  const { coordinator } = await setup();
+  const id = await newMemberId(coordinator);
+  const parked = coordinator.join(joinRequest(id));
+  await coordinator.stop();
+  const result = await parked;
+  assert.equal(result.errorCode, ErrorCode.NOT_COORDINATOR);
+  assert.equal((await coordinator.join(joinRequest(''))).errorCode, ErrorCode.NOT_COORDINATOR);
+});
