@@ -534,24 +534,27 @@ export class Admin {
       const info = await this.#cluster.topicMetadata(topic);
       const list = partitions ?? info.partitions.map((p) => p.partition);
       const out: PartitionOffset[] = [];
-      for (const [leader, ps] of await this.#byLeader(topic, list)) {
-        const r = await this.#call(leader, ListOffsets, (version) => ({
-          replicaId: -1,
-          isolationLevel: version >= 2 && options.isolationLevel === 'read_committed' ? 1 : 0,
-          topics: [
-            {
-              name: topic,
-              partitions: ps.map((p) => ({
-                partitionIndex: p,
-                currentLeaderEpoch: -1,
-                timestamp,
-                maxNumOffsets: 1,
-              })),
-            },
-          ],
-          timeoutMs: 30_000,
-        }));
-        const failures: Error[] = [];
+      const failures: Error[] = [];
+      // One partition per request, pipelined: librdkafka's mock cluster (our second test broker) encodes
+      // v4+ responses with several partitions wrongly, and admin calls are not a hot path.
+      const requests = [...(await this.#byLeader(topic, list))].flatMap(([leader, ps]) =>
+        ps.map((partition) =>
+          this.#call(leader, ListOffsets, (version) => ({
+            replicaId: -1,
+            isolationLevel: version >= 2 && options.isolationLevel === 'read_committed' ? 1 : 0,
+            topics: [
+              {
+                name: topic,
+                partitions: [
+                  { partitionIndex: partition, currentLeaderEpoch: -1, timestamp, maxNumOffsets: 1 },
+                ],
+              },
+            ],
+            timeoutMs: 30_000,
+          })),
+        ),
+      );
+      for (const r of await Promise.all(requests)) {
         for (const p of r.topics.flatMap((t) => t.partitions)) {
           const error = checkCode(p.errorCode, ListOffsets.apiKey, `${topic}-${p.partitionIndex}`);
           if (error) failures.push(error);
@@ -565,10 +568,10 @@ export class Admin {
             });
           }
         }
-        const retriable = failures.find((f) => f instanceof KafkaError && f.retriable);
-        if (retriable) throw retriable;
-        throwFailures(failures);
       }
+      const retriable = failures.find((f) => f instanceof KafkaError && f.retriable);
+      if (retriable) throw retriable;
+      throwFailures(failures);
       return out;
     });
     return result.sort((a, b) => a.partition - b.partition);
