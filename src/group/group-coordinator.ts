@@ -105,7 +105,8 @@ export interface DescribedMember {
 export interface DescribedGroup {
   errorCode: number;
   groupId: string;
-  state: GroupState;
+  /** '' with an error (Kafka's "no state"). */
+  state: GroupState | '';
   protocolType: string;
   protocolName: string;
   members: DescribedMember[];
@@ -364,6 +365,7 @@ export class GroupCoordinator {
   ): void {
     const instanceId = request.groupInstanceId!;
     const oldMemberId = group.staticMembers.get(instanceId);
+    const previousLeader = group.leaderId;
     const member = oldMemberId === undefined ? undefined : group.members.get(oldMemberId);
     if (!member) return this.#addMemberAndRebalance(group, request, newMemberId, resolve);
     // The instance restarted: it takes over its old identity under a new member id, and the old id is fenced.
@@ -402,11 +404,14 @@ export class GroupCoordinator {
             resolve(joinError(newMemberId, ErrorCode.REBALANCE_IN_PROGRESS));
             return;
           }
-          const isLeader = group.leaderId === newMemberId;
+          // Before v9 the response names the previous leader id: a restarted leader must not think it leads
+          // (and compute an assignment nobody would receive). From v9 it is told, with skipAssignment.
+          const isLeader = group.leaderId === newMemberId && request.supportsSkipAssignment;
           resolve({
             ...this.#joinResponse(group, member, false),
-            members: isLeader && request.supportsSkipAssignment ? this.#joinMembers(group) : [],
-            skipAssignment: isLeader && request.supportsSkipAssignment,
+            leaderId: (request.supportsSkipAssignment ? group.leaderId : previousLeader) ?? '',
+            members: isLeader ? this.#joinMembers(group) : [],
+            skipAssignment: isLeader,
           });
         });
         return;
@@ -653,6 +658,10 @@ export class GroupCoordinator {
 
   sync(request: SyncRequest): Promise<SyncResult> {
     const status = this.#status_(request.groupId, false);
+    // While loading, the rebalance in progress is lost: the member must rejoin. Older clients do not expect
+    // COORDINATOR_LOAD_IN_PROGRESS from SyncGroup, so Kafka answers REBALANCE_IN_PROGRESS.
+    if (status === ErrorCode.COORDINATOR_LOAD_IN_PROGRESS)
+      return Promise.resolve(syncError(ErrorCode.REBALANCE_IN_PROGRESS));
     if (status !== ErrorCode.NONE) return Promise.resolve(syncError(status));
     const group = this.#groups.get(request.groupId);
     if (!group) return Promise.resolve(syncError(ErrorCode.UNKNOWN_MEMBER_ID));
@@ -732,6 +741,8 @@ export class GroupCoordinator {
 
   heartbeat(groupId: string, generationId: number, memberId: string, groupInstanceId: string | null): number {
     const status = this.#status_(groupId, false);
+    // Kafka answers heartbeats blindly while it loads: the member will learn the truth once it has loaded.
+    if (status === ErrorCode.COORDINATOR_LOAD_IN_PROGRESS) return ErrorCode.NONE;
     if (status !== ErrorCode.NONE) return status;
     const group = this.#groups.get(groupId);
     if (!group) return ErrorCode.UNKNOWN_MEMBER_ID;
@@ -798,7 +809,7 @@ export class GroupCoordinator {
     const dead: DescribedGroup = {
       errorCode: status,
       groupId,
-      state: 'Dead',
+      state: status === ErrorCode.NONE ? 'Dead' : '',
       protocolType: '',
       protocolName: '',
       members: [],
@@ -828,9 +839,8 @@ export class GroupCoordinator {
   list(): { errorCode: number; groups: ListedGroup[] } {
     if (this.#status === 'starting') return { errorCode: ErrorCode.COORDINATOR_NOT_AVAILABLE, groups: [] };
     if (this.#status === 'stopped') return { errorCode: ErrorCode.NOT_COORDINATOR, groups: [] };
-    if (this.#loading.size > 0) return { errorCode: ErrorCode.COORDINATOR_LOAD_IN_PROGRESS, groups: [] };
     return {
-      errorCode: ErrorCode.NONE,
+      errorCode: this.#loading.size > 0 ? ErrorCode.COORDINATOR_LOAD_IN_PROGRESS : ErrorCode.NONE,
       groups: [...this.#groups.values()].map((g) => ({
         groupId: g.groupId,
         protocolType: g.protocolType ?? '',
@@ -923,16 +933,23 @@ export class GroupCoordinator {
     return codes;
   }
 
+  // A commit that names a member or generation is checked against them; an anonymous one is only accepted
+  // by a group without members. Then a group between JoinGroup and SyncGroup answers REBALANCE_IN_PROGRESS
+  // (the member holds the new generation but not yet its assignment).
   #commitCheck(group: ClassicGroup, request: CommitRequest): number {
     if (group.state === 'Dead') return ErrorCode.COORDINATOR_NOT_AVAILABLE;
-    if (group.isStaticMemberFenced(request.memberId, request.groupInstanceId))
-      return ErrorCode.FENCED_INSTANCE_ID;
-    if (request.generationId < 0 && group.state === 'Empty') return ErrorCode.NONE;
+    let member: GroupMember | undefined;
+    if (request.generationId >= 0 || request.memberId !== '' || request.groupInstanceId !== null) {
+      if (group.isStaticMemberFenced(request.memberId, request.groupInstanceId))
+        return ErrorCode.FENCED_INSTANCE_ID;
+      member = group.members.get(request.memberId);
+      if (!member) return ErrorCode.UNKNOWN_MEMBER_ID;
+      if (request.generationId !== group.generationId) return ErrorCode.ILLEGAL_GENERATION;
+    } else if (group.state !== 'Empty') {
+      return ErrorCode.UNKNOWN_MEMBER_ID;
+    }
     if (group.state === 'CompletingRebalance') return ErrorCode.REBALANCE_IN_PROGRESS;
-    const member = group.members.get(request.memberId);
-    if (!member) return ErrorCode.UNKNOWN_MEMBER_ID;
-    if (request.generationId !== group.generationId) return ErrorCode.ILLEGAL_GENERATION;
-    this.#scheduleHeartbeat(group, member);
+    if (member) this.#scheduleHeartbeat(group, member);
     return ErrorCode.NONE;
   }
 

@@ -550,6 +550,18 @@ test('COORDINATOR_LOAD_IN_PROGRESS while the partitions load', async () => {
   assert.equal((await coordinator.join(joinRequest(''))).errorCode, ErrorCode.COORDINATOR_LOAD_IN_PROGRESS);
   assert.equal(coordinator.fetchOffsets('g', null).errorCode, ErrorCode.COORDINATOR_LOAD_IN_PROGRESS);
   assert.equal(coordinator.list().errorCode, ErrorCode.COORDINATOR_LOAD_IN_PROGRESS);
+  // As Kafka: heartbeats are answered blindly, and SyncGroup sends the member back to JoinGroup.
+  assert.equal(coordinator.heartbeat('g', 1, 'm', null), ErrorCode.NONE);
+  const sync = await coordinator.sync({
+    groupId: 'g',
+    generationId: 1,
+    memberId: 'm',
+    groupInstanceId: null,
+    protocolType: null,
+    protocolName: null,
+    assignments: [],
+  });
+  assert.equal(sync.errorCode, ErrorCode.REBALANCE_IN_PROGRESS);
   assert.equal(coordinator.available, true);
   open();
   await started;
