@@ -120,6 +120,8 @@ interface ProducerTracker {
   table: ProducerStateTable;
   /** The log start offset producers were last evicted below. */
   evictedBelow: number;
+  /** The offset of the newest snapshot on disk (-1: none), so an unchanged partition is not rewritten. */
+  snapshotOffset: number;
 }
 
 const intervalProp = (props: Record<string, string> | undefined, key: string): number | undefined => {
@@ -190,12 +192,14 @@ export class PartitionHost {
         `${log.dir}: producer state of ${table.size} producers from ${snapshot ? `the snapshot at ${snapshot.offset}` : 'no snapshot'} and ${replayed} batches after it`,
       );
     }
-    return { table, evictedBelow: log.logStartOffset };
+    return { table, evictedBelow: log.logStartOffset, snapshotOffset: snapshot?.offset ?? -1 };
   }
 
   #snapshot(log: PartitionLog, tracker: ProducerTracker): void {
+    if (tracker.snapshotOffset === log.logEndOffset) return;
     try {
       writeSnapshot(log.dir, log.logEndOffset, tracker.table);
+      tracker.snapshotOffset = log.logEndOffset;
       pruneSnapshots(log.dir, SNAPSHOTS_KEPT);
     } catch (error) {
       // Only deduplication across a restart depends on it, and the log replay covers a missing snapshot.
@@ -385,7 +389,7 @@ export class PartitionHost {
 
   async close(): Promise<void> {
     for (const [log, tracker] of this.#producers) {
-      if (tracker.table.size > 0 || log.logEndOffset > 0) this.#snapshot(log, tracker);
+      if (log.logEndOffset > 0) this.#snapshot(log, tracker);
     }
     this.#producers.clear();
     this.#byId.clear();
