@@ -37,6 +37,11 @@ const statusOf = (reason: HostFailure): number => FAILURES.indexOf(reason) + 1;
 const reasonOf = (status: number): HostFailure => FAILURES[status - 1] ?? 'storage-error';
 
 export const READ_COMMITTED_FLAG = 1;
+/**
+ * maxBytes is a hard limit, even for a first batch larger than it. Kafka (KIP-74) lets only the first
+ * non-empty partition of a fetch exceed its limits, so later partitions are read with this flag.
+ */
+export const STRICT_MAX_BYTES_FLAG = 2;
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();

@@ -290,11 +290,18 @@ export class PartitionHost {
     return found;
   }
 
-  read(id: number, fetchOffset: number, maxBytes: number, readCommitted: boolean): ReadOutcome {
+  /** Whole batches from fetchOffset within maxBytes; the first batch may exceed it unless `strictMaxBytes`. */
+  read(
+    id: number,
+    fetchOffset: number,
+    maxBytes: number,
+    readCommitted: boolean,
+    strictMaxBytes = false,
+  ): ReadOutcome {
     const log = this.#byId.get(id);
     if (!log) return { ok: false, reason: 'unknown-partition' };
     const maxOffset = log.highWatermark;
-    const result = log.read(fetchOffset, maxBytes, { maxOffset });
+    const result = log.read(fetchOffset, maxBytes, { maxOffset, minOneBatch: !strictMaxBytes });
     const offsets = {
       highWatermark: result.highWatermark,
       // No transactions yet: everything below the high watermark is stable.

@@ -16,6 +16,7 @@ import {
   encodeReadCompletion,
   readAppendRequest,
   READ_COMMITTED_FLAG,
+  STRICT_MAX_BYTES_FLAG,
   type ControlMethod,
   type ControlMethods,
 } from './messages.js';
@@ -160,6 +161,7 @@ async function serve(): Promise<void> {
           r.fetchOffset,
           r.maxBytes,
           (r.flags & READ_COMMITTED_FLAG) !== 0,
+          (r.flags & STRICT_MAX_BYTES_FLAG) !== 0,
         );
         complete(Op.READ, encodeReadCompletion(r.id, outcome));
       } else if (type === Op.CONTROL) {

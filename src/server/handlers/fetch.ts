@@ -11,7 +11,7 @@
 // fewer than min.bytes waits up to max.wait.ms and completes as soon as enough is appended (fetch-purgatory.ts);
 // an offset outside the log gets OFFSET_OUT_OF_RANGE so the client applies auto.offset.reset.
 import type { ReadOutcome } from '../../partition/partition-host.js';
-import { READ_COMMITTED_FLAG } from '../../partition/messages.js';
+import { READ_COMMITTED_FLAG, STRICT_MAX_BYTES_FLAG } from '../../partition/messages.js';
 import { ErrorCode } from '../../protocol/error-codes.js';
 import { EMPTY_BUFFER, ZERO_UUID } from '../../protocol/messages/common.js';
 import {
@@ -64,6 +64,9 @@ async function readAll(
 ): Promise<PartitionRead[]> {
   const flags = request.isolationLevel === 1 ? READ_COMMITTED_FLAG : 0;
   let remaining = version >= 3 ? request.maxBytes : 0x7fffffff;
+  // Only the first partition that returns data may exceed the limits (with its first batch); after it, the
+  // limits are hard, or max.bytes would be overrun by one batch per partition.
+  let first = true;
   const reads: PartitionRead[] = [];
   for (const topic of request.topics) {
     const metadata =
@@ -84,10 +87,12 @@ async function readAll(
         });
         continue;
       }
-      // Reads are sequential so each knows how much of max.bytes is left; the first batch always fits.
+      // Reads are sequential so each knows how much of max.bytes is left.
       const limit = Math.max(0, Math.min(p.partitionMaxBytes, remaining));
-      const outcome = await broker.partitions.read(id, Number(p.fetchOffset), limit, flags);
+      const strict = first ? 0 : STRICT_MAX_BYTES_FLAG;
+      const outcome = await broker.partitions.read(id, Number(p.fetchOffset), limit, flags | strict);
       if (outcome.ok) remaining -= outcome.bytes;
+      if (outcome.ok && outcome.bytes > 0) first = false;
       reads.push({
         topic: name,
         topicId: metadata?.topicId ?? topic.topicId,
