@@ -51,7 +51,8 @@ async function metadata(
   const version = connection.version(Metadata, 12, 1);
   return connection.request(Metadata, version, {
     topics: [{ topicId: 'AAAAAAAAAAAAAAAAAAAAAA', name: topic }],
-    allowAutoTopicCreation: autoCreate,
+    // Before v4 the field does not exist and brokers behave as if it were true.
+    allowAutoTopicCreation: version >= 4 ? autoCreate : true,
     includeClusterAuthorizedOperations: false,
     includeTopicAuthorizedOperations: false,
   });

@@ -26,8 +26,10 @@ function describe(result: PerfResult): string {
       : `${int(o.rate.perSecond)} ${o.rate.unit === 'records' ? 'rec/s' : 'B/s'}`;
   return (
     `fjord perf ${result.mode}: topic ${result.topic.name} (${result.topic.partitions} partitions), ${size} records, ` +
-    `acks=${o.acks === -1 ? 'all' : o.acks}, ${o.compression}, ${o.producers} producer(s), ` +
-    `${o.consumers} consumer(s), ${rate}, ${result.durationSec.toFixed(1)} s measured`
+    `acks=${o.acks === -1 ? 'all' : o.acks}, ${o.compression}, ` +
+    (result.mode !== 'consume' ? `${o.producers} producer(s), ` : '') +
+    (result.mode !== 'produce' ? `${o.consumers} consumer(s), ` : '') +
+    `${rate}, ${result.durationSec.toFixed(1)} s measured`
   );
 }
 
