@@ -154,6 +154,15 @@ export interface DeleteOffsetsResult {
   partitions: { topic: string; partition: number; errorCode: number }[];
 }
 
+interface PendingWrite {
+  records: CoordinatorRecord[];
+  bytes: number;
+  resolve: (result: GroupLogAppendResult) => void;
+}
+
+/** Coalesced appends stay well under a worker ring's payload limit and message.max.bytes. */
+const MAX_COALESCED_BYTES = 256 * 1024;
+
 const joinError = (memberId: string, errorCode: number): JoinResult => ({
   errorCode,
   generationId: -1,
@@ -187,8 +196,10 @@ export class GroupCoordinator {
   readonly #groups = new Map<string, ClassicGroup>();
   /** __consumer_offsets partitions still loading. */
   readonly #loading = new Set<number>();
-  /** Appends per partition, chained so records land in the order the state changed. */
-  readonly #writeChains = new Map<number, Promise<unknown>>();
+  /** Records waiting for their partition's current append to finish; they then go out as one batch. */
+  readonly #pendingWrites = new Map<number, PendingWrite[]>();
+  /** The write loop of each partition with an append in flight. */
+  readonly #writing = new Map<number, Promise<void>>();
   #partitions = 0;
   #status: 'starting' | 'active' | 'stopped' = 'starting';
   #retentionTimer: { cancel(): void } | undefined;
@@ -239,7 +250,7 @@ export class GroupCoordinator {
         syncWaiter?.(syncError(ErrorCode.NOT_COORDINATOR));
       }
     }
-    await Promise.allSettled([...this.#writeChains.values()]);
+    await Promise.allSettled([...this.#writing.values()]);
   }
 
   /** Whether this broker coordinates groups at all now (FindCoordinator's answer; loading still counts). */
@@ -1109,23 +1120,49 @@ export class GroupCoordinator {
 
   // --- persistence ------------------------------------------------------------------------------------------
 
+  // One append in flight per partition, so records land in the order the state changed. Whatever arrives
+  // meanwhile is written next as a single batch (a group commit): many small OffsetCommits cost one append.
   #append(groupId: string, records: CoordinatorRecord[]): Promise<GroupLogAppendResult> {
     const partition = this.partitionFor(groupId);
-    const previous = this.#writeChains.get(partition) ?? Promise.resolve();
-    const next = previous.then(() =>
-      this.#log
-        .append(partition, records, this.#scheduler.now())
+    return new Promise((resolve) => {
+      const bytes = records.reduce((n, r) => n + r.key.length + (r.value?.length ?? 0), 0);
+      const queue = this.#pendingWrites.get(partition) ?? [];
+      queue.push({ records, bytes, resolve });
+      this.#pendingWrites.set(partition, queue);
+      if (!this.#writing.has(partition)) {
+        const loop = this.#writeLoop(partition).finally(() => this.#writing.delete(partition));
+        this.#writing.set(partition, loop);
+      }
+    });
+  }
+
+  async #writeLoop(partition: number): Promise<void> {
+    for (;;) {
+      const queue = this.#pendingWrites.get(partition);
+      if (!queue || queue.length === 0) {
+        this.#pendingWrites.delete(partition);
+        return;
+      }
+      let size = 0;
+      let take = 0;
+      while (take < queue.length && (take === 0 || size + queue[take]!.bytes <= MAX_COALESCED_BYTES)) {
+        size += queue[take]!.bytes;
+        take++;
+      }
+      const batch = queue.splice(0, take);
+      const result = await this.#log
+        .append(
+          partition,
+          batch.flatMap((w) => w.records),
+          this.#scheduler.now(),
+        )
         .catch((error: Error): GroupLogAppendResult => ({
           ok: false,
           reason: 'unavailable',
           message: error.message,
-        })),
-    );
-    this.#writeChains.set(partition, next);
-    void next.then(() => {
-      if (this.#writeChains.get(partition) === next) this.#writeChains.delete(partition);
-    });
-    return next;
+        }));
+      for (const write of batch) write.resolve(result);
+    }
   }
 
   #storeGroup(group: ClassicGroup, assignments?: Map<string, Buffer>): Promise<GroupLogAppendResult> {

@@ -706,3 +706,30 @@ test('stop() answers parked JoinGroup requests with NOT_COORDINATOR', async () =
   assert.equal(result.errorCode, ErrorCode.NOT_COORDINATOR);
   assert.equal((await coordinator.join(joinRequest(''))).errorCode, ErrorCode.NOT_COORDINATOR);
 });
+
+test('commits that arrive while an append is in flight are written together, in order', async () => {
+  const log = new MemoryGroupLog();
+  const { coordinator } = await setup({}, log);
+  const before = log.appends;
+  const commits = Array.from({ length: 20 }, (_, n) =>
+    coordinator.commitOffsets({
+      groupId: 'g',
+      generationId: -1,
+      memberId: '',
+      groupInstanceId: null,
+      retentionMs: -1,
+      offsets: [{ topic: 't', partition: 0, offset: n, leaderEpoch: -1, metadata: '' }],
+    }),
+  );
+  for (const codes of await Promise.all(commits)) assert.deepEqual(codes, [ErrorCode.NONE]);
+  assert.equal(log.appends - before, 2, 'the first alone, the other 19 as one batch');
+  const offsets = log.all.map((r) => decodeCoordinatorRecord(r.key, r.value));
+  assert.deepEqual(
+    offsets.map((r) => (r.type === 'offset' ? r.offset?.offset : undefined)),
+    Array.from({ length: 20 }, (_, n) => n),
+  );
+  assert.equal(
+    coordinator.fetchOffsets('g', [{ name: 't', partitions: [0] }]).topics[0]!.partitions[0]!.offset,
+    19,
+  );
+});

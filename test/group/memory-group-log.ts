@@ -9,6 +9,8 @@ export class MemoryGroupLog implements GroupLog {
   failWith: GroupLogAppendResult | undefined;
   /** When set, load() waits for this promise first (to observe COORDINATOR_LOAD_IN_PROGRESS). */
   loadGate: Promise<void> | undefined;
+  /** How many append() calls were made (batches written). */
+  appends = 0;
 
   async open(partitions: number): Promise<number> {
     if (this.partitionCount === 0) this.partitionCount = partitions;
@@ -16,6 +18,8 @@ export class MemoryGroupLog implements GroupLog {
   }
 
   async append(partition: number, records: CoordinatorRecord[]): Promise<GroupLogAppendResult> {
+    this.appends++;
+    await Promise.resolve();
     if (this.failWith) return this.failWith;
     const list = this.partitions.get(partition) ?? [];
     const offset = list.length;
