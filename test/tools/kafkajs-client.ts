@@ -2,7 +2,7 @@
 //
 // kafkajs ships only gzip; snappy, lz4 and zstd are plugins with a { compress, decompress } shape. These wrap
 // the project's own codec dependencies (raw snappy, the LZ4 frame format, zstd), as the kafkajs-snappy/-lz4/
-// -zstd plugins would.
+// -zstd plugins would (reading xerial-framed snappy too, as kafkajs-snappy does).
 //
 // kafkajs's Consumer always joins a consumer group, and Fjord has no group coordinator yet, so reading goes
 // one level down: kafkajs's own Cluster and Broker objects send Fetch (its own encoder and decoder), and its
@@ -18,6 +18,23 @@ export type KafkajsCodec = 'none' | 'gzip' | 'snappy' | 'lz4' | 'zstd';
 
 let registered = false;
 
+const XERIAL_MAGIC = Buffer.from([0x82, 0x53, 0x4e, 0x41, 0x50, 0x50, 0x59, 0x00]);
+
+/**
+ * Raw snappy, or the xerial framing Java clients (and Fjord) write: a 16-byte header, then blocks of int32
+ * length + raw snappy. The kafkajs-snappy plugin reads both; so does this.
+ */
+function unwrapXerial(data: Buffer, uncompress: (block: Buffer) => Buffer): Buffer {
+  if (data.length < 16 || !data.subarray(0, 8).equals(XERIAL_MAGIC)) return uncompress(data);
+  const blocks: Buffer[] = [];
+  for (let at = 16; at + 4 <= data.length;) {
+    const length = data.readInt32BE(at);
+    blocks.push(uncompress(data.subarray(at + 4, at + 4 + length)));
+    at += 4 + length;
+  }
+  return Buffer.concat(blocks);
+}
+
 export async function registerKafkajsCodecs(): Promise<void> {
   if (registered) return;
   const snappy = (await import('snappy')).default;
@@ -26,7 +43,7 @@ export async function registerKafkajsCodecs(): Promise<void> {
   type Encoder = { buffer: Buffer };
   CompressionCodecs[CompressionTypes.Snappy] = () => ({
     compress: async (e: Encoder) => snappy.compress(e.buffer),
-    decompress: async (b: Buffer) => snappy.uncompress(b) as Promise<Buffer>,
+    decompress: async (b: Buffer) => unwrapXerial(b, (block) => snappy.uncompressSync(block) as Buffer),
   });
   CompressionCodecs[CompressionTypes.LZ4] = () => ({
     compress: async (e: Encoder) => lz4.compressFrame(e.buffer),
