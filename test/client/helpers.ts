@@ -33,12 +33,15 @@ export interface BrokerKind {
 
 const quiet: Logger = { info() {}, warn() {}, error() {}, debug() {} };
 
+/** Broker settings for client tests: one __consumer_offsets partition keeps start-up short. */
+export const TEST_BROKER_CONFIG: Record<string, string> = { 'offsets.topic.num.partitions': '1' };
+
 export const brokerKinds: BrokerKind[] = [
   {
     name: 'fjord',
     async start(topics) {
       const dataDir = mkdtempSync(join(tmpdir(), 'fjord-client-'));
-      const broker = await Broker.start({ dataDir, port: 0, log: quiet });
+      const broker = await Broker.start({ dataDir, port: 0, log: quiet, config: TEST_BROKER_CONFIG });
       if (topics.length > 0) {
         const admin = new Admin({ brokers: [broker.bootstrap] });
         await admin.createTopics(topics.map((t) => ({ topic: t.name, numPartitions: t.partitions })));

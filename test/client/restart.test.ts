@@ -10,14 +10,14 @@ import { Broker } from '../../src/server/broker.js';
 import { Admin } from '../../src/client/admin/admin.js';
 import { Producer, type RecordMetadata } from '../../src/client/producer/producer.js';
 import type { Logger } from '../../src/util/logger.js';
-import { readAll } from './helpers.js';
+import { readAll, TEST_BROKER_CONFIG } from './helpers.js';
 
 const quiet: Logger = { info() {}, warn() {}, error() {}, debug() {} };
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 test('a broker restart in the middle of acks=all production loses no acknowledged record', async () => {
   const dataDir = mkdtempSync(join(tmpdir(), 'fjord-client-restart-'));
-  let broker = await Broker.start({ dataDir, port: 0, log: quiet });
+  let broker = await Broker.start({ dataDir, port: 0, log: quiet, config: TEST_BROKER_CONFIG });
   const port = broker.port;
   const admin = new Admin({ brokers: [broker.bootstrap] });
   await admin.createTopics([{ topic: 'durable', numPartitions: 2 }]);
@@ -48,7 +48,7 @@ test('a broker restart in the middle of acks=all production loses no acknowledge
       if (i === 200) stopping = broker.stop();
       if (i === 300) {
         await stopping;
-        broker = await Broker.start({ dataDir, port, log: quiet });
+        broker = await Broker.start({ dataDir, port, log: quiet, config: TEST_BROKER_CONFIG });
       }
       if (i % 10 === 0) await sleep(2);
     }
