@@ -278,6 +278,7 @@ async function main(): Promise<void> {
   // ---- Fjord, driven by rdkafka_performance ----
   let harness: { rdkafka: Rate; perf: PerfResult } | undefined;
   let e2e: PerfResult | undefined;
+  const e2eReport = mkdtempSync(join(tmpdir(), 'fjord-e2e-report-'));
   {
     const broker = await startFjord();
     try {
@@ -321,6 +322,7 @@ async function main(): Promise<void> {
       );
 
       if (!SKIP.has('e2e')) {
+        // A 1 ms linger: at 100 MB/s of 1 KiB that is ~100 records per request, and it bounds the wait.
         e2e = await fjordPerf([
           'e2e',
           '--brokers',
@@ -333,6 +335,10 @@ async function main(): Promise<void> {
           '1024',
           '--acks',
           'all',
+          '--linger-ms',
+          '1',
+          '--report',
+          e2eReport,
           '--rate',
           '100MB/s',
           '--duration',
@@ -417,6 +423,8 @@ async function main(): Promise<void> {
     log(
       `| ${f2(e2e.produce!.mbPerSec)} | ${f2(e2e.consume!.mbPerSec)} | ${[l.p50, l.p90, l.p99, l.p999, l.p9999, l.max].map((v) => f2(v / 1000)).join(' | ')} |`,
     );
+    log();
+    log(`report: ${join(e2eReport, 'index.html')}`);
   }
 
   if (!SKIP.has('profile')) {
@@ -426,7 +434,8 @@ async function main(): Promise<void> {
     let r: Rate;
     try {
       await createTopic(broker.bootstrap, topicOf(c), c.partitions);
-      r = await rdkafkaProduce(binary, broker.bootstrap, c);
+      // Twice the usual case time, so start-up (module loading) is a small part of the profile.
+      r = await rdkafkaProduce(binary, broker.bootstrap, c, SECONDS * 2);
     } finally {
       await broker.stop();
     }

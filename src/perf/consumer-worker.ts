@@ -178,20 +178,26 @@ async function main(): Promise<void> {
       const limit = s.end;
       let counted = 0;
       let bytes = 0;
+      // The first offset left unread because the quota ran out: where this partition resumes (and commits).
+      let cut: number | undefined;
       walkRecords(body, start, end, (offsetDelta, keyLength, valueStart, valueLength) => {
         const offset = header.baseOffset + offsetDelta;
-        if (offset < from || offset >= limit) return;
-        if (init.quota !== null && measuredCount + counted >= init.quota && measured) return;
+        if (offset < from || offset >= limit || cut !== undefined) return;
+        if (init.quota !== null && measured && measuredCount + counted >= init.quota) {
+          cut = offset;
+          return;
+        }
         counted++;
         bytes += keyLength + Math.max(0, valueLength);
         if (e2e && measured && valueLength >= 8) latency.record(nowUs - body.readDoubleBE(valueStart));
       });
-      s.next = Math.min(lastOffset + 1, s.end);
+      s.next = cut ?? Math.min(lastOffset + 1, s.end);
       if (measured) {
         stats.records += counted;
         stats.bytes += bytes;
         measuredCount += counted;
       }
+      if (cut !== undefined) return;
     }
   }
 

@@ -226,3 +226,50 @@ test('records the broker rejects are counted by error code and fail the run', as
   assert.equal(result.produce!.errors.MESSAGE_TOO_LARGE, 3);
   assert.match(result.fatal!, /no record succeeded: MESSAGE_TOO_LARGE x3/);
 });
+
+test('idempotent produce, then a group that resumes where it committed', async () => {
+  const produced = await runPerf(
+    parsePerfArgs([
+      'produce',
+      '--brokers',
+      brokers,
+      '--topic',
+      'idem',
+      '--partitions',
+      '2',
+      '--records',
+      '4000',
+      '--idempotence',
+      '--acks',
+      'all',
+      '--batch-size',
+      '8KiB',
+      '--quiet',
+    ]),
+    quiet,
+  );
+  assert.equal(produced.status, 'ok');
+  assert.equal(produced.produce!.records, 4000);
+  const args = [
+    'consume',
+    '--brokers',
+    brokers,
+    '--topic',
+    'idem',
+    '--group',
+    'perf-group',
+    '--records',
+    '1500',
+    '--quiet',
+  ];
+  const first = await runPerf(parsePerfArgs(args), quiet);
+  assert.equal(first.status, 'ok');
+  assert.equal(first.consume!.records, 1500);
+  // Until the end from the committed offsets: exactly the rest.
+  const rest = await runPerf(
+    parsePerfArgs(['consume', '--brokers', brokers, '--topic', 'idem', '--group', 'perf-group', '--quiet']),
+    quiet,
+  );
+  assert.equal(rest.status, 'ok');
+  assert.equal(rest.consume!.records, 2500);
+});
