@@ -65,3 +65,17 @@ test('named topics and partitions; unknown ones are left out; v0 has no totals',
   assert.deepEqual(none.results[0]!.topics, []);
   assert.equal(none.errorCode, ErrorCode.NONE);
 });
+
+test('every version answers with the same partitions', async () => {
+  for (let version = 0; version <= 4; version++) {
+    const response = await t.client.send(DescribeLogDirs, version, {
+      topics: [{ topic: 'sized', partitions: [0, 1] }],
+    });
+    assert.deepEqual(
+      response.results[0]!.topics.map((topic) => [topic.name, topic.partitions.map((p) => p.partitionIndex)]),
+      [['sized', [0, 1]]],
+      `v${version}`,
+    );
+    assert.equal(response.results[0]!.totalBytes > 0n, version >= 4, `v${version}`);
+  }
+});

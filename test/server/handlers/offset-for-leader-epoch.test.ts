@@ -121,3 +121,14 @@ test('appended batches carry the leader epoch; the answer survives a restart', a
   const response = await ask(4, [{ partition: 0, leaderEpoch: 0 }]);
   assert.equal(response.topics[0]!.partitions[0]!.endOffset, 4n);
 });
+
+test('every version answers', async () => {
+  for (let version = 0; version <= 4; version++) {
+    const response = await ask(version, [{ partition: 0, leaderEpoch: 0 }]);
+    assert.deepEqual(
+      response.topics[0]!.partitions[0],
+      { errorCode: ErrorCode.NONE, partition: 0, leaderEpoch: version >= 1 ? 0 : -1, endOffset: 4n },
+      `v${version}`,
+    );
+  }
+});
