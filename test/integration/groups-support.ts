@@ -256,7 +256,8 @@ export function kafkaPythonConsumer(name: string, options: KafkaPythonOptions): 
   return new ConsumerProcess(name, PYTHON, ['-c', KAFKA_PYTHON_CONSUMER, JSON.stringify(options)]);
 }
 
-// confluent-kafka 1.7 (librdkafka 2.0.2), optionally a static member (group.instance.id).
+// confluent-kafka 1.7 (librdkafka 2.0.2), optionally a static member (group.instance.id) or with the
+// cooperative (incremental) protocol. Commits each record synchronously.
 const CONFLUENT_CONSUMER = `
 import json, signal, sys
 from confluent_kafka import Consumer
@@ -267,12 +268,22 @@ conf = {"bootstrap.servers": opts["bootstrap"], "group.id": opts["group"], "auto
         "session.timeout.ms": opts.get("session_timeout_ms", 3000), "heartbeat.interval.ms": 300,
         "enable.auto.commit": False}
 if opts.get("instance"): conf["group.instance.id"] = opts["instance"]
+cooperative = opts.get("strategy") == "cooperative-sticky"
+if opts.get("strategy"): conf["partition.assignment.strategy"] = opts["strategy"]
 consumer = Consumer(conf)
 stopping = []
 signal.signal(signal.SIGTERM, lambda *_: stopping.append(1))
-consumer.subscribe([opts["topic"]],
-    on_assign=lambda c, ps: out({"event": "assigned", "partitions": sorted(p.partition for p in ps)}),
-    on_revoke=lambda c, ps: out({"event": "revoked", "partitions": sorted(p.partition for p in ps)}))
+current = set()
+# Cooperative callbacks carry increments; the events always report the whole current assignment.
+def on_assign(c, ps):
+    global current
+    current = (current | {p.partition for p in ps}) if cooperative else {p.partition for p in ps}
+    out({"event": "assigned", "partitions": sorted(current)})
+def on_revoke(c, ps):
+    global current
+    current = current - {p.partition for p in ps}
+    out({"event": "revoked", "partitions": sorted(p.partition for p in ps)})
+consumer.subscribe([opts["topic"]], on_assign=on_assign, on_revoke=on_revoke)
 while not stopping:
     m = consumer.poll(0.1)
     if m is None: continue
@@ -291,6 +302,8 @@ export function confluentConsumer(
     topic: string;
     instance?: string;
     session_timeout_ms?: number;
+    /** librdkafka partition.assignment.strategy, e.g. cooperative-sticky. */
+    strategy?: string;
   },
 ): ConsumerProcess {
   return new ConsumerProcess(name, PYTHON, ['-c', CONFLUENT_CONSUMER, JSON.stringify(options)]);
