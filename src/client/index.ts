@@ -1,4 +1,5 @@
-// The Fjord client: Producer and Admin (the Consumer comes later), over one shared connection layer.
+// The Fjord client: Producer, Admin and a manual-assignment Consumer (groups come later), over one shared
+// connection layer.
 export { Producer } from './producer/producer.js';
 export type {
   CompressionName,
@@ -16,6 +17,8 @@ export {
   type Partitioner,
   type PartitionerArgs,
 } from './producer/partitioner.js';
+export { Consumer } from './consumer/consumer.js';
+export type { ConsumerOptions, ConsumerRecord, TopicPartitionOffset } from './consumer/consumer.js';
 export { Admin } from './admin/admin.js';
 export type {
   AdminOptions,
