@@ -320,7 +320,9 @@ export class GroupCoordinator {
     if (request.requireKnownMemberId) {
       // The member must come back with this id; until it does (or its session expires) the rebalance waits.
       const timer = this.#scheduler.schedule(request.sessionTimeoutMs, () => {
-        if (group.pendingMembers.delete(newMemberId)) this.#tryCompleteJoin(group);
+        if (!group.pendingMembers.delete(newMemberId)) return;
+        this.#tryCompleteJoin(group);
+        this.#dropIfUnused(group);
       });
       group.pendingMembers.set(newMemberId, timer);
       return resolve(joinError(newMemberId, ErrorCode.MEMBER_ID_REQUIRED));

@@ -733,3 +733,12 @@ test('commits that arrive while an append is in flight are written together, in 
     19,
   );
 });
+
+test('a member id handed out with MEMBER_ID_REQUIRED expires after the session timeout if never used', async () => {
+  const { coordinator, clock } = await setup();
+  const id = await newMemberId(coordinator);
+  assert.equal(coordinator.groupState('g')!.state, 'Empty');
+  clock.advance(SESSION + 1);
+  assert.equal(coordinator.groupState('g'), undefined, 'the group it created is forgotten');
+  assert.equal((await coordinator.join(joinRequest(id))).errorCode, ErrorCode.UNKNOWN_MEMBER_ID);
+});
