@@ -182,8 +182,14 @@ export async function buildTemplates(
   const templates: FrameTemplate[] = [];
   // A pool of values shared by the templates, so building many templates stays cheap.
   const valuePool: Buffer[] = [];
-  for (let i = 0; i < Math.min(64, count * recordsPerRequest); i++)
-    valuePool.push(letters(nextSize(), random));
+  const meanSize =
+    spec.recordSize.kind === 'fixed' ? spec.recordSize.size : (spec.recordSize.min + spec.recordSize.max) / 2;
+  // At most ~4 MiB of distinct values: big records would otherwise cost seconds of set-up.
+  const poolSize = Math.max(
+    1,
+    Math.min(64, count * recordsPerRequest, Math.floor((4 << 20) / Math.max(1, meanSize))),
+  );
+  for (let i = 0; i < poolSize; i++) valuePool.push(letters(nextSize(), random));
   const baseTimestamp = Date.now();
   for (let t = 0; t < count; t++) {
     const byPartition = new Map<number, RecordInput[]>();
