@@ -113,6 +113,8 @@ const state: PartitionState[] = Array.from({ length: PARTITIONS }, () => ({
   nextSeq: 0,
 }));
 
+const totalAcked = () => state.reduce((sum, s) => sum + s.acked.size, 0);
+
 /** One producer per partition, each with its own connection, sequential acks=-1 produces until it fails. */
 function produceUntilKilled(port: number, random: () => number): { stop: () => void; done: Promise<void> } {
   let stopped = false;
@@ -251,15 +253,19 @@ test(`every acknowledged record survives ${KILLS} kill -9s of fjord start (log.f
 
   for (let kill = 1; kill <= KILLS; kill++) {
     const producers = produceUntilKilled(broker.port, random);
-    const delay = 150 + Math.floor(random() * 600);
+    // Kill while producing: once the first produce of this round is acknowledged, at a random moment.
+    const ackedBefore = totalAcked();
+    for (let waited = 0; totalAcked() === ackedBefore && waited < 20_000; waited += 10) {
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+    const delay = 50 + Math.floor(random() * 500);
     await new Promise((resolve) => setTimeout(resolve, delay));
     broker.child.kill('SIGKILL');
     const exit = await broker.exited;
     assert.equal(exit.signal, 'SIGKILL');
     producers.stop();
     await producers.done;
-    const acked = state.reduce((sum, s) => sum + s.acked.size, 0);
-    t.diagnostic(`kill ${kill} after ${delay} ms: ${acked} records acknowledged so far`);
+    t.diagnostic(`kill ${kill} ${delay} ms into producing: ${totalAcked()} records acknowledged so far`);
     const started = Date.now();
     broker = await startBroker();
     const listening = Date.now();
