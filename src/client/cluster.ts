@@ -358,6 +358,13 @@ export class Cluster {
     );
   }
 
+  /** Starts a background refresh when cached metadata is older than metadata.max.age.ms. */
+  refreshIfStale(): void {
+    if (this.#closed || Date.now() - this.#metadataAt < this.options.metadataMaxAgeMs) return;
+    this.#metadataAt = Date.now(); // one refresh per period, even if this one fails
+    this.refreshMetadata().catch(() => undefined);
+  }
+
   /** Leader of a partition from cached metadata, or undefined. */
   leaderFor(topic: string, partition: number): number | undefined {
     const p = this.#topics.get(topic)?.partitions[partition];

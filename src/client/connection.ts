@@ -53,7 +53,8 @@ export class BrokerConnection {
   #socket: net.Socket | undefined;
   #nextCorrelationId = 0;
   readonly #pending = new Map<number, Pending>();
-  #readBuffer: Buffer = Buffer.alloc(0);
+  #chunks: Buffer[] = [];
+  #buffered = 0;
   #versions = new Map<number, VersionRange>();
   #closed = false;
   #closeError: Error | undefined;
@@ -237,15 +238,28 @@ export class BrokerConnection {
   }
 
   #onData(chunk: Buffer): void {
-    let buf = this.#readBuffer.length === 0 ? chunk : Buffer.concat([this.#readBuffer, chunk]);
-    while (buf.length >= 4) {
-      const size = buf.readInt32BE(0);
-      if (buf.length < 4 + size) break;
-      const frame = buf.subarray(4, 4 + size);
-      buf = buf.subarray(4 + size);
+    // A large response arrives in many chunks: keep them in a list and join once the frame is complete,
+    // rather than re-copying everything received so far on every chunk.
+    this.#chunks.push(chunk);
+    this.#buffered += chunk.length;
+    while (this.#buffered >= 4) {
+      if (this.#chunks[0]!.length < 4) this.#join();
+      const size = this.#chunks[0]!.readInt32BE(0);
+      if (this.#buffered < 4 + size) return;
+      if (this.#chunks[0]!.length < 4 + size) this.#join();
+      const head = this.#chunks[0]!;
+      const frame = head.subarray(4, 4 + size);
+      const rest = head.subarray(4 + size);
+      if (rest.length > 0) this.#chunks[0] = rest;
+      else this.#chunks.shift();
+      this.#buffered -= 4 + size;
       this.#onFrame(frame);
+      if (this.#closed) return;
     }
-    this.#readBuffer = buf;
+  }
+
+  #join(): void {
+    this.#chunks = [Buffer.concat(this.#chunks, this.#buffered)];
   }
 
   #onFrame(frame: Buffer): void {

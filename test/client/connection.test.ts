@@ -7,12 +7,14 @@ import { BrokerConnection } from '../../src/client/connection.js';
 import { Producer } from '../../src/client/producer/producer.js';
 import { ClientError, KafkaError } from '../../src/client/errors.js';
 import { ApiKey } from '../../src/protocol/api-keys.js';
+import { decodeRequest, encodeResponse } from '../../src/protocol/frame.js';
 import { ErrorCode } from '../../src/protocol/error-codes.js';
 import {
   ApiVersions,
   Fetch,
   InitProducerId,
   Metadata,
+  apis,
   defaultProduceResponse,
   type ProduceRequest,
 } from '../../src/protocol/messages/index.js';
@@ -249,5 +251,56 @@ test('retriable errors past delivery.timeout.ms reject with DELIVERY_TIMEOUT car
   } finally {
     await producer.close();
     await fake.close();
+  }
+});
+
+test('frames split across many TCP reads, and several frames in one read, decode correctly', async () => {
+  const server = net.createServer((socket) => {
+    let buf = Buffer.alloc(0);
+    const answers: Buffer[] = [];
+    socket.on('data', (chunk: Buffer) => {
+      buf = Buffer.concat([buf, chunk]);
+      while (buf.length >= 4 && buf.length >= 4 + buf.readInt32BE(0)) {
+        const frame = buf.subarray(4, 4 + buf.readInt32BE(0));
+        buf = buf.subarray(4 + frame.length);
+        const { header } = decodeRequest(frame);
+        const body =
+          header.apiKey === ApiKey.ApiVersions
+            ? apiVersionsResponse()
+            : { ...metadataResponse(0, { big: 300 }), throttleTimeMs: header.correlationId };
+        answers.push(
+          encodeResponse(apis.get(header.apiKey)!, header.apiVersion, header.correlationId, body) as Buffer,
+        );
+        if (header.apiKey === ApiKey.ApiVersions) {
+          // One byte per write.
+          const bytes = answers.shift()!;
+          for (let i = 0; i < bytes.length; i++) socket.write(bytes.subarray(i, i + 1));
+        } else if (answers.length === 2) {
+          // Both metadata answers glued together, then cut at an odd place.
+          const both = Buffer.concat(answers.splice(0));
+          socket.write(both.subarray(0, 7));
+          socket.write(both.subarray(7));
+        }
+      }
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const connection = new BrokerConnection({
+    host: '127.0.0.1',
+    port: (server.address() as net.AddressInfo).port,
+    clientId: 't',
+  });
+  try {
+    await connection.connect();
+    const [a, b] = await Promise.all([
+      connection.request(Metadata, metadataRequest),
+      connection.request(Metadata, metadataRequest),
+    ]);
+    assert.equal(a.topics[0]!.partitions.length, 300);
+    assert.equal(b.topics[0]!.partitions.length, 300);
+    assert.notEqual(a.throttleTimeMs, b.throttleTimeMs);
+  } finally {
+    connection.close();
+    server.close();
   }
 });
