@@ -28,6 +28,8 @@ export interface ProfileEntry {
   selfMs: number;
   /** Share of busy (non-idle) time. */
   share: number;
+  /** The caller that accounts for most of this self time (functions only). */
+  mainCaller?: string;
 }
 
 export interface ProfileSummary {
@@ -53,6 +55,13 @@ export function summariseProfile(profile: CpuProfile): ProfileSummary {
     const id = profile.samples[i]!;
     selfUs.set(id, (selfUs.get(id) ?? 0) + (profile.timeDeltas[i] ?? 0));
   }
+  const parentOf = new Map<number, number>();
+  for (const n of profile.nodes) for (const child of n.children ?? []) parentOf.set(child, n.id);
+  const keyOf = (node: ProfileNode): string => {
+    const { functionName, url, lineNumber } = node.callFrame;
+    return `${functionName || '(anonymous)'} ${url ? `${shortUrl(url)}:${lineNumber + 1}` : shortUrl(url)}`;
+  };
+  const callers = new Map<string, Map<string, number>>();
   const fn = new Map<string, number>();
   const files = new Map<string, number>();
   let idle = 0;
@@ -61,14 +70,28 @@ export function summariseProfile(profile: CpuProfile): ProfileSummary {
     const node = byId.get(id);
     if (!node) continue;
     total += us;
-    const { functionName, url, lineNumber } = node.callFrame;
+    const { functionName, url } = node.callFrame;
     if (functionName === '(idle)') {
       idle += us;
       continue;
     }
     const file = shortUrl(url);
-    const key = `${functionName || '(anonymous)'} ${url ? `${file}:${lineNumber + 1}` : file}`;
+    const key = keyOf(node);
     fn.set(key, (fn.get(key) ?? 0) + us);
+    // The nearest caller in the project's own code says more than a Node internal (Buffer.concat -> _copy).
+    let parent = byId.get(parentOf.get(id) ?? -1);
+    for (let p = parent; p; p = byId.get(parentOf.get(p.id) ?? -1)) {
+      if (p.callFrame.url.startsWith('file:') && !p.callFrame.url.includes('/node_modules/')) {
+        parent = p;
+        break;
+      }
+    }
+    if (parent) {
+      let m = callers.get(key);
+      if (!m) callers.set(key, (m = new Map()));
+      const caller = keyOf(parent);
+      m.set(caller, (m.get(caller) ?? 0) + us);
+    }
     const fileKey = functionName.startsWith('(') && url === '' ? functionName : file;
     files.set(fileKey, (files.get(fileKey) ?? 0) + us);
   }
@@ -77,11 +100,16 @@ export function summariseProfile(profile: CpuProfile): ProfileSummary {
     [...m]
       .map(([name, us]) => ({ name, selfMs: us / 1000, share: busy > 0 ? us / busy : 0 }))
       .sort((a, b) => b.selfMs - a.selfMs);
+  const functions = entries(fn).map((e) => {
+    const m = callers.get(e.name);
+    const top = m ? [...m].sort((a, b) => b[1] - a[1])[0] : undefined;
+    return top ? { ...e, mainCaller: top[0] } : e;
+  });
   return {
     totalMs: total / 1000,
     idleMs: idle / 1000,
     busyMs: busy / 1000,
-    functions: entries(fn),
+    functions,
     files: entries(files),
   };
 }
@@ -92,9 +120,11 @@ export function formatProfileSummary(summary: ProfileSummary, top = 25): string 
     `profile: ${summary.totalMs.toFixed(0)} ms sampled, ${summary.busyMs.toFixed(0)} ms busy ` +
       `(${pct(summary.totalMs > 0 ? summary.busyMs / summary.totalMs : 0)}), ${summary.idleMs.toFixed(0)} ms idle`,
     '',
-    `| self ms | share of busy | function (file:line) |`,
-    `| ---: | ---: | --- |`,
-    ...summary.functions.slice(0, top).map((e) => `| ${e.selfMs.toFixed(0)} | ${pct(e.share)} | ${e.name} |`),
+    `| self ms | share of busy | function (file:line) | mostly called from (nearest project caller) |`,
+    `| ---: | ---: | --- | --- |`,
+    ...summary.functions
+      .slice(0, top)
+      .map((e) => `| ${e.selfMs.toFixed(0)} | ${pct(e.share)} | ${e.name} | ${e.mainCaller ?? ''} |`),
     '',
     `| self ms | share of busy | file |`,
     `| ---: | ---: | --- |`,
