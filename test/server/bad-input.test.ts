@@ -50,8 +50,12 @@ async function produceAcknowledged(records: TestRecord[], compression?: Compress
   }
 }
 
+/** A client connected before any bad input, used after each: other connections are not disturbed. */
+let bystander: WireClient;
+
 before(async () => {
   b = await startTestBroker({ 'num.io.threads': '1' });
+  bystander = await WireClient.connect(b.broker.port);
   const client = await WireClient.connect(b.broker.port);
   await ensureTopic(client, TOPIC);
   client.close();
@@ -70,6 +74,7 @@ before(async () => {
 });
 
 after(async () => {
+  bystander?.close();
   await b?.close();
 });
 
@@ -83,6 +88,8 @@ afterEach(async () => {
   } finally {
     client.close();
   }
+  assert.equal(bystander.closed, false, 'the connection opened before is still open');
+  assert.deepEqual(await readPartition(bystander, TOPIC, 0), acknowledged);
 });
 
 /** Deterministic noise. */
