@@ -115,6 +115,10 @@ const SNAPSHOTS_KEPT = 2;
 /** Bytes read per step when replaying batch headers into the producer state on open. */
 const REPLAY_READ_BYTES = 4 << 20;
 
+/** Kafka's defaults for producer.id.expiration.ms and producer.id.expiration.check.interval.ms. */
+const PRODUCER_ID_EXPIRATION_MS = 86_400_000;
+const PRODUCER_ID_EXPIRATION_CHECK_MS = 600_000;
+
 /** A partition's producer state and what its snapshots need to know. */
 interface ProducerTracker {
   table: ProducerStateTable;
@@ -135,10 +139,18 @@ export class PartitionHost {
   readonly #byId = new Map<number, PartitionLog>();
   readonly #producers = new Map<PartitionLog, ProducerTracker>();
   readonly #logger: StorageLogger;
+  readonly #producerExpirationMs: number;
+  readonly #producerExpirationCheckMs: number;
+  #lastProducerExpiry = Date.now();
 
   constructor(options: HostOptions) {
     this.#defaults = options.defaults;
     this.#logger = options.logger;
+    this.#producerExpirationMs =
+      intervalProp(options.brokerProps, 'producer.id.expiration.ms') ?? PRODUCER_ID_EXPIRATION_MS;
+    this.#producerExpirationCheckMs =
+      intervalProp(options.brokerProps, 'producer.id.expiration.check.interval.ms') ??
+      PRODUCER_ID_EXPIRATION_CHECK_MS;
     this.#manager = LogManager.open({
       logDir: options.logDir,
       defaults: options.defaults,
@@ -388,6 +400,10 @@ export class PartitionHost {
     this.#manager.maintain(now);
     // Retention may have moved log start offsets.
     for (const [log, tracker] of this.#producers) this.#evictProducers(log, tracker);
+    if (now - this.#lastProducerExpiry >= this.#producerExpirationCheckMs) {
+      this.#lastProducerExpiry = now;
+      for (const tracker of this.#producers.values()) tracker.table.expire(now, this.#producerExpirationMs);
+    }
   }
 
   checkpoint(): void {

@@ -186,6 +186,22 @@ export class ProducerStateTable {
     return evicted;
   }
 
+  /**
+   * Forgets producers idle for `maxIdleMs` (Kafka's producer.id.expiration.ms), judged by their newest batch's
+   * timestamp as Kafka does. A retry from such a producer is then accepted as new, as in Kafka.
+   */
+  expire(now: number, maxIdleMs: number): number {
+    let expired = 0;
+    for (const [producerId, entry] of this.#entries) {
+      const last = entry.batches.at(-1);
+      if (!last || now - last.timestamp >= maxIdleMs) {
+        this.#entries.delete(producerId);
+        expired++;
+      }
+    }
+    return expired;
+  }
+
   /** Forgets batches at or above `offset` (the log was truncated there), and producers left with none. */
   truncateFrom(offset: number): void {
     for (const [producerId, entry] of this.#entries) {

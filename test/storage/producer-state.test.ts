@@ -244,6 +244,23 @@ test('eviction below the log start offset and truncation forget producers', () =
   assert.equal(table.size, 0);
 });
 
+test('producers idle for producer.id.expiration.ms are forgotten, then may start at any sequence', () => {
+  const table = new ProducerStateTable();
+  const b = (producerId: number, seq: number): ProducerBatch => ({
+    producerId,
+    producerEpoch: 0,
+    baseSequence: seq,
+    lastOffsetDelta: 0,
+  });
+  table.record(b(1, 0), 0, 0, 1_000);
+  table.record(b(2, 0), 1, 1, 5_000);
+  assert.equal(table.expire(11_000, 10_000), 1);
+  assert.equal(table.entry(1), undefined);
+  assert.deepEqual(table.check([b(1, 40)]), { kind: 'append' });
+  const gap = table.check([b(2, 40)]);
+  assert.ok(gap.kind === 'error' && gap.reason === 'out-of-order-sequence');
+});
+
 test('snapshots round-trip, the newest readable one at or below the log end is loaded, others pruned', () => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'fjord-producer-state-'));
   try {

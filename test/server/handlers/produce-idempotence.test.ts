@@ -171,3 +171,38 @@ test('a restart keeps deduplicating: from snapshots after a clean stop, and from
   assert.equal((await send('idem-rolling', 0, batch(p, seq, ['next']))).baseOffset, 80n);
   assert.deepEqual(await values('idem-rolling', 0), [...before, '80:next']);
 });
+
+test('producers idle for producer.id.expiration.ms are forgotten: their next batch may start anywhere', async () => {
+  const own = await startTestBroker({
+    'producer.id.expiration.ms': '3000',
+    'producer.id.expiration.check.interval.ms': '100',
+  });
+  try {
+    await createTopics(own.client, ['idle'], 1);
+    const p = { producerId: 42, producerEpoch: 0 };
+    const sendOwn = async (records: Buffer) => {
+      const response = await own.client.send(Produce, 9, {
+        transactionalId: null,
+        acks: -1,
+        timeoutMs: 5000,
+        topicData: [{ name: 'idle', partitionData: [{ index: 0, records }] }],
+      });
+      return response.responses[0]!.partitionResponses[0]!;
+    };
+    assert.equal((await sendOwn(batch(p, 0, ['first']))).errorCode, ErrorCode.NONE);
+    assert.equal((await sendOwn(batch(p, 7, ['gap']))).errorCode, ErrorCode.OUT_OF_ORDER_SEQUENCE_NUMBER);
+    let answer = -1;
+    for (let attempt = 0; attempt < 60 && answer !== ErrorCode.NONE; attempt++) {
+      await new Promise((resolve) => setTimeout(resolve, 250));
+      answer = (await sendOwn(batch(p, 7, ['after']))).errorCode;
+      if (answer !== ErrorCode.NONE) assert.equal(answer, ErrorCode.OUT_OF_ORDER_SEQUENCE_NUMBER);
+    }
+    assert.equal(answer, ErrorCode.NONE);
+    assert.deepEqual(
+      (await readPartition(own.client, 'idle', 0)).map((r) => r.value),
+      ['first', 'after'],
+    );
+  } finally {
+    await own.close();
+  }
+});
