@@ -2,7 +2,8 @@
 
 Same request and result shapes as kafka_python_client.py:
   {"op": "produce", "topic", "records": [...], "codec"?, "acks"?, "linger_ms"?, "message_max_bytes"?}
-  {"op": "consume", "topic", "partitions": [p], "offset": n | "beginning", "count": n, "timeout_ms"?}
+  {"op": "consume", "topic", "partitions": [p], "offset": n | "beginning", "count": n, "timeout_ms"?,
+   "auto_offset_reset"?}
 The consumer uses assign() with explicit offsets: no consumer group is joined.
 """
 import json
@@ -69,6 +70,7 @@ def consume(bootstrap, op):
             "enable.auto.commit": False,
             "enable.auto.offset.store": False,
             "fetch.message.max.bytes": op.get("max_partition_fetch_bytes", 1048576),
+            "auto.offset.reset": op.get("auto_offset_reset", "latest"),
         }
     )
     start = op.get("offset", "beginning")

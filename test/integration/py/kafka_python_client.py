@@ -5,7 +5,7 @@ Request: {"bootstrap": "host:port", "ops": [op, ...]}, run in order. Ops:
    "codec"?, "acks"?, "linger_ms"?, "max_request_size"?}
       -> {"acks": [{"partition", "offset"}]}  one per record, in order
   {"op": "consume", "topic", "partitions": [p], "offset": n | "beginning", "count": n,
-   "timeout_ms"?, "max_partition_fetch_bytes"?}
+   "timeout_ms"?, "max_partition_fetch_bytes"?, "auto_offset_reset"?}
       -> {"records": [{"partition", "offset", "key", "value", "headers"}]}  stops at count or timeout
 Keys, values and header values are UTF-8 text or null.
 """
@@ -62,6 +62,7 @@ def consume(bootstrap, op):
         enable_auto_commit=False,
         max_partition_fetch_bytes=op.get("max_partition_fetch_bytes", 1048576),
         fetch_max_bytes=op.get("fetch_max_bytes", 52428800),
+        auto_offset_reset=op.get("auto_offset_reset", "latest"),
     )
     tps = [TopicPartition(op["topic"], p) for p in op["partitions"]]
     consumer.assign(tps)
