@@ -360,7 +360,12 @@ export class Cluster {
 
   /** Starts a background refresh when cached metadata is older than metadata.max.age.ms. */
   refreshIfStale(): void {
-    if (this.#closed || Date.now() - this.#metadataAt < this.options.metadataMaxAgeMs) return;
+    if (
+      this.#closed ||
+      this.#metadataAt === 0 ||
+      Date.now() - this.#metadataAt < this.options.metadataMaxAgeMs
+    )
+      return;
     this.#metadataAt = Date.now(); // one refresh per period, even if this one fails
     this.refreshMetadata().catch(() => undefined);
   }

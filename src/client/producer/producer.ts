@@ -8,7 +8,7 @@
 import { InitProducerId, Produce, type ProduceResponse } from '../../protocol/messages/index.js';
 import { ErrorCode } from '../../protocol/error-codes.js';
 import { buildRecordBatch, CompressionType, type RecordInput } from '../../protocol/records/record-batch.js';
-import { Cluster, type ClientOptions } from '../cluster.js';
+import { Cluster, type ClientOptions, type TopicInfo } from '../cluster.js';
 import { ClientError, KafkaError, isRetriable, needsMetadataRefresh } from '../errors.js';
 import { DefaultPartitioner, type Partitioner } from './partitioner.js';
 
@@ -131,7 +131,10 @@ export class Producer {
   readonly #maxBlockMs: number;
   readonly #partitioner: DefaultPartitioner;
   readonly #custom: Partitioner | undefined;
-  readonly #queues = new Map<string, PartitionQueue>();
+  /** Per topic, the partitions' queues by partition index. */
+  readonly #queues = new Map<string, PartitionQueue[]>();
+  readonly #allQueues: PartitionQueue[] = [];
+  readonly #metadataWaits = new Map<string, Promise<TopicInfo>>();
   /** 'pending' until InitProducerId has been tried; 'off' when idempotence is disabled. */
   #idempotence: 'pending' | 'initializing' | 'on' | 'off';
   readonly #idempotenceExplicit: boolean;
@@ -200,17 +203,27 @@ export class Producer {
   }
 
   /** Sends one record; resolves once the broker acknowledged it (per `acks`). */
-  async send(record: ProducerRecord): Promise<RecordMetadata> {
-    if (this.#closing) throw new ClientError('CLIENT_CLOSED', 'the producer is closed');
-    if (this.#fatal) throw this.#fatal;
+  send(record: ProducerRecord): Promise<RecordMetadata> {
+    // Not an async function: the common path (metadata cached) allocates one promise per record, not three.
+    if (this.#closing) return Promise.reject(new ClientError('CLIENT_CLOSED', 'the producer is closed'));
+    if (this.#fatal) return Promise.reject(this.#fatal);
+    this.#cluster.refreshIfStale();
+    const topic = this.#cluster.topic(record.topic);
+    if (topic !== undefined) return this.#enqueue(record, topic.partitions.length);
+    // Every send waiting for a topic's metadata waits on the same promise, so records keep their order.
+    let waiting = this.#metadataWaits.get(record.topic);
+    if (waiting === undefined) {
+      waiting = this.#cluster.topicMetadata(record.topic, Date.now() + this.#maxBlockMs).finally(() => {
+        this.#metadataWaits.delete(record.topic);
+      });
+      this.#metadataWaits.set(record.topic, waiting);
+    }
+    return waiting.then((info) => this.#enqueue(record, info.partitions.length));
+  }
+
+  #enqueue(record: ProducerRecord, count: number): Promise<RecordMetadata> {
     const key = toBuffer(record.key ?? null);
     const value = toBuffer(record.value);
-    const headers = normalizeHeaders(record.headers);
-    const timestamp = record.timestamp ?? Date.now();
-    const topic =
-      this.#cluster.topic(record.topic) ??
-      (await this.#cluster.topicMetadata(record.topic, Date.now() + this.#maxBlockMs));
-    const count = topic.partitions.length;
     let partition = record.partition;
     if (partition === undefined) {
       partition = this.#custom
@@ -218,19 +231,25 @@ export class Producer {
         : this.#partitioner.partition(record.topic, key, count);
     }
     if (!Number.isInteger(partition) || partition < 0 || partition >= count) {
-      throw new ClientError(
-        'INVALID_ARGUMENT',
-        `partition ${partition} of ${record.topic} does not exist (it has ${count})`,
+      return Promise.reject(
+        new ClientError(
+          'INVALID_ARGUMENT',
+          `partition ${partition} of ${record.topic} does not exist (it has ${count})`,
+        ),
       );
     }
-    const input: RecordInput = { key, value, timestamp };
+    const input: RecordInput = { key, value, timestamp: record.timestamp ?? Date.now() };
     let bytes = RECORD_OVERHEAD + (key?.length ?? 0) + (value?.length ?? 0);
-    if (headers.length > 0) {
-      input.headers = headers;
-      for (const h of headers) bytes += h.key.length + (h.value?.length ?? 0) + 4;
+    if (record.headers !== undefined) {
+      const headers = normalizeHeaders(record.headers);
+      if (headers.length > 0) {
+        input.headers = headers;
+        for (const h of headers) bytes += Buffer.byteLength(h.key) + (h.value?.length ?? 0) + 4;
+      }
     }
+    const target = partition;
     return new Promise<RecordMetadata>((resolve, reject) => {
-      this.#append(record.topic, partition, input, bytes, { resolve, reject }, count);
+      this.#append(record.topic, target, input, bytes, { resolve, reject }, count);
     });
   }
 
@@ -247,8 +266,12 @@ export class Producer {
     delivery: Delivery,
     count: number,
   ): void {
-    const id = `${topic}\u0000${partition}`;
-    let queue = this.#queues.get(id);
+    let byPartition = this.#queues.get(topic);
+    if (byPartition === undefined) {
+      byPartition = [];
+      this.#queues.set(topic, byPartition);
+    }
+    let queue = byPartition[partition];
     if (queue === undefined) {
       queue = {
         topic,
@@ -259,7 +282,8 @@ export class Producer {
         recovering: false,
         nextSequence: 0,
       };
-      this.#queues.set(id, queue);
+      byPartition[partition] = queue;
+      this.#allQueues.push(queue);
     }
     let batch = queue.open;
     if (batch !== undefined && batch.bytes + bytes > this.#batchSize && batch.records.length > 0) {
@@ -307,7 +331,7 @@ export class Producer {
   }
 
   #closeAll(): void {
-    for (const queue of this.#queues.values()) this.#close(queue);
+    for (const queue of this.#allQueues) this.#close(queue);
   }
 
   #scheduleDrain(): void {
@@ -332,7 +356,7 @@ export class Producer {
     const byLeader = new Map<number, Batch[]>();
     let waitingForLeader = false;
     const now = Date.now();
-    for (const queue of this.#queues.values()) {
+    for (const queue of this.#allQueues) {
       while (queue.ready.length > 0 && queue.inFlight < (queue.recovering ? 1 : this.#maxInFlight)) {
         const batch = queue.ready[0]!;
         if (now - batch.createdAt > this.#deliveryTimeoutMs) {
@@ -370,9 +394,7 @@ export class Producer {
     // A queue still holding ready batches (per-request limit of one batch per partition) goes again.
     else if (
       byLeader.size > 0 &&
-      [...this.#queues.values()].some(
-        (q) => q.ready.length > 0 && q.inFlight < (q.recovering ? 1 : this.#maxInFlight),
-      )
+      this.#allQueues.some((q) => q.ready.length > 0 && q.inFlight < (q.recovering ? 1 : this.#maxInFlight))
     ) {
       this.#scheduleDrain();
     }
@@ -415,7 +437,7 @@ export class Producer {
       // Without a producer id nothing can be sent idempotently: fail what is queued and everything after.
       this.#idempotence = 'off';
       this.#fatal = error instanceof Error ? error : new Error(String(error));
-      for (const queue of this.#queues.values()) {
+      for (const queue of this.#allQueues) {
         this.#close(queue);
         for (const batch of queue.ready.splice(0)) this.#fail(batch, this.#fatal);
       }
@@ -496,7 +518,7 @@ export class Producer {
   }
 
   #queueOf(batch: Batch): PartitionQueue {
-    return this.#queues.get(`${batch.topic}\u0000${batch.partition}`)!;
+    return this.#queues.get(batch.topic)![batch.partition]!;
   }
 
   #succeed(batch: Batch, baseOffset: number, logAppendTime: number): void {
