@@ -192,9 +192,11 @@ async function main(): Promise<void> {
     if (!measured) return;
     const ackUs = nowMicros();
     stats.requests++;
+    const share = part.payloadBytes / part.records;
     if (o.acks === 0) {
-      stats.records += part.records;
-      stats.bytes += part.payloadBytes;
+      const n = measuredIn(firstIndex, part.records);
+      stats.records += n;
+      stats.bytes += share * n;
       return;
     }
     const body = decodeResponse(Produce, version, response).body;
@@ -205,22 +207,31 @@ async function main(): Promise<void> {
     let index = firstIndex;
     for (const batch of part.batches) {
       const code = failed.get(batch.partition);
+      const n = measuredIn(index, batch.recordCount);
       if (code !== undefined) {
         const name = errorInfo(code).name;
-        stats.errors[name] = (stats.errors[name] ?? 0) + batch.recordCount;
+        stats.errors[name] = (stats.errors[name] ?? 0) + n;
       } else {
-        stats.records += batch.recordCount;
-        if (rate === null) stats.latency.record(ackUs - partSent, batch.recordCount);
-        else for (let i = 0; i < batch.recordCount; i++) stats.latency.record(ackUs - dueUs(index + i));
+        stats.records += n;
+        stats.bytes += share * n;
+        if (rate === null) stats.latency.record(ackUs - partSent, n);
+        else
+          for (let i = batch.recordCount - n; i < batch.recordCount; i++)
+            stats.latency.record(ackUs - dueUs(index + i));
       }
       index += batch.recordCount;
     }
-    if (failed.size === 0) stats.bytes += part.payloadBytes;
-    else {
-      const share = part.payloadBytes / part.records;
-      for (const batch of part.batches)
-        if (!failed.has(batch.partition)) stats.bytes += share * batch.recordCount;
-    }
+  }
+
+  /**
+   * How many of the `count` records from schedule index `first` are measured. Unthrottled, a request is
+   * measured as a whole (by its send time, checked by the caller); at a rate, each record whose due time is
+   * past the warm-up is, so the consumer side of an end-to-end run (which goes by the stamped time) agrees.
+   */
+  function measuredIn(first: number, count: number): number {
+    if (rate === null) return count;
+    const firstMeasured = Math.ceil(((measureFromUs - startUs) * rate) / 1e6);
+    return Math.max(0, Math.min(count, first + count - firstMeasured));
   }
 
   function dueUs(index: number): number {
@@ -273,10 +284,16 @@ async function main(): Promise<void> {
         targets.push([part, c]);
       }
       if (template.parts[0]?.rotatePartition) partitionCursor++;
-      const measured = nowUs >= measureFromUs;
       const firstIndex = scheduled;
+      const measuredRecords =
+        rate === null
+          ? nowUs >= measureFromUs
+            ? template.records
+            : 0
+          : measuredIn(firstIndex, template.records);
+      const measured = measuredRecords > 0;
       scheduled += template.records;
-      if (measured) measuredSent += template.records;
+      measuredSent += measuredRecords;
       slot.busy = true;
       let pending = targets.length;
       let index = firstIndex;

@@ -316,7 +316,9 @@ export async function runPerf(options: PerfOptions, hooks: RunHooks = {}): Promi
     startAt === 0 || lastStatsAt[role] <= measureStart ? 0 : (lastStatsAt[role] - measureStart) / 1000;
   const durationSec = Math.max(secondsOf('producer'), secondsOf('consumer'));
   const produceResult = producing ? produce.result(secondsOf('producer')) : null;
-  const consumeResult = consuming ? consume.result(secondsOf('consumer')) : null;
+  // End to end, consumers count the records sent in the producers' window, so rates share that window.
+  const consumeSeconds = options.mode === 'e2e' ? secondsOf('producer') : secondsOf('consumer');
+  const consumeResult = consuming ? consume.result(consumeSeconds) : null;
   if (fatal === null) {
     const main = produceResult ?? consumeResult!;
     if (main.records === 0 && main.errorCount > 0) {
