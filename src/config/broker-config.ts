@@ -39,6 +39,9 @@ export interface BrokerConfig {
   groupMaxSize: number;
   transactionStateLogNumPartitions: number;
   replicaLagTimeMaxMs: number;
+  /** Idle producers' deduplication state is dropped after this long (read by the partition workers). */
+  producerIdExpirationMs: number;
+  producerIdExpirationCheckIntervalMs: number;
   fetchTransfer: FetchTransfer;
   /** Topic defaults derived from the log.* properties. */
   log: LogConfig;
@@ -123,6 +126,8 @@ const BROKER_DEFS = {
   'group.max.size': def(int(1), String(INT_MAX)),
   'transaction.state.log.num.partitions': def(int(1), '50'),
   'replica.lag.time.max.ms': def(int(0), '30000'),
+  'producer.id.expiration.ms': def(int(1), '86400000'),
+  'producer.id.expiration.check.interval.ms': def(int(1), '600000'),
   'fjord.fetch.transfer': def(oneOf<FetchTransfer>('sendfile', 'mmap', 'read'), 'mmap'),
 } as const;
 
@@ -140,6 +145,8 @@ const ACCEPTED_AND_IGNORED = new Set([
   'log.retention.check.interval.ms',
   'log.cleaner.enable',
   'log.cleaner.threads',
+  'log.flush.offset.checkpoint.interval.ms',
+  'log.cleaner.backoff.ms',
   'group.coordinator.rebalance.protocols',
 ]);
 
@@ -216,6 +223,8 @@ export function resolveBrokerConfig(
     groupMaxSize: value('group.max.size')!,
     transactionStateLogNumPartitions: value('transaction.state.log.num.partitions')!,
     replicaLagTimeMaxMs: value('replica.lag.time.max.ms')!,
+    producerIdExpirationMs: value('producer.id.expiration.ms')!,
+    producerIdExpirationCheckIntervalMs: value('producer.id.expiration.check.interval.ms')!,
     fetchTransfer: value('fjord.fetch.transfer')!,
     log: logConfigFromBrokerProps(Object.fromEntries(raw)),
     raw,
