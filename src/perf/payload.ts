@@ -87,6 +87,8 @@ export interface BatchInfo {
   /** Position of the batch in the frame. */
   offset: number;
   recordCount: number;
+  /** Key + value bytes of the batch's records. */
+  payloadBytes: number;
   /** Position in the frame of each record's value (uncompressed batches only; for timestamps). */
   valueOffsets: number[];
 }
@@ -269,8 +271,16 @@ export async function buildPart(
     }
     const inputs = entries[i]![1];
     records += inputs.length;
-    for (const r of inputs) payloadBytes += (r.key?.length ?? 0) + (r.value?.length ?? 0);
-    infos.push({ partition: entries[i]![0], offset, recordCount: inputs.length, valueOffsets });
+    let batchBytes = 0;
+    for (const r of inputs) batchBytes += (r.key?.length ?? 0) + (r.value?.length ?? 0);
+    payloadBytes += batchBytes;
+    infos.push({
+      partition: entries[i]![0],
+      offset,
+      recordCount: inputs.length,
+      payloadBytes: batchBytes,
+      valueOffsets,
+    });
   }
   return {
     leader,

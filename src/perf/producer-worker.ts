@@ -196,7 +196,7 @@ async function main(): Promise<void> {
     if (o.acks === 0) {
       const n = measuredIn(firstIndex, part.records);
       stats.records += n;
-      stats.bytes += share * n;
+      stats.bytes += n === part.records ? part.payloadBytes : Math.round(share * n);
       return;
     }
     const body = decodeResponse(Produce, version, response).body;
@@ -213,7 +213,10 @@ async function main(): Promise<void> {
         stats.errors[name] = (stats.errors[name] ?? 0) + n;
       } else {
         stats.records += n;
-        stats.bytes += share * n;
+        stats.bytes +=
+          n === batch.recordCount
+            ? batch.payloadBytes
+            : Math.round((batch.payloadBytes * n) / batch.recordCount);
         if (rate === null) stats.latency.record(ackUs - partSent, n);
         else
           for (let i = batch.recordCount - n; i < batch.recordCount; i++)
