@@ -145,8 +145,6 @@ const ACCEPTED_AND_IGNORED = new Set([
   'log.retention.check.interval.ms',
   'log.cleaner.enable',
   'log.cleaner.threads',
-  'log.flush.offset.checkpoint.interval.ms',
-  'log.cleaner.backoff.ms',
   'group.coordinator.rebalance.protocols',
 ]);
 
