@@ -1058,6 +1058,33 @@ export class GroupCoordinator {
     return { errorCode: ErrorCode.NONE, partitions: results };
   }
 
+  /**
+   * Forgets every group's committed offsets for a deleted topic (with tombstones), as Kafka does when a topic
+   * goes: a topic re-created under the same name must not resume at the old positions. Resolves to the number
+   * of offsets removed. To be called by whoever deletes topics.
+   */
+  async deleteTopicOffsets(topic: string): Promise<number> {
+    const writes: Promise<GroupLogAppendResult>[] = [];
+    let removed = 0;
+    for (const group of this.#groups.values()) {
+      const gone = [...group.offsets.values()].filter((o) => o.topic === topic);
+      if (gone.length === 0) continue;
+      for (const o of gone) group.offsets.delete(offsetKey(o.topic, o.partition));
+      removed += gone.length;
+      writes.push(
+        this.#append(
+          group.groupId,
+          gone.map((o) => offsetCommitRecord(group.groupId, o.topic, o.partition, null)),
+        ),
+      );
+    }
+    for (const result of await Promise.all(writes)) {
+      if (!result.ok)
+        this.#logger.warn(`offset tombstones for deleted topic ${topic} not written: ${result.message}`);
+    }
+    return removed;
+  }
+
   // --- retention --------------------------------------------------------------------------------------------
 
   #scheduleRetentionCheck(): void {

@@ -742,3 +742,29 @@ test('a member id handed out with MEMBER_ID_REQUIRED expires after the session t
   assert.equal(coordinator.groupState('g'), undefined, 'the group it created is forgotten');
   assert.equal((await coordinator.join(joinRequest(id))).errorCode, ErrorCode.UNKNOWN_MEMBER_ID);
 });
+
+test('deleteTopicOffsets forgets a deleted topic’s offsets in every group, durably', async () => {
+  const log = new MemoryGroupLog();
+  const { coordinator } = await setup({}, log);
+  for (const groupId of ['g1', 'g2']) {
+    await coordinator.commitOffsets({
+      groupId,
+      generationId: -1,
+      memberId: '',
+      groupInstanceId: null,
+      retentionMs: -1,
+      offsets: [
+        { topic: 'gone', partition: 0, offset: 5, leaderEpoch: -1, metadata: '' },
+        { topic: 'kept', partition: 0, offset: 6, leaderEpoch: -1, metadata: '' },
+      ],
+    });
+  }
+  assert.equal(await coordinator.deleteTopicOffsets('gone'), 2);
+  const reloaded = await setup({}, log);
+  for (const groupId of ['g1', 'g2']) {
+    assert.deepEqual(
+      reloaded.coordinator.fetchOffsets(groupId, null).topics.map((t) => t.name),
+      ['kept'],
+    );
+  }
+});
