@@ -94,12 +94,26 @@ async function sendByMmap(socket: Socket, region: FilePart): Promise<void> {
   );
 }
 
+// The addon's sendfile runs on libuv's thread pool, and while a client is not reading, its thread waits for
+// the socket (up to a minute). A few stalled clients would hold every pool thread, and every other fetch
+// (and every fs call in the process) would queue behind them. So only half the pool may be in sendfile at
+// once; past that a region goes by read+write, which waits for 'drain' without holding a thread.
+const THREAD_POOL_SIZE = Number(process.env.UV_THREADPOOL_SIZE) || 4;
+const MAX_SENDFILE_IN_FLIGHT = Math.max(1, Math.floor(THREAD_POOL_SIZE / 2));
+let sendfileInFlight = 0;
+
 async function sendBySendfile(socket: Socket, region: FilePart): Promise<void> {
   const fd = socketFd(socket);
   if (fd === undefined) return sendByRead(socket, region);
   await drained(socket);
-  const sent = await sendfile(fd, region.fd, region.position, region.length);
-  if (sent !== region.length) throw new Error(`segment ended ${region.length - sent} bytes early`);
+  if (sendfileInFlight >= MAX_SENDFILE_IN_FLIGHT) return sendByRead(socket, region);
+  sendfileInFlight++;
+  try {
+    const sent = await sendfile(fd, region.fd, region.position, region.length);
+    if (sent !== region.length) throw new Error(`segment ended ${region.length - sent} bytes early`);
+  } finally {
+    sendfileInFlight--;
+  }
 }
 
 const senders: Record<FileTransferMode, (socket: Socket, part: FilePart) => Promise<void>> = {
