@@ -22,7 +22,9 @@ import { startTestBroker, type TestBroker } from '../tools/broker-harness.js';
 import {
   RawConnection,
   apiVersionsOk,
+  decodeRecords,
   ensureTopic,
+  fetchPartitions,
   produce,
   rawRequestHeader,
   readPartition,
@@ -321,5 +323,65 @@ test('illegal topic names get INVALID_TOPIC_EXCEPTION from Metadata and are not 
     for (const name of names) assert.equal(existsSync(join(b.dataDir, `${name}-0`)), false);
   } finally {
     client.close();
+  }
+});
+
+test('clients that never read their fetch responses do not hold up other clients (sendfile transfer)', async () => {
+  // A second broker that sends record data with sendfile, whose thread-pool threads wait on full sockets.
+  const other = await startTestBroker({ 'num.io.threads': '2', 'fjord.fetch.transfer': 'sendfile' });
+  const stalled: RawConnection[] = [];
+  const client = await WireClient.connect(other.broker.port);
+  try {
+    await ensureTopic(client, 'big');
+    const value = 'v'.repeat(900_000);
+    for (let i = 0; i < 12; i++) {
+      const answer = await produce(client, 'big', 0, await recordBatch([{ key: `big-${i}`, value }]));
+      assert.equal(answer.errorCode, ErrorCode.NONE);
+    }
+    // Eight connections each pipeline ten fetches of the whole ~11 MB log and never read a byte.
+    const fetchAll = (correlationId: number) =>
+      encodeRequest(Fetch, 11, correlationId, 'stalled', {
+        ...defaultFetchRequest(),
+        maxWaitMs: 0,
+        minBytes: 1,
+        maxBytes: 50 << 20,
+        topics: [
+          {
+            topic: 'big',
+            topicId: ZERO_UUID,
+            partitions: [
+              {
+                ...defaultFetchRequestFetchPartition(),
+                partition: 0,
+                fetchOffset: 0n,
+                partitionMaxBytes: 50 << 20,
+              },
+            ],
+          },
+        ],
+      });
+    for (let c = 0; c < 8; c++) {
+      const connection = await RawConnection.connect(other.broker.port);
+      connection.socket.pause();
+      for (let i = 0; i < 10; i++) connection.write(fetchAll(i));
+      stalled.push(connection);
+    }
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+    // Another client still gets its data. (Before the fix its fetch waited a minute for a pool thread.)
+    const fetched = fetchPartitions(client, 'big', [{ partition: 0, offset: 11 }]);
+    const timeout = new Promise<'stuck'>((resolve) => setTimeout(() => resolve('stuck'), 15_000).unref());
+    const response = await Promise.race([fetched, timeout]);
+    assert.notEqual(response, 'stuck', 'a fetch from another client completes while others stall');
+    const records = await decodeRecords(
+      (response as Awaited<typeof fetched>).responses[0]!.partitions[0]!.records,
+    );
+    assert.deepEqual(
+      records.map((r) => [r.offset, r.key]),
+      [[11, 'big-11']],
+    );
+  } finally {
+    for (const connection of stalled) connection.destroy();
+    client.close();
+    await other.close();
   }
 });
