@@ -85,7 +85,8 @@ Load-tests any Kafka-compatible cluster. Load runs on worker threads, one connec
   --report DIR                write DIR/index.html (charts) and DIR/result.json
   --quiet                     no progress lines
 
-Without --records or --duration, consume reads until the end offsets seen at start. Exit status: 0 ok,
+Without --records or --duration, consume reads until the end offsets seen at start. With several consumers,
+--records stops them once the total is reached (what is already fetched still counts). Exit status: 0 ok,
 1 usage or a fatal error (unreachable cluster, lost connection, nothing acknowledged), 3 the run finished
 but some records failed (errors are listed by Kafka error code).`;
 
