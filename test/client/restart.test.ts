@@ -61,6 +61,12 @@ test('a broker restart in the middle of acks=all production loses no acknowledge
       const records = await readAll(broker.bootstrap, 'durable', partition);
       byPartition.set(partition, new Map(records.map((r) => [r.offset, r.value])));
     }
+    // With idempotence (the broker has InitProducerId) a retried batch is not written twice either.
+    if (producer.idempotent) {
+      const values = [...byPartition.values()].flatMap((m) => [...m.values()]);
+      assert.equal(values.length, total);
+      assert.equal(new Set(values).size, total);
+    }
     for (const [value, metadata] of acked) {
       assert.equal(
         byPartition.get(metadata.partition)!.get(metadata.offset),

@@ -177,6 +177,11 @@ export class Consumer {
     if (this.#closed) throw new ClientError('CLIENT_CLOSED', 'the consumer is closed');
     const generation = this.#generation;
     const active = [...this.#assigned.values()].filter((a) => !a.paused);
+    if (active.length === 0) {
+      // Nothing to fetch: wait as a fetch would, so an iterator over nothing does not spin.
+      await new Promise((resolve) => setTimeout(resolve, this.#options.maxWaitMs));
+      return [];
+    }
     for (const a of active) if (a.position === undefined) await this.#reset(a);
     const byLeader = new Map<number, Assigned[]>();
     let missingLeader = false;
