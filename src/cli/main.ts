@@ -1,5 +1,11 @@
+import { config } from './config.js';
+import { consume } from './consume.js';
+import { dumpLog } from './dump-log.js';
+import { group } from './group.js';
 import { perf } from './perf.js';
+import { produce } from './produce.js';
 import { start } from './start.js';
+import { topic } from './topic.js';
 
 // Entry point of the `fjord` command: parses the sub-command and hands off to it.
 
@@ -8,7 +14,15 @@ const USAGE = `Usage: fjord <command> [options]
 Commands:
   start [server.properties] [--override key=value ...]   start a broker
   perf produce|consume|e2e|compare [options]             load-test a Kafka-compatible cluster
+  topic create|list|describe|delete|alter-config        manage topics
+  produce TOPIC                                          write stdin lines as records
+  consume TOPIC                                          print records (format string, -n, -e)
+  group list|describe|delete|reset-offsets               consumer groups: lag, offset resets
+  config describe|alter                                  topic and broker configs
+  dump-log FILE...                                       decode .log, .index and .timeindex files
   version                                                print the version
+
+Client commands take --brokers host:port (default 127.0.0.1:9092) and --json.
 
 Run 'fjord <command> --help' for a command's options.`;
 
@@ -29,6 +43,21 @@ export async function main(argv: string[]): Promise<number> {
       return start(rest);
     case 'perf':
       return perf(rest);
+    case 'topic':
+    case 'topics':
+      return topic(rest);
+    case 'produce':
+      return produce(rest);
+    case 'consume':
+      return consume(rest);
+    case 'group':
+    case 'groups':
+      return group(rest);
+    case 'config':
+    case 'configs':
+      return config(rest);
+    case 'dump-log':
+      return dumpLog(rest);
     default:
       console.error(`fjord: unknown command '${command}'.\n\n${USAGE}`);
       return 1;
