@@ -6,12 +6,16 @@ import { Admin } from '../../src/client/admin/admin.js';
 import { Producer } from '../../src/client/producer/producer.js';
 import { ClientError, KafkaError } from '../../src/client/errors.js';
 import {
+  AlterConfigs,
   CreatePartitions,
   CreateTopics,
+  DeleteGroups,
   DeleteRecords,
   DeleteTopics,
   DescribeConfigs,
+  DescribeGroups,
   IncrementalAlterConfigs,
+  ListGroups,
   OffsetCommit,
   OffsetFetch,
   type ApiDescriptor,
@@ -100,7 +104,7 @@ for (const kind of brokerKinds) {
       assert.equal(typeof cluster.controllerId, 'number');
     });
 
-    test('offsets by time: earliest, latest, a timestamp, and max-timestamp', async () => {
+    test('offsets by time: earliest, latest and a timestamp', async () => {
       const producer = new Producer({ brokers: [target.bootstrap], logger: { warn() {} } });
       const base = 1_700_000_000_000;
       await producer.sendBatch(
@@ -208,6 +212,49 @@ for (const kind of brokerKinds) {
           [1, 0],
         ],
       );
+    });
+
+    test('groups: list, describe and delete a group made by committing offsets', async () => {
+      if (
+        !(await supports(ListGroups)) ||
+        !(await supports(DescribeGroups)) ||
+        !(await supports(DeleteGroups))
+      ) {
+        await assert.rejects(admin.listGroups(), unsupported);
+        return;
+      }
+      await admin.alterOffsets('g-admin', [{ topic: 'offsets', partitions: [{ partition: 1, offset: 0 }] }]);
+      assert.ok((await admin.listGroups()).some((g) => g.groupId === 'g-admin'));
+      const [described] = await admin.describeGroups(['g-admin']);
+      assert.equal(described!.state, 'Empty');
+      assert.deepEqual(described!.members, []);
+      await admin.deleteGroups(['g-admin']);
+      assert.ok(!(await admin.listGroups()).some((g) => g.groupId === 'g-admin'));
+      await assert.rejects(
+        admin.deleteGroups(['g-admin']),
+        (e: unknown) => e instanceof KafkaError && e.code === ErrorCode.GROUP_ID_NOT_FOUND,
+      );
+    });
+
+    test('configs: whole-resource alter and a broker resource', async () => {
+      if (!(await supports(AlterConfigs)) || !(await supports(DescribeConfigs))) {
+        await assert.rejects(admin.alterConfigs([{ type: 'topic', name: 'trim', configs: {} }]), unsupported);
+        return;
+      }
+      await admin.alterConfigs([
+        { type: 'topic', name: 'offsets', configs: { 'retention.bytes': '123456' } },
+      ]);
+      const [topic] = await admin.describeConfigs([
+        { type: 'topic', name: 'offsets', keys: ['retention.bytes'] },
+      ]);
+      assert.deepEqual(
+        topic!.configs.map((c) => [c.name, c.value, c.source]),
+        [['retention.bytes', '123456', 'dynamic-topic']],
+      );
+      const { brokers } = await admin.describeCluster();
+      const [broker] = await admin.describeConfigs([{ type: 'broker', name: String(brokers[0]!.nodeId) }]);
+      assert.equal(broker!.type, 'broker');
+      assert.ok(broker!.configs.length > 0);
     });
   });
 }
