@@ -33,6 +33,8 @@ export interface BrokerConfig {
   offsetsTopicNumPartitions: number;
   offsetsTopicReplicationFactor: number;
   offsetsRetentionMinutes: number;
+  offsetsRetentionCheckIntervalMs: number;
+  offsetMetadataMaxBytes: number;
   groupInitialRebalanceDelayMs: number;
   groupMinSessionTimeoutMs: number;
   groupMaxSessionTimeoutMs: number;
@@ -120,6 +122,8 @@ const BROKER_DEFS = {
   'offsets.topic.num.partitions': def(int(1), '50'),
   'offsets.topic.replication.factor': def(int(1, 32767), '3'),
   'offsets.retention.minutes': def(int(1), '10080'),
+  'offsets.retention.check.interval.ms': def(int(1), '600000'),
+  'offset.metadata.max.bytes': def(int(0), '4096'),
   'group.initial.rebalance.delay.ms': def(int(0), '3000'),
   'group.min.session.timeout.ms': def(int(0), '6000'),
   'group.max.session.timeout.ms': def(int(0), '1800000'),
@@ -215,6 +219,8 @@ export function resolveBrokerConfig(
     offsetsTopicNumPartitions: value('offsets.topic.num.partitions')!,
     offsetsTopicReplicationFactor: value('offsets.topic.replication.factor')!,
     offsetsRetentionMinutes: value('offsets.retention.minutes')!,
+    offsetsRetentionCheckIntervalMs: value('offsets.retention.check.interval.ms')!,
+    offsetMetadataMaxBytes: value('offset.metadata.max.bytes')!,
     groupInitialRebalanceDelayMs: value('group.initial.rebalance.delay.ms')!,
     groupMinSessionTimeoutMs: value('group.min.session.timeout.ms')!,
     groupMaxSessionTimeoutMs: value('group.max.session.timeout.ms')!,

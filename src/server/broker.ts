@@ -201,15 +201,11 @@ export class Broker {
 }
 
 function groupCoordinatorConfig(config: BrokerConfig): GroupCoordinatorConfig {
-  const rawInt = (key: string, fallback: number) => {
-    const text = config.raw.get(key);
-    return text !== undefined && /^\d+$/.test(text.trim()) ? Number(text) : fallback;
-  };
   return {
     offsetsTopicNumPartitions: config.offsetsTopicNumPartitions,
     offsetsRetentionMs: config.offsetsRetentionMinutes * 60_000,
-    offsetsRetentionCheckIntervalMs: rawInt('offsets.retention.check.interval.ms', 600_000),
-    offsetMetadataMaxBytes: rawInt('offset.metadata.max.bytes', 4096),
+    offsetsRetentionCheckIntervalMs: config.offsetsRetentionCheckIntervalMs,
+    offsetMetadataMaxBytes: config.offsetMetadataMaxBytes,
     groupInitialRebalanceDelayMs: config.groupInitialRebalanceDelayMs,
     groupMinSessionTimeoutMs: config.groupMinSessionTimeoutMs,
     groupMaxSessionTimeoutMs: config.groupMaxSessionTimeoutMs,

@@ -91,6 +91,8 @@ export const deleteTopicsHandler = handler(
         name = topic.name;
       }
       const outcome = await broker.topics.delete(name!);
+      // A topic re-created under this name must not resume at the old committed offsets.
+      if (outcome.errorCode === ErrorCode.NONE) await broker.groups.deleteTopicOffsets(name!);
       const topicId = outcome.topic?.topicId ?? w.topicId;
       responses.push(result(version, { name, topicId }, outcome.errorCode, outcome.errorMessage));
     }

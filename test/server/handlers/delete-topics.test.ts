@@ -4,6 +4,8 @@ import { ErrorCode } from '../../../src/protocol/error-codes.js';
 import { ZERO_UUID } from '../../../src/protocol/messages/common.js';
 import { CreateTopics } from '../../../src/protocol/messages/create-topics.js';
 import { DeleteTopics } from '../../../src/protocol/messages/delete-topics.js';
+import { OffsetCommit } from '../../../src/protocol/messages/offset-commit.js';
+import { OffsetFetch } from '../../../src/protocol/messages/offset-fetch.js';
 import { startTestBroker, type TestBroker } from './helpers.js';
 
 let t: TestBroker;
@@ -109,4 +111,43 @@ test('delete.topic.enable=false gives TOPIC_DELETION_DISABLED', async () => {
   } finally {
     await locked.close();
   }
+});
+
+test('deleting a topic drops the committed offsets of its partitions, so a re-created topic starts fresh', async () => {
+  await create('offsets-gone');
+  const commit = await t.client.send(OffsetCommit, 2, {
+    groupId: 'deleted-topic-group',
+    generationIdOrMemberEpoch: -1,
+    memberId: '',
+    groupInstanceId: null,
+    retentionTimeMs: -1n,
+    topics: [
+      {
+        name: 'offsets-gone',
+        partitions: [
+          {
+            partitionIndex: 0,
+            committedOffset: 7n,
+            committedLeaderEpoch: -1,
+            commitTimestamp: -1n,
+            committedMetadata: '',
+          },
+        ],
+      },
+    ],
+  });
+  assert.equal(commit.topics[0]!.partitions[0]!.errorCode, ErrorCode.NONE);
+  const fetchCommitted = async () =>
+    (
+      await t.client.send(OffsetFetch, 1, {
+        groupId: 'deleted-topic-group',
+        topics: [{ name: 'offsets-gone', partitionIndexes: [0] }],
+        groups: [],
+        requireStable: false,
+      })
+    ).topics[0]!.partitions[0]!.committedOffset;
+  assert.equal(await fetchCommitted(), 7n);
+  assert.equal((await byName(4, 'offsets-gone')).responses[0]!.errorCode, ErrorCode.NONE);
+  await create('offsets-gone');
+  assert.equal(await fetchCommitted(), -1n);
 });
