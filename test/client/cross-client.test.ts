@@ -1,5 +1,6 @@
 // Cross-client: what our producer writes to Fjord, kafkajs, kcat (librdkafka) and kafka-python read back
-// exactly: keys (and null keys), values (and tombstones), headers in order, timestamps, with every codec.
+// exactly: keys (and null keys), values (and tombstones), headers in order, timestamps, with every codec;
+// and what they write, our consumer reads exactly.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
@@ -8,6 +9,7 @@ import { promisify } from 'node:util';
 import kafkajs from 'kafkajs';
 import { decompress, CompressionType } from '../../src/protocol/records/compression.js';
 import { Producer, type CompressionName } from '../../src/client/producer/producer.js';
+import { Consumer } from '../../src/client/consumer/consumer.js';
 import { brokerKinds, type Target } from './helpers.js';
 
 const { CompressionCodecs, CompressionTypes, Kafka, logLevel } = kafkajs;
@@ -185,5 +187,125 @@ print(json.dumps(out))
       }));
       assert.deepEqual(got.get(codec), expected, codec);
     }
+  });
+});
+
+describe('our consumer reads exactly what kcat, kafka-python and kafkajs write to Fjord', () => {
+  let target: Target;
+  const topicsFor = (client: string) => CODECS.map((c) => ({ name: `w-${client}-${c}`, partitions: 1 }));
+  before(async () => {
+    target = await brokerKinds
+      .find((k) => k.name === 'fjord')!
+      .start([...topicsFor('kcat'), ...topicsFor('python'), { name: 'w-kafkajs-gzip', partitions: 1 }]);
+  });
+  after(() => target.stop());
+
+  async function consume(
+    topic: string,
+    count: number,
+  ): Promise<[string | null, string | null, [string, string | null][]][]> {
+    const consumer = new Consumer({ brokers: [target.bootstrap], maxWaitMs: 50 });
+    consumer.assign([{ topic, partition: 0, offset: 0 }]);
+    const out: [string | null, string | null, [string, string | null][]][] = [];
+    try {
+      for await (const r of consumer) {
+        out.push([
+          r.key === null ? null : r.key.toString(),
+          r.value === null ? null : r.value.toString(),
+          r.headers.map((h) => [h.key, h.value === null ? null : h.value.toString()]),
+        ]);
+        if (out.length === count) break;
+      }
+    } finally {
+      await consumer.close();
+    }
+    return out;
+  }
+
+  test('kcat (librdkafka), every codec: keys, values, headers', async () => {
+    for (const codec of CODECS) {
+      const lines = Array.from({ length: 8 }, (_, i) => `k${i}:${codec} value ${i}`).join('\n') + '\n';
+      await new Promise<void>((resolve, reject) => {
+        const child = execFile(
+          'kcat',
+          [
+            '-b',
+            target.bootstrap,
+            '-t',
+            `w-kcat-${codec}`,
+            '-P',
+            '-K:',
+            '-z',
+            codec === 'none' ? 'none' : codec,
+            '-H',
+            'h1=x',
+            '-H',
+            'h2=y',
+          ],
+          (error) => (error ? reject(error) : resolve()),
+        );
+        child.stdin!.end(lines);
+      });
+      assert.deepEqual(
+        await consume(`w-kcat-${codec}`, 8),
+        Array.from({ length: 8 }, (_, i) => [
+          `k${i}`,
+          `${codec} value ${i}`,
+          [
+            ['h1', 'x'],
+            ['h2', 'y'],
+          ],
+        ]),
+        codec,
+      );
+    }
+  });
+
+  test('kafka-python, every codec: keys, tombstones, headers', async () => {
+    const script = `
+import sys
+from kafka import KafkaProducer
+for codec in sys.argv[2:]:
+    p = KafkaProducer(bootstrap_servers=sys.argv[1], compression_type=None if codec == 'none' else codec, api_version=(2, 5, 0))
+    for i in range(6):
+        p.send('w-python-' + codec, key=('k%d' % i).encode(), value=None if i == 2 else ('py %s %d' % (codec, i)).encode(),
+               headers=[('a', b'1'), ('b', ('%d' % i).encode())])
+    p.flush(); p.close()
+`;
+    await run('/usr/bin/python3', ['-c', script, target.bootstrap, ...CODECS], { timeout: 60_000 });
+    for (const codec of CODECS) {
+      assert.deepEqual(
+        await consume(`w-python-${codec}`, 6),
+        Array.from({ length: 6 }, (_, i) => [
+          `k${i}`,
+          i === 2 ? null : `py ${codec} ${i}`,
+          [
+            ['a', '1'],
+            ['b', String(i)],
+          ],
+        ]),
+        codec,
+      );
+    }
+  });
+
+  test('kafkajs (gzip): keys, values, headers', async () => {
+    const kafka = new Kafka({ brokers: [target.bootstrap], logLevel: logLevel.NOTHING, clientId: 'cross-w' });
+    const producer = kafka.producer();
+    await producer.connect();
+    await producer.send({
+      topic: 'w-kafkajs-gzip',
+      compression: CompressionTypes.GZIP,
+      messages: Array.from({ length: 5 }, (_, i) => ({
+        key: `j${i}`,
+        value: `js ${i}`,
+        headers: { n: String(i) },
+      })),
+    });
+    await producer.disconnect();
+    assert.deepEqual(
+      await consume('w-kafkajs-gzip', 5),
+      Array.from({ length: 5 }, (_, i) => [`j${i}`, `js ${i}`, [['n', String(i)]]]),
+    );
   });
 });
