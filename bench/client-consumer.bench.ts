@@ -1,0 +1,133 @@
+// Consumer throughput, Fjord's client against kafkajs 2.2.4, reading the same records from the same Fjord
+// broker (a child process, bench/client-bench-broker.ts) in the same run: records/s for 100 B and 1 KiB
+// values from a 4-partition topic, and the client process's CPU time per record. Ours: manual assignment
+// and `for await`. kafkajs: a consumer group (its only mode) with eachBatch, from the beginning; its join
+// and rebalance time is left out by starting the clock at its first batch.
+//
+//   npx tsx bench/client-consumer.bench.ts           (compiled: node dist/bench/client-consumer.bench.js)
+//   BENCH_RECORDS=200000 npx tsx bench/client-consumer.bench.ts   (records per topic; default 100000)
+import { fork } from 'node:child_process';
+import { cpus, loadavg } from 'node:os';
+import { extname } from 'node:path';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+import kafkajs from 'kafkajs';
+import { Admin } from '../src/client/admin/admin.js';
+import { Consumer } from '../src/client/consumer/consumer.js';
+import { Producer } from '../src/client/producer/producer.js';
+
+const { Kafka, logLevel } = kafkajs;
+const RECORDS = Number(process.env.BENCH_RECORDS ?? 100_000);
+const PARTITIONS = 4;
+
+interface Result {
+  perSecond: number;
+  cpuMicrosPerRecord: number;
+}
+
+async function startBroker(): Promise<{ bootstrap: string; stop(): Promise<void> }> {
+  const here = fileURLToPath(import.meta.url);
+  const child = fork(new URL(`./client-bench-broker${extname(here)}`, import.meta.url), [], {
+    stdio: ['pipe', 'pipe', 'inherit', 'ipc'],
+  });
+  const port = await new Promise<string>((resolve, reject) => {
+    createInterface({ input: child.stdout! }).once('line', resolve);
+    child.once('exit', (code) => reject(new Error(`broker child exited with ${code}`)));
+  });
+  return {
+    bootstrap: `127.0.0.1:${port}`,
+    stop: () =>
+      new Promise<void>((resolve) => {
+        child.once('exit', () => resolve());
+        child.stdin!.end();
+      }),
+  };
+}
+
+async function fill(bootstrap: string, topic: string, size: number): Promise<void> {
+  const producer = new Producer({ brokers: [bootstrap], batchSize: 65_536, logger: { warn() {} } });
+  const value = Buffer.alloc(size, 0x61);
+  for (let done = 0; done < RECORDS; done += 20_000) {
+    await Promise.all(
+      Array.from({ length: Math.min(20_000, RECORDS - done) }, () => producer.send({ topic, value })),
+    );
+  }
+  await producer.close();
+}
+
+async function ours(bootstrap: string, topic: string): Promise<Result> {
+  const consumer = new Consumer({ brokers: [bootstrap], maxWaitMs: 100 });
+  consumer.assign(Array.from({ length: PARTITIONS }, (_, partition) => ({ topic, partition, offset: 0 })));
+  const cpu = process.cpuUsage();
+  const start = process.hrtime.bigint();
+  let count = 0;
+  let bytes = 0;
+  for await (const record of consumer) {
+    bytes += record.value?.length ?? 0;
+    if (++count === RECORDS) break;
+  }
+  const seconds = Number(process.hrtime.bigint() - start) / 1e9;
+  const used = process.cpuUsage(cpu);
+  await consumer.close();
+  if (bytes === 0) throw new Error('read nothing');
+  return { perSecond: count / seconds, cpuMicrosPerRecord: (used.user + used.system) / count };
+}
+
+async function theirs(bootstrap: string, topic: string): Promise<Result> {
+  const kafka = new Kafka({ brokers: [bootstrap], logLevel: logLevel.NOTHING, clientId: 'bench' });
+  const consumer = kafka.consumer({ groupId: `bench-${topic}-${Date.now()}`, maxWaitTimeInMs: 100 });
+  await consumer.connect();
+  await consumer.subscribe({ topic, fromBeginning: true });
+  let count = 0;
+  let start = 0n;
+  let cpu: NodeJS.CpuUsage | undefined;
+  const result = await new Promise<Result>((resolve) => {
+    void consumer.run({
+      eachBatch: async ({ batch }) => {
+        if (cpu === undefined) {
+          cpu = process.cpuUsage();
+          start = process.hrtime.bigint();
+        }
+        count += batch.messages.length;
+        if (count >= RECORDS) {
+          const seconds = Number(process.hrtime.bigint() - start) / 1e9;
+          const used = process.cpuUsage(cpu);
+          resolve({ perSecond: count / seconds, cpuMicrosPerRecord: (used.user + used.system) / count });
+        }
+      },
+    });
+  });
+  await consumer.disconnect();
+  return result;
+}
+
+async function main(): Promise<void> {
+  const broker = await startBroker();
+  try {
+    const admin = new Admin({ brokers: [broker.bootstrap] });
+    await admin.createTopics(
+      [100, 1024].map((size) => ({ topic: `read-${size}`, numPartitions: PARTITIONS })),
+    );
+    await admin.close();
+    console.log(
+      `client consumer benchmark: ${RECORDS} records per run, ${PARTITIONS} partitions, ${cpus().length} cores ` +
+        `(${cpus()[0]?.model ?? '?'}), load average ${loadavg()[0]!.toFixed(1)}`,
+    );
+    for (const size of [100, 1024]) {
+      await fill(broker.bootstrap, `read-${size}`, size);
+      await ours(broker.bootstrap, `read-${size}`); // warm-up
+      const a = await ours(broker.bootstrap, `read-${size}`);
+      const b = await theirs(broker.bootstrap, `read-${size}`);
+      const rate = (r: Result) => Math.round(r.perSecond).toLocaleString('en-US').padStart(9);
+      const cpu = (r: Result) => r.cpuMicrosPerRecord.toFixed(2).padStart(6);
+      console.log(
+        `${String(size).padStart(5)} B  fjord ${rate(a)} rec/s ${cpu(a)} µs CPU/rec   ` +
+          `kafkajs ${rate(b)} rec/s ${cpu(b)} µs CPU/rec   rate ${(a.perSecond / b.perSecond).toFixed(2)}x`,
+      );
+    }
+  } finally {
+    await broker.stop();
+  }
+}
+
+await main();
