@@ -1,7 +1,7 @@
 // Consumer throughput, Fjord's client against kafkajs 2.2.4, reading the same records from the same Fjord
 // broker (a child process, bench/client-bench-broker.ts) in the same run: records/s for 100 B and 1 KiB
-// values from a 4-partition topic, and the client process's CPU time per record. Ours: manual assignment
-// and `for await`. kafkajs: a consumer group (its only mode) with eachBatch, from the beginning; its join
+// values from a 4-partition topic, and the client process's CPU time per record. Ours: manual assignment,
+// `for await` over records and over batches(). kafkajs: a consumer group (its only mode) with eachBatch, from the beginning; its join
 // and rebalance time is left out by starting the clock at its first batch.
 //
 //   npx tsx bench/client-consumer.bench.ts           (compiled: node dist/bench/client-consumer.bench.js)
@@ -55,16 +55,24 @@ async function fill(bootstrap: string, topic: string, size: number): Promise<voi
   await producer.close();
 }
 
-async function ours(bootstrap: string, topic: string): Promise<Result> {
+async function ours(bootstrap: string, topic: string, mode: 'records' | 'batches'): Promise<Result> {
   const consumer = new Consumer({ brokers: [bootstrap], maxWaitMs: 100 });
   consumer.assign(Array.from({ length: PARTITIONS }, (_, partition) => ({ topic, partition, offset: 0 })));
   const cpu = process.cpuUsage();
   const start = process.hrtime.bigint();
   let count = 0;
   let bytes = 0;
-  for await (const record of consumer) {
-    bytes += record.value?.length ?? 0;
-    if (++count === RECORDS) break;
+  if (mode === 'records') {
+    for await (const record of consumer) {
+      bytes += record.value?.length ?? 0;
+      if (++count === RECORDS) break;
+    }
+  } else {
+    for await (const batch of consumer.batches()) {
+      for (const record of batch) bytes += record.value?.length ?? 0;
+      count += batch.length;
+      if (count >= RECORDS) break;
+    }
   }
   const seconds = Number(process.hrtime.bigint() - start) / 1e9;
   const used = process.cpuUsage(cpu);
@@ -115,13 +123,15 @@ async function main(): Promise<void> {
     );
     for (const size of [100, 1024]) {
       await fill(broker.bootstrap, `read-${size}`, size);
-      await ours(broker.bootstrap, `read-${size}`); // warm-up
-      const a = await ours(broker.bootstrap, `read-${size}`);
+      await ours(broker.bootstrap, `read-${size}`, 'records'); // warm-up
+      const a = await ours(broker.bootstrap, `read-${size}`, 'records');
+      const batched = await ours(broker.bootstrap, `read-${size}`, 'batches');
       const b = await theirs(broker.bootstrap, `read-${size}`);
       const rate = (r: Result) => Math.round(r.perSecond).toLocaleString('en-US').padStart(9);
       const cpu = (r: Result) => r.cpuMicrosPerRecord.toFixed(2).padStart(6);
       console.log(
-        `${String(size).padStart(5)} B  fjord ${rate(a)} rec/s ${cpu(a)} µs CPU/rec   ` +
+        `${String(size).padStart(5)} B  fjord records ${rate(a)} rec/s ${cpu(a)} µs CPU/rec   ` +
+          `fjord batches ${rate(batched)} rec/s ${cpu(batched)} µs CPU/rec   ` +
           `kafkajs ${rate(b)} rec/s ${cpu(b)} µs CPU/rec   rate ${(a.perSecond / b.perSecond).toFixed(2)}x`,
       );
     }

@@ -125,5 +125,21 @@ for (const kind of brokerKinds) {
         await Promise.all([latest.close(), none.close(), earliest.close(), producer.close()]);
       }
     });
+
+    test('batches() yields each poll as an array, in offset order per partition', async () => {
+      const consumer = new Consumer({ brokers: [target.bootstrap], maxWaitMs: 50 });
+      try {
+        consumer.assign([{ topic: 'c-read', partition: 1, offset: 3 }]);
+        const seen: number[] = [];
+        for await (const batch of consumer.batches()) {
+          assert.ok(batch.length > 0);
+          seen.push(...batch.map((r) => r.offset));
+          if (seen.length >= 12) break;
+        }
+        assert.deepEqual(seen, [3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14]);
+      } finally {
+        await consumer.close();
+      }
+    });
   });
 }
