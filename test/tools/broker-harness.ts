@@ -117,32 +117,6 @@ export interface TextRecord {
   headers: [string, string | null][];
 }
 
-/**
- * Records covering what the issue asks for: keys, null keys, null values, headers (one with a null value,
- * one repeated key), empty values. Compressible, because librdkafka and kafka-python send a batch
- * uncompressed when compressing would not shrink it.
- */
-export function sampleRecords(
-  tag: string,
-  count = 12,
-  options: { nullHeaderValues?: boolean } = {},
-): TextRecord[] {
-  const nullHeaders = options.nullHeaderValues ?? true;
-  return Array.from({ length: count }, (_, i) => ({
-    key: i % 4 === 1 ? null : `key-${tag}-${i}`,
-    value: i % 5 === 2 ? null : i % 5 === 3 ? '' : `value ${tag} ${i} `.repeat(4 + (i % 3) * 20),
-    headers:
-      i % 3 === 0
-        ? []
-        : i % 3 === 1
-          ? [[`h-${i}`, `hv-${tag}-${i}`]]
-          : [
-              ['dup', 'first'],
-              ['dup', nullHeaders ? null : 'second'],
-            ],
-  }));
-}
-
 /** Incompressible printable text of `bytes` bytes (deterministic), for the large-record tests. */
 export function largeValue(bytes: number, seed = 1): string {
   const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/';

@@ -21,7 +21,7 @@ import { ensureTopic, produce, recordBatch } from './raw-client.js';
 import { WireClient } from './wire-client.js';
 import type { ClientDriver, ClientResult } from './client-drivers.js';
 
-export const MANY_PARTITIONS = 8;
+const MANY_PARTITIONS = 8;
 
 const CODEC_TYPES = {
   none: CompressionType.NONE,
@@ -41,7 +41,7 @@ const recordsOf = (result: ClientResult | undefined) => {
 };
 
 /** Records this client can express: see ClientDriver.can. */
-export function recordsFor(driver: ClientDriver, tag: string, count = 12): TextRecord[] {
+function recordsFor(driver: ClientDriver, tag: string, count = 12): TextRecord[] {
   const { perRecordHeaders, nullHeaderValues, emptyValues } = driver.can;
   const uniform: [string, string | null][] = [
     ['trace', `t-${tag}`],
