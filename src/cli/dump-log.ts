@@ -132,15 +132,40 @@ function describeBatch(position: number, size: number, h: RecordBatchHeader, crc
   };
 }
 
-function dumpOffsetIndex(buf: Buffer, base: number): { offset: number; position: number }[] {
+/**
+ * A preallocated index is all zeros after its entries, and (0, 0) is also a legal first entry (a first batch
+ * holding one record), so the first entry counts only when the segment's own first batch agrees with it, or
+ * when the file was trimmed to exactly one entry.
+ */
+function dumpOffsetIndex(
+  buf: Buffer,
+  base: number,
+  firstBatchLastOffset: number | undefined,
+): { offset: number; position: number }[] {
   const out = [];
   for (let at = 0; at + OFFSET_INDEX_ENTRY_SIZE <= buf.length; at += OFFSET_INDEX_ENTRY_SIZE) {
     const relative = buf.readInt32BE(at);
     const position = buf.readInt32BE(at + 4);
-    if (at > 0 && relative === 0 && position === 0) break;
+    if (relative === 0 && position === 0) {
+      const real = at === 0 && (firstBatchLastOffset === base || buf.length === OFFSET_INDEX_ENTRY_SIZE);
+      if (!real) break;
+    }
     out.push({ offset: base + relative, position });
   }
   return out;
+}
+
+/** The last offset of the first batch of the .log beside an index file, if there is one. */
+async function firstBatchLastOffset(indexFile: string): Promise<number | undefined> {
+  const log = indexFile.replace(/\.(index|timeindex)$/, '.log');
+  const buf = await readFile(log).catch(() => undefined);
+  if (buf === undefined) return undefined;
+  try {
+    for (const { header } of iterateBatches(buf)) return header.baseOffset + header.lastOffsetDelta;
+  } catch {
+    return undefined;
+  }
+  return undefined;
 }
 
 function dumpTimeIndex(buf: Buffer, base: number): { timestamp: number; offset: number }[] {
@@ -208,7 +233,7 @@ export async function dumpLog(args: string[]): Promise<number> {
         console.log(`Dumping ${file}`);
         for (const e of entries) console.log(`timestamp: ${e.timestamp} offset: ${e.offset}`);
       } else if (file.endsWith('.index')) {
-        const entries = dumpOffsetIndex(buf, base);
+        const entries = dumpOffsetIndex(buf, base, await firstBatchLastOffset(file));
         if (json) {
           results.push({ file, type: 'index', baseOffset: base, entries });
           continue;
