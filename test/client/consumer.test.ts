@@ -141,5 +141,40 @@ for (const kind of brokerKinds) {
         await consumer.close();
       }
     });
+
+    test('pause keeps a partition out of fetches until resume; seekToTimestamp finds the offset', async () => {
+      const consumer = new Consumer({ brokers: [target.bootstrap], maxWaitMs: 50 });
+      try {
+        consumer.assign([
+          { topic: 'c-read', partition: 0, offset: 0 },
+          { topic: 'c-read', partition: 1, offset: 0 },
+        ]);
+        consumer.pause('c-read', 1);
+        const first = await consumer.poll();
+        assert.ok(first.length > 0);
+        assert.deepEqual(new Set(first.map((r) => r.partition)), new Set([0]));
+        consumer.resume('c-read', 1);
+        assert.ok((await consumer.poll()).some((r) => r.partition === 1));
+
+        await consumer.seekToTimestamp('c-read', 1_700_000_000_020);
+        const positions = consumer.assignment().map((a) => [a.partition, a.position]);
+        // Partition 0 holds the even timestamps (offset n at +2n), partition 1 the odd ones (+2n+1).
+        // librdkafka's mock keeps no time index and answers -1, which means the end of the partition.
+        assert.deepEqual(
+          positions,
+          kind.name === 'mock'
+            ? [
+                [0, 15],
+                [1, 15],
+              ]
+            : [
+                [0, 10],
+                [1, 10],
+              ],
+        );
+      } finally {
+        await consumer.close();
+      }
+    });
   });
 }
