@@ -184,10 +184,13 @@ export class Broker {
       this.#context.fetchWaiters.completeAll();
       // Answers JoinGroup/SyncGroup requests parked in the coordinator, so connections can go idle.
       const groupsStopped = this.#context.groups.stop();
+      // In-flight requests get up to 5 s to finish; the timer must not outlive them (it would hold the process).
+      let graceTimer: NodeJS.Timeout | undefined;
       await Promise.race([
         Promise.all([...this.#connections].map((c) => c.whenIdle())),
-        new Promise((done) => setTimeout(done, 5000)),
+        new Promise((done) => (graceTimer = setTimeout(done, 5000))),
       ]);
+      clearTimeout(graceTimer);
       for (const connection of this.#connections) connection.close();
       await closed;
       await groupsStopped;
