@@ -57,6 +57,8 @@ async function main(): Promise<void> {
       }),
     );
   }
+  // One Fetch in flight per connection, each response consumed before the next is sent.
+  for (const c of connections.values()) c.reuseFrames = true;
   const untilEnd = o.mode === 'consume' && o.records === null && o.durationMs === null;
   const committed = o.group === null ? new Map<number, number>() : await fetchCommitted();
   for (const [leader, states] of byLeader) {

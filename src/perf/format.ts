@@ -24,11 +24,14 @@ function describe(result: PerfResult): string {
     o.rate === null
       ? 'unthrottled'
       : `${int(o.rate.perSecond)} ${o.rate.unit === 'records' ? 'rec/s' : 'B/s'}`;
+  const topic = `fjord perf ${result.mode}: topic ${result.topic.name} (${result.topic.partitions} partitions), `;
+  if (result.mode === 'consume') {
+    return topic + `${o.consumers} consumer(s), ${result.durationSec.toFixed(1)} s measured`;
+  }
   return (
-    `fjord perf ${result.mode}: topic ${result.topic.name} (${result.topic.partitions} partitions), ${size} records, ` +
-    `acks=${o.acks === -1 ? 'all' : o.acks}, ${o.compression}, ` +
-    (result.mode !== 'consume' ? `${o.producers} producer(s), ` : '') +
-    (result.mode !== 'produce' ? `${o.consumers} consumer(s), ` : '') +
+    topic +
+    `${size} records, acks=${o.acks === -1 ? 'all' : o.acks}, ${o.compression}, ${o.producers} producer(s), ` +
+    (result.mode === 'e2e' ? `${o.consumers} consumer(s), ` : '') +
     `${rate}, ${result.durationSec.toFixed(1)} s measured`
   );
 }
