@@ -45,7 +45,7 @@ const fmtTick = (v: number): string =>
 export function lineChart(spec: ChartSpec): string {
   const width = spec.width ?? 860;
   const height = spec.height ?? 320;
-  const m = { left: 70, right: 20, top: 40, bottom: 50 };
+  const m = { left: 70, right: 40, top: 40, bottom: 50 };
   const w = width - m.left - m.right;
   const h = height - m.top - m.bottom;
   const all = spec.series.flatMap((s) => s.points);
@@ -56,7 +56,7 @@ export function lineChart(spec: ChartSpec): string {
   const xTicks =
     spec.xTicks ?? niceTicks(xMaxData - xMin, 8).map((v) => ({ value: v + xMin, label: fmtTick(v + xMin) }));
   const xMax = Math.max(xTicks[xTicks.length - 1]!.value, xMaxData, xMin + 1e-9);
-  const yTickValues = niceTicks(ys.length ? Math.max(...ys) : 1, 5);
+  const yTickValues = niceTicks(ys.length ? Math.max(...ys) * 1.05 : 1, 5); // headroom above the top value
   const yMax = yTickValues[yTickValues.length - 1]! || 1;
   const sx = (x: number): number => m.left + ((x - xMin) / (xMax - xMin || 1)) * w;
   const sy = (y: number): number => m.top + h - (y / yMax) * h;
@@ -102,8 +102,9 @@ export function lineChart(spec: ChartSpec): string {
         `<circle cx="${sx(p![0]).toFixed(1)}" cy="${sy(p![1]).toFixed(1)}" r="3" fill="${s.color}"/>`,
       );
     }
-    const lx = m.left + w - 150;
-    const ly = m.top + 14 + i * 16;
+    // The legend sits in the title row, right-aligned, so it never covers the data.
+    const lx = m.left + w - 130 * (spec.series.length - i);
+    const ly = 22;
     parts.push(
       `<line x1="${lx}" x2="${lx + 18}" y1="${ly}" y2="${ly}" stroke="${s.color}" stroke-width="3"${dash}/>`,
     );
