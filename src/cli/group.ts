@@ -1,6 +1,8 @@
 // `fjord group list|describe|delete|reset-offsets`: kafka-consumer-groups. reset-offsets only shows the plan
 // unless --execute is given, as Kafka's tool does.
 import { Admin, type GroupTopicOffsets } from '../client/admin/admin.js';
+import { readConsumerProtocolAssignment } from '../protocol/messages/consumer-protocol-assignment.js';
+import { Reader } from '../protocol/primitives/reader.js';
 import {
   BROKERS_FLAG,
   CliError,
@@ -106,30 +108,67 @@ async function runList(args: string[]): Promise<number> {
 interface LagRow {
   topic: string;
   partition: number;
+  /** -1: nothing committed yet. */
   committedOffset: number;
   logEndOffset: number;
+  /** -1 when unknown (nothing committed). */
   lag: number;
+  /** The member the partition is assigned to, when the group is consuming. */
+  memberId: string | null;
+  clientId: string | null;
+  host: string | null;
 }
 
-async function lagRows(admin: Admin, group: string): Promise<LagRow[]> {
+/** The partitions a member of a `consumer` group owns: its assignment is a versioned ConsumerProtocolAssignment. */
+function assignedPartitions(assignment: Buffer): { topic: string; partitions: number[] }[] {
+  if (assignment.length < 2) return [];
+  try {
+    const reader = new Reader(assignment);
+    const version = reader.int16();
+    return readConsumerProtocolAssignment(reader, version).assignedPartitions;
+  } catch {
+    // Another protocol type (connect, a custom client) encodes assignments its own way.
+    return [];
+  }
+}
+
+type Member = { memberId: string; clientId: string; clientHost: string; memberAssignment: Buffer };
+
+async function lagRows(admin: Admin, group: string, members: Member[]): Promise<LagRow[]> {
   const committed = await admin.fetchOffsets(group);
+  const owner = new Map<string, Member>();
+  const wanted = new Map<string, Set<number>>();
+  for (const t of committed)
+    for (const x of t.partitions)
+      if (x.offset >= 0)
+        (wanted.get(t.topic) ?? wanted.set(t.topic, new Set()).get(t.topic)!).add(x.partition);
+  for (const m of members) {
+    for (const a of assignedPartitions(m.memberAssignment)) {
+      for (const partition of a.partitions) {
+        owner.set(`${a.topic}\u0000${partition}`, m);
+        (wanted.get(a.topic) ?? wanted.set(a.topic, new Set()).get(a.topic)!).add(partition);
+      }
+    }
+  }
   const rows: LagRow[] = [];
-  for (const t of committed) {
-    const parts = t.partitions.filter((x) => x.offset >= 0);
-    if (parts.length === 0) continue;
-    const ends = await admin.listOffsets(
-      t.topic,
-      'latest',
-      parts.map((x) => x.partition),
-    );
-    for (const x of parts) {
-      const end = ends.find((e) => e.partition === x.partition)?.offset ?? -1;
+  for (const [topic, set] of wanted) {
+    const partitions = [...set].sort((a, b) => a - b);
+    const ends = await admin.listOffsets(topic, 'latest', partitions);
+    for (const partition of partitions) {
+      const end = ends.find((e) => e.partition === partition)?.offset ?? -1;
+      const offset =
+        committed.find((t) => t.topic === topic)?.partitions.find((x) => x.partition === partition)?.offset ??
+        -1;
+      const m = owner.get(`${topic}\u0000${partition}`);
       rows.push({
-        topic: t.topic,
-        partition: x.partition,
-        committedOffset: x.offset,
+        topic,
+        partition,
+        committedOffset: offset,
         logEndOffset: end,
-        lag: end >= 0 ? Math.max(0, end - x.offset) : -1,
+        lag: end >= 0 && offset >= 0 ? Math.max(0, end - offset) : -1,
+        memberId: m?.memberId ?? null,
+        clientId: m?.clientId ?? null,
+        host: m?.clientHost ?? null,
       });
     }
   }
@@ -141,7 +180,8 @@ async function runDescribe(args: string[]): Promise<number> {
     const group = groupArg(p);
     const { description, rows } = await withAdmin(p, async (admin) => {
       const [description] = await admin.describeGroups([group]);
-      return { description, rows: await lagRows(admin, group) };
+      const consumer = description?.protocolType === 'consumer' ? description.members : [];
+      return { description, rows: await lagRows(admin, group, consumer) };
     });
     const state = description?.state ?? 'Dead';
     if ((state === 'Dead' || state === '') && rows.length === 0)
@@ -170,11 +210,29 @@ async function runDescribe(args: string[]): Promise<number> {
     if (rows.length)
       console.log(
         table(
-          ['TOPIC', 'PARTITION', 'CURRENT-OFFSET', 'LOG-END-OFFSET', 'LAG'],
-          rows.map((r) => [r.topic, r.partition, r.committedOffset, r.logEndOffset, r.lag]),
+          [
+            'TOPIC',
+            'PARTITION',
+            'CURRENT-OFFSET',
+            'LOG-END-OFFSET',
+            'LAG',
+            'CONSUMER-ID',
+            'HOST',
+            'CLIENT-ID',
+          ],
+          rows.map((r) => [
+            r.topic,
+            r.partition,
+            r.committedOffset < 0 ? '-' : r.committedOffset,
+            r.logEndOffset,
+            r.lag < 0 ? '-' : r.lag,
+            r.memberId ?? '-',
+            r.host ?? '-',
+            r.clientId ?? '-',
+          ]),
         ),
       );
-    else console.log('no committed offsets');
+    else console.log('no committed offsets and no assigned partitions');
     if (members.length) {
       console.log('');
       console.log(

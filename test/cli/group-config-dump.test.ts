@@ -1,7 +1,7 @@
 // The real `fjord` binary against an embedded broker: configs, consumer groups (made by kafka-python, an
 // independent client) with lag and offset resets, and dump-log over the broker's own segment files.
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { promisify } from 'node:util';
@@ -128,8 +128,11 @@ describe('groups', () => {
     );
     assert.equal(lag.totalLag, 3);
     const describedText = await fjord(['group', 'describe', 'py-group', ...b]);
-    assert.match(describedText.stdout, /^TOPIC +PARTITION +CURRENT-OFFSET +LOG-END-OFFSET +LAG$/m);
-    assert.match(describedText.stdout, /^lagged +0 +1 +4 +3$/m);
+    assert.match(
+      describedText.stdout,
+      /^TOPIC +PARTITION +CURRENT-OFFSET +LOG-END-OFFSET +LAG +CONSUMER-ID +HOST +CLIENT-ID$/m,
+    );
+    assert.match(describedText.stdout, /^lagged +0 +1 +4 +3 +- +- +-$/m);
 
     // The default is a dry run: the plan is printed, nothing changes.
     const dry = await fjord([
@@ -225,6 +228,59 @@ describe('groups', () => {
     assert.ok(!(JSON.parse(gone.stdout) as { groupId: string }[]).some((g) => g.groupId === 'py-group'));
     assert.equal(missing.code, 1);
     assert.match(missing.stderr, /group 'py-group' does not exist/);
+  });
+});
+
+describe('live group', () => {
+  test('describe names the member (kcat -G) that owns each partition; delete refuses a group with members', async () => {
+    const kcat = spawn(
+      'kcat',
+      ['-b', target.broker.bootstrap, '-G', 'kcat-group', 'lagged', '-q', '-X', 'auto.offset.reset=earliest'],
+      { stdio: 'ignore' },
+    );
+    try {
+      let described: (LagJson & { members: { memberId: string; clientId: string }[] }) | undefined;
+      // Waits for the group to form (join, sync); bounded so a broken broker fails the test, not hangs it.
+      for (let attempt = 0; attempt < 60; attempt++) {
+        const r = await fjord(['group', 'describe', 'kcat-group', '--json', ...b]);
+        if (r.code === 0) {
+          described = JSON.parse(r.stdout) as typeof described;
+          if (described!.state === 'Stable' && described!.offsets.length === 2) break;
+        }
+        await new Promise((resolve) => setTimeout(resolve, 250));
+      }
+      assert.equal(described?.state, 'Stable');
+      assert.equal(described.members.length, 1);
+      const member = described.members[0]!;
+      assert.equal(member.clientId, 'rdkafka');
+      assert.deepEqual(
+        described.offsets.map((o) => [
+          o.topic,
+          o.partition,
+          o.logEndOffset,
+          (o as { memberId?: string }).memberId,
+        ]),
+        [
+          ['lagged', 0, 4, member.memberId],
+          ['lagged', 1, 2, member.memberId],
+        ],
+      );
+      const text = await fjord(['group', 'describe', 'kcat-group', ...b]);
+      assert.match(
+        text.stdout,
+        /^TOPIC +PARTITION +CURRENT-OFFSET +LOG-END-OFFSET +LAG +CONSUMER-ID +HOST +CLIENT-ID$/m,
+      );
+      assert.match(
+        text.stdout,
+        new RegExp(`^lagged +0 +(-|\\d+) +4 +(-|\\d+) +${member.memberId} +\\S+ +rdkafka$`, 'm'),
+      );
+
+      const busy = await fjord(['group', 'delete', 'kcat-group', ...b]);
+      assert.equal(busy.code, 1);
+      assert.match(busy.stderr, /NON_EMPTY_GROUP.*stop the group's consumers first/);
+    } finally {
+      kcat.kill('SIGKILL');
+    }
   });
 });
 

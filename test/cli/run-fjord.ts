@@ -51,8 +51,8 @@ export async function startBroker(): Promise<TestBroker> {
     dataDir,
     port: 0,
     log: quiet,
-    // One __consumer_offsets partition keeps start-up short.
-    config: { 'offsets.topic.num.partitions': '1' },
+    // One __consumer_offsets partition keeps start-up short; no rebalance delay lets a group form at once.
+    config: { 'offsets.topic.num.partitions': '1', 'group.initial.rebalance.delay.ms': '0' },
   });
   let stopped = false;
   return {
