@@ -1,10 +1,15 @@
-// A consumer with manual assignment (no group yet): assign partitions, seek, and read with poll() or
+// A consumer with manual assignment (assign, seek) or group membership (subscribe): read with poll() or
 // `for await`. Each poll sends one Fetch to each leader of the assigned partitions; while the application
 // handles one poll's records the iterator already has the next Fetch in flight. Positions advance as
 // batches are decoded, so a fetch from the middle of a batch (the broker returns the whole batch) skips
 // the records before the position.
 //
-// Not yet: consumer groups and commits, read_committed filtering of aborted transactions (control batches
+// With a groupId and subscribe(), the consumer joins a classic consumer group (group-membership.ts). Rejoins
+// happen inside poll, never while the iterator has handed out records it has not had back, so partitions are
+// revoked (and their offsets committed) only after the application finished with their records. A record
+// counts as consumed once the application asks for the next one (or, with poll(), once poll returns it).
+//
+// Not yet: the cooperative (incremental) protocol, read_committed filtering of aborted transactions (control batches
 // are skipped, aborted records are not), fetch sessions, and topic-id (v13+) fetches.
 import { Fetch, ListOffsets, type FetchRequest } from '../../protocol/messages/index.js';
 import { ErrorCode } from '../../protocol/error-codes.js';
@@ -16,6 +21,8 @@ import {
 } from '../../protocol/records/record-batch.js';
 import { Cluster, type ClientOptions } from '../cluster.js';
 import { ClientError, KafkaError, isRetriable, needsMetadataRefresh } from '../errors.js';
+import { ASSIGNORS, type Assignor } from './assignors.js';
+import { GroupMembership, type TopicPartition } from './group-membership.js';
 
 /** Consumer options; names follow Kafka's consumer configs in camelCase. */
 export interface ConsumerOptions extends ClientOptions {
@@ -31,6 +38,39 @@ export interface ConsumerOptions extends ClientOptions {
   autoOffsetReset?: 'earliest' | 'latest' | 'none';
   /** isolation.level (default 'read_uncommitted'). */
   isolationLevel?: 'read_uncommitted' | 'read_committed';
+}
+
+/** Group options (with subscribe()); names follow Kafka's consumer configs in camelCase. */
+export interface ConsumerGroupOptions {
+  /** group.id: needed for subscribe() and commits. */
+  groupId?: string;
+  /** group.instance.id: a static member keeps its assignment across restarts within the session timeout. */
+  groupInstanceId?: string;
+  /** session.timeout.ms (default 45000). */
+  sessionTimeoutMs?: number;
+  /** max.poll.interval.ms, sent as the rebalance timeout (default 300000). */
+  rebalanceTimeoutMs?: number;
+  /** heartbeat.interval.ms (default 3000). */
+  heartbeatIntervalMs?: number;
+  /** enable.auto.commit (default true with a groupId). */
+  enableAutoCommit?: boolean;
+  /** auto.commit.interval.ms (default 5000). */
+  autoCommitIntervalMs?: number;
+  /** partition.assignment.strategy, in order of preference (default ['range', 'roundrobin']). */
+  partitionAssignors?: ('range' | 'roundrobin' | Assignor)[];
+}
+
+/** Called around rebalances, between polls; the consumer waits for a returned promise. */
+export interface RebalanceListener {
+  onPartitionsRevoked?(partitions: TopicPartition[]): void | Promise<void>;
+  onPartitionsAssigned?(partitions: TopicPartition[]): void | Promise<void>;
+}
+
+/** An offset to commit: the next offset the group should read. */
+export interface OffsetToCommit {
+  topic: string;
+  partition: number;
+  offset: number;
 }
 
 /** One consumed record. */
@@ -66,13 +106,27 @@ const MAX_FETCH_VERSION = 12;
 
 export class Consumer {
   readonly #cluster: Cluster;
-  readonly #options: Required<Omit<ConsumerOptions, keyof ClientOptions>>;
+  readonly #options: Required<Omit<ConsumerOptions, keyof ClientOptions | keyof ConsumerGroupOptions>>;
   readonly #assigned = new Map<string, Assigned>();
   #generation = 0;
   #closed = false;
+  readonly #groupOptions: ConsumerGroupOptions;
+  readonly #autoCommit: boolean;
+  readonly #autoCommitIntervalMs: number;
+  #membership: GroupMembership | undefined;
+  #subscription: string[] | undefined;
+  #listener: RebalanceListener = {};
+  #rejoining: Promise<void> | undefined;
+  /** Next offset per partition of records the application has had (what auto commit commits). */
+  readonly #consumed = new Map<string, OffsetToCommit>();
+  readonly #lastCommitted = new Map<string, number>();
+  #lastAutoCommit = Date.now();
 
-  constructor(options: ConsumerOptions) {
+  constructor(options: ConsumerOptions & ConsumerGroupOptions) {
     this.#cluster = new Cluster(options);
+    this.#groupOptions = options;
+    this.#autoCommit = options.groupId !== undefined && (options.enableAutoCommit ?? true);
+    this.#autoCommitIntervalMs = options.autoCommitIntervalMs ?? 5000;
     this.#options = {
       maxWaitMs: options.maxWaitMs ?? 500,
       minBytes: options.minBytes ?? 1,
@@ -83,8 +137,48 @@ export class Consumer {
     };
   }
 
+  /**
+   * Joins the consumer group (groupId) with these topics; the first poll does the join. Replaces an earlier
+   * subscription (the group rebalances).
+   */
+  subscribe(topics: string[], listener: RebalanceListener = {}): void {
+    const groupId = this.#groupOptions.groupId;
+    if (groupId === undefined) throw new ClientError('INVALID_ARGUMENT', 'subscribe() needs a groupId');
+    if (topics.length === 0)
+      throw new ClientError('INVALID_ARGUMENT', 'subscribe() needs at least one topic');
+    this.#subscription = [...new Set(topics)];
+    this.#listener = listener;
+    this.#cluster.addTopics(this.#subscription);
+    if (this.#membership === undefined) {
+      const g = this.#groupOptions;
+      const assignors = (g.partitionAssignors ?? ['range', 'roundrobin']).map((a) => {
+        const found = typeof a === 'string' ? ASSIGNORS[a] : a;
+        if (found === undefined) throw new ClientError('INVALID_ARGUMENT', `unknown assignor ${String(a)}`);
+        return found;
+      });
+      const sessionTimeoutMs = g.sessionTimeoutMs ?? 45_000;
+      this.#membership = new GroupMembership(this.#cluster, {
+        groupId,
+        sessionTimeoutMs,
+        rebalanceTimeoutMs: g.rebalanceTimeoutMs ?? 300_000,
+        heartbeatIntervalMs: g.heartbeatIntervalMs ?? Math.min(3000, Math.floor(sessionTimeoutMs / 3)),
+        groupInstanceId: g.groupInstanceId ?? null,
+        assignors,
+      });
+    }
+    this.#membership.requestRejoin();
+  }
+
+  /** The group's member id and generation (undefined without a subscription). */
+  get groupMember(): { memberId: string; generationId: number; protocol: string | null } | undefined {
+    const m = this.#membership;
+    return m && { memberId: m.memberId, generationId: m.generationId, protocol: m.protocol };
+  }
+
   /** Replaces the assignment. Partitions without an offset start per autoOffsetReset. */
   assign(partitions: TopicPartitionOffset[]): void {
+    if (this.#subscription !== undefined)
+      throw new ClientError('INVALID_ARGUMENT', 'assign() cannot be used with subscribe()');
     this.#assigned.clear();
     for (const p of partitions) {
       this.#assigned.set(key(p.topic, p.partition), {
@@ -172,9 +266,31 @@ export class Consumer {
     a.position = await this.#listOffset(a.topic, a.partition, policy === 'earliest' ? EARLIEST : LATEST);
   }
 
-  /** One fetch round over all assigned, unpaused partitions; resolves to the records (maybe none). */
+  /**
+   * One fetch round over all assigned, unpaused partitions; resolves to the records (maybe none). With a
+   * subscription, joins or rejoins the group first when needed, and auto-commits when due.
+   */
   async poll(): Promise<ConsumerRecord[]> {
+    const records = await this.#poll(true);
+    for (const r of records) this.#markConsumed(r);
+    return records;
+  }
+
+  /** `mayRejoin` is false while the application still holds records of the current assignment. */
+  async #poll(mayRejoin: boolean): Promise<ConsumerRecord[]> {
     if (this.#closed) throw new ClientError('CLIENT_CLOSED', 'the consumer is closed');
+    if (this.#membership !== undefined) {
+      if (this.#membership.needsJoin) {
+        if (!mayRejoin) return [];
+        await this.#rejoin();
+      }
+      if (this.#autoCommit && Date.now() - this.#lastAutoCommit >= this.#autoCommitIntervalMs) {
+        this.#lastAutoCommit = Date.now();
+        this.#commitConsumed().catch((error: unknown) =>
+          this.#cluster.options.logger.warn(`auto commit failed: ${String(error)}`),
+        );
+      }
+    }
     const generation = this.#generation;
     const active = [...this.#assigned.values()].filter((a) => !a.paused);
     if (active.length === 0) {
@@ -297,27 +413,36 @@ export class Consumer {
 
   /** Records one at a time, forever (until close()); the next fetch is in flight while records are handled. */
   async *[Symbol.asyncIterator](): AsyncGenerator<ConsumerRecord> {
-    let next = this.poll();
-    while (!this.#closed) {
-      let records: ConsumerRecord[];
-      try {
-        records = await next;
-      } catch (error) {
-        if (this.#closed) return;
-        throw error;
+    let next = this.#poll(true);
+    // The record the application holds: consumed once it asks for the next one (or leaves the loop).
+    let held: ConsumerRecord | undefined;
+    try {
+      while (!this.#closed) {
+        let records: ConsumerRecord[];
+        try {
+          records = await next;
+        } catch (error) {
+          if (this.#closed) return;
+          throw error;
+        }
+        const generation = this.#generation;
+        next = this.#closed ? Promise.resolve([]) : this.#poll(records.length === 0);
+        // Keep a rejected prefetch from being reported as unhandled if the loop ends first.
+        next.catch(() => undefined);
+        for (const record of records) {
+          held = record;
+          yield record;
+          this.#markConsumed(record);
+          held = undefined;
+          if (this.#generation !== generation || this.#closed) break;
+        }
+        if (this.#generation !== generation) {
+          await next.catch(() => undefined);
+          next = this.#poll(true);
+        }
       }
-      const generation = this.#generation;
-      next = this.#closed ? Promise.resolve([]) : this.poll();
-      // Keep a rejected prefetch from being reported as unhandled if the loop ends first.
-      next.catch(() => undefined);
-      for (const record of records) {
-        yield record;
-        if (this.#generation !== generation || this.#closed) break;
-      }
-      if (this.#generation !== generation) {
-        await next.catch(() => undefined);
-        next = this.poll();
-      }
+    } finally {
+      if (held !== undefined) this.#markConsumed(held);
     }
   }
 
@@ -326,7 +451,7 @@ export class Consumer {
    * caller handles the current one: cheaper per record than the record iterator.
    */
   async *batches(): AsyncGenerator<ConsumerRecord[]> {
-    let next = this.poll();
+    let next = this.#poll(true);
     while (!this.#closed) {
       let records: ConsumerRecord[];
       try {
@@ -336,13 +461,19 @@ export class Consumer {
         throw error;
       }
       const generation = this.#generation;
-      next = this.#closed ? Promise.resolve([]) : this.poll();
+      next = this.#closed ? Promise.resolve([]) : this.#poll(records.length === 0);
       next.catch(() => undefined);
-      if (records.length > 0) yield records;
+      if (records.length > 0) {
+        try {
+          yield records;
+        } finally {
+          for (const r of records) this.#markConsumed(r);
+        }
+      }
       if (this.#generation !== generation) {
         // A seek while the caller held the batch: the prefetched data is for the old positions.
         await next.catch(() => undefined);
-        next = this.poll();
+        next = this.#poll(true);
       }
     }
   }
@@ -352,9 +483,113 @@ export class Consumer {
     return this.#cluster;
   }
 
-  /** Closes every connection; an iterator ends after its current record. */
+  #markConsumed(record: ConsumerRecord): void {
+    if (this.#membership === undefined) return;
+    const k = key(record.topic, record.partition);
+    if (!this.#assigned.has(k)) return;
+    this.#consumed.set(k, { topic: record.topic, partition: record.partition, offset: record.offset + 1 });
+  }
+
+  /** Revokes the current assignment (committing what was consumed), joins, and starts at committed offsets. */
+  #rejoin(): Promise<void> {
+    this.#rejoining ??= (async () => {
+      const membership = this.#membership!;
+      await this.#revoke();
+      const assigned = await membership.join(this.#subscription ?? []);
+      const committed = await membership.committed(assigned);
+      for (const tp of assigned) {
+        const k = key(tp.topic, tp.partition);
+        this.#assigned.set(k, { ...tp, position: committed.get(k), paused: false });
+        const offset = committed.get(k);
+        if (offset !== undefined) this.#lastCommitted.set(k, offset);
+      }
+      this.#cluster.addTopics(assigned.map((tp) => tp.topic));
+      this.#generation++;
+      await this.#callListener('onPartitionsAssigned', assigned);
+    })().finally(() => {
+      this.#rejoining = undefined;
+    });
+    return this.#rejoining;
+  }
+
+  async #revoke(): Promise<void> {
+    const previous = [...this.#assigned.values()].map(({ topic, partition }) => ({ topic, partition }));
+    if (this.#autoCommit) {
+      await this.#commitConsumed().catch((error: unknown) =>
+        this.#cluster.options.logger.warn(`commit before rebalance failed: ${String(error)}`),
+      );
+    }
+    if (previous.length > 0) await this.#callListener('onPartitionsRevoked', previous);
+    this.#assigned.clear();
+    this.#consumed.clear();
+    this.#lastCommitted.clear();
+    this.#generation++;
+  }
+
+  async #callListener(name: keyof RebalanceListener, partitions: TopicPartition[]): Promise<void> {
+    try {
+      await this.#listener[name]?.(partitions);
+    } catch (error) {
+      this.#cluster.options.logger.warn(`${name} threw: ${String(error)}`);
+    }
+  }
+
+  async #commitConsumed(): Promise<void> {
+    const due = [...this.#consumed].filter(([k, o]) => this.#lastCommitted.get(k) !== o.offset);
+    if (due.length === 0 || this.#membership === undefined) return;
+    await this.#membership.commit(due.map(([, o]) => o));
+    for (const [k, o] of due) this.#lastCommitted.set(k, o.offset);
+  }
+
+  /**
+   * Commits `offsets` (each the next offset to read), or else the offsets after every record the application
+   * has had; resolves once the coordinator stored them, rejects with the KafkaError that stopped it.
+   */
+  async commit(offsets?: OffsetToCommit[]): Promise<void> {
+    if (this.#membership === undefined) {
+      throw new ClientError('INVALID_ARGUMENT', 'commit() needs a groupId and subscribe()');
+    }
+    if (offsets === undefined) return this.#commitConsumed();
+    await this.#membership.commit(offsets);
+    for (const o of offsets) this.#lastCommitted.set(key(o.topic, o.partition), o.offset);
+  }
+
+  /** commit() without waiting: the outcome goes to `callback` (or, for a failure without one, the logger). */
+  commitAsync(offsets?: OffsetToCommit[], callback?: (error: Error | null) => void): void {
+    this.commit(offsets).then(
+      () => callback?.(null),
+      (error: unknown) => {
+        const e = error instanceof Error ? error : new Error(String(error));
+        if (callback) callback(e);
+        else this.#cluster.options.logger.warn(`commitAsync failed: ${e.message}`);
+      },
+    );
+  }
+
+  /** The group's committed offsets for partitions (absent: none committed). */
+  async committed(partitions: TopicPartition[]): Promise<OffsetToCommit[]> {
+    if (this.#membership === undefined)
+      throw new ClientError('INVALID_ARGUMENT', 'committed() needs a subscription');
+    const found = await this.#membership.committed(partitions);
+    return partitions.flatMap((tp) => {
+      const offset = found.get(key(tp.topic, tp.partition));
+      return offset === undefined ? [] : [{ ...tp, offset }];
+    });
+  }
+
+  /**
+   * Closes the consumer: with a group, commits what was consumed (auto commit), calls onPartitionsRevoked,
+   * and leaves the group; then closes every connection. An iterator ends after its current record.
+   */
   async close(): Promise<void> {
+    if (this.#closed) return;
     this.#closed = true;
+    const membership = this.#membership;
+    if (membership !== undefined) {
+      // A join in progress may wait for the whole group; leaving (and closing the connections) ends it.
+      if (this.#rejoining === undefined && this.#assigned.size > 0) await this.#revoke();
+      await membership.leave();
+    }
     this.#cluster.close();
   }
 }
