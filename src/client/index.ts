@@ -18,7 +18,22 @@ export {
   type PartitionerArgs,
 } from './producer/partitioner.js';
 export { Consumer } from './consumer/consumer.js';
-export type { ConsumerOptions, ConsumerRecord, TopicPartitionOffset } from './consumer/consumer.js';
+export type {
+  ConsumerGroupOptions,
+  ConsumerOptions,
+  ConsumerRecord,
+  OffsetToCommit,
+  RebalanceListener,
+  TopicPartitionOffset,
+} from './consumer/consumer.js';
+export {
+  rangeAssignor,
+  roundRobinAssignor,
+  type Assignor,
+  type GroupAssignment,
+  type MemberSubscription,
+} from './consumer/assignors.js';
+export type { TopicPartition } from './consumer/group-membership.js';
 export { Admin } from './admin/admin.js';
 export type {
   AdminOptions,
