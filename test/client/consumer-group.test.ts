@@ -10,7 +10,11 @@ import { Broker } from '../../src/server/broker.js';
 import { Admin } from '../../src/client/admin/admin.js';
 import { Producer } from '../../src/client/producer/producer.js';
 import { Consumer, type ConsumerRecord } from '../../src/client/consumer/consumer.js';
-import { rangeAssignor, roundRobinAssignor } from '../../src/client/consumer/assignors.js';
+import {
+  cooperativeStickyAssignor,
+  rangeAssignor,
+  roundRobinAssignor,
+} from '../../src/client/consumer/assignors.js';
 import type { TopicPartition } from '../../src/client/consumer/group-membership.js';
 import type { Logger } from '../../src/util/logger.js';
 
@@ -43,9 +47,10 @@ class Member {
     bootstrap: string,
     groupId: string,
     topic: string,
-    extra: { autoCommitIntervalMs?: number } = {},
+    extra: { partitionAssignors?: 'cooperative-sticky'[]; groupInstanceId?: string } = {},
   ) {
     this.consumer = new Consumer({
+      ...extra,
       brokers: [bootstrap],
       groupId,
       autoOffsetReset: 'earliest',
@@ -53,22 +58,19 @@ class Member {
       heartbeatIntervalMs: 100,
       rebalanceTimeoutMs: 5000,
       maxWaitMs: 100,
-      autoCommitIntervalMs: extra.autoCommitIntervalMs ?? 200,
+      autoCommitIntervalMs: 200,
       logger: silent,
     });
     this.consumer.subscribe([topic], {
+      // Cooperative listeners get increments, eager ones the whole assignment (after revoking all).
       onPartitionsAssigned: (partitions) => {
-        this.assignment = partitions.slice().sort((a, b) => a.partition - b.partition);
-        this.events.push(`assigned ${this.partitions.join(',')}`);
+        this.assignment = [...this.assignment, ...partitions].sort((a, b) => a.partition - b.partition);
+        this.events.push(`assigned ${partitions.map((p) => p.partition).join(',')}`);
       },
       onPartitionsRevoked: (partitions) => {
-        this.events.push(
-          `revoked ${partitions
-            .map((p) => p.partition)
-            .sort((a, b) => a - b)
-            .join(',')}`,
-        );
-        this.assignment = [];
+        const gone = partitions.map((p) => p.partition).sort((a, b) => a - b);
+        this.events.push(`revoked ${gone.join(',')}`);
+        this.assignment = this.assignment.filter((p) => !gone.includes(p.partition));
       },
     });
     const consumer = this.consumer;
@@ -267,6 +269,84 @@ describe('consumer groups', () => {
     await again.close();
   });
 
+  it('cooperative-sticky moves only the partitions that change owner, and reads exactly once', async () => {
+    const topic = 'coop';
+    await admin.createTopics([{ topic, numPartitions: 6 }]);
+    await produce(topic, 6, 10, 'a');
+    const options = { partitionAssignors: ['cooperative-sticky' as const] };
+    const a = new Member(broker.bootstrap, 'g-coop', topic, options);
+    await until(
+      () => a.partitions.length === 6,
+      10_000,
+      () => `a has ${a.partitions}`,
+    );
+    await until(
+      () => a.records.length === 60,
+      10_000,
+      () => `a read ${a.records.length}`,
+    );
+    const b = new Member(broker.bootstrap, 'g-coop', topic, options);
+    await until(
+      () => a.partitions.length === 3 && b.partitions.length === 3,
+      10_000,
+      () => `a ${a.partitions}, b ${b.partitions}`,
+    );
+    assert.equal(a.consumer.groupMember!.protocol, 'cooperative-sticky');
+    // a gave up exactly the three partitions b got, in one revocation, and kept the rest throughout.
+    const revokedOfA = a.events.filter((e) => e.startsWith('revoked'));
+    assert.deepEqual(revokedOfA, [`revoked ${b.partitions.join(',')}`]);
+    assert.ok(b.events.includes(`assigned ${b.partitions.join(',')}`));
+    assert.ok(!b.events.some((e) => e.startsWith('revoked')));
+    assert.deepEqual([...a.partitions, ...b.partitions].sort(), [0, 1, 2, 3, 4, 5]);
+    await produce(topic, 6, 10, 'b');
+    await until(
+      () => a.records.length + b.records.length >= 120,
+      10_000,
+      () => `${a.records.length} + ${b.records.length}`,
+    );
+    const all = [...keysOf(a.records), ...keysOf(b.records)];
+    assert.equal(new Set(all).size, all.length, 'no record read twice');
+    assert.equal(all.length, 120);
+    assert.ok(b.records.every((r) => b.partitions.includes(r.partition)));
+    await Promise.all([a.close(), b.close()]);
+  });
+
+  it('a static member that restarts within its session keeps its partitions without a rebalance', async () => {
+    const topic = 'static';
+    await admin.createTopics([{ topic, numPartitions: 4 }]);
+    const a = new Member(broker.bootstrap, 'g-static', topic, { groupInstanceId: 'inst-a' });
+    const b = new Member(broker.bootstrap, 'g-static', topic, { groupInstanceId: 'inst-b' });
+    await until(
+      () => a.partitions.length === 2 && b.partitions.length === 2,
+      10_000,
+      () => `a ${a.partitions}, b ${b.partitions}`,
+    );
+    // Static members rank by instance id.
+    assert.deepEqual(a.partitions, [0, 1]);
+    assert.deepEqual(b.partitions, [2, 3]);
+    const generation = b.consumer.groupMember!.generationId;
+    const eventsOfB = b.events.length;
+    await a.close(); // a static member does not leave the group on close
+    const [described] = await admin.describeGroups(['g-static']);
+    assert.deepEqual(described!.members.map((m) => m.groupInstanceId).sort(), ['inst-a', 'inst-b']);
+    const again = new Member(broker.bootstrap, 'g-static', topic, { groupInstanceId: 'inst-a' });
+    await until(
+      () => again.partitions.length === 2,
+      10_000,
+      () => `again has ${again.partitions}`,
+    );
+    assert.deepEqual(again.partitions, [0, 1]);
+    await produce(topic, 4, 3, 's');
+    await until(
+      () => b.records.length >= 6,
+      10_000,
+      () => `b read ${b.records.length}`,
+    );
+    assert.equal(b.consumer.groupMember!.generationId, generation);
+    assert.deepEqual(b.events.slice(eventsOfB), []);
+    await Promise.all([again.close(), b.close()]);
+  });
+
   it('round robin is chosen when every member prefers it', async () => {
     const topic = 'rr';
     await admin.createTopics([{ topic, numPartitions: 5 }]);
@@ -341,6 +421,36 @@ describe('assignors', () => {
       b: { t1: [1], t2: [0, 2] },
       c: { t2: [1] },
     });
+  });
+
+  it('cooperative-sticky keeps owned partitions and holds back those that change owner', () => {
+    const counts = new Map([['t', 6]]);
+    const owning = (memberId: string, partitions: number[]) => ({
+      memberId,
+      groupInstanceId: null,
+      topics: ['t'],
+      ownedPartitions: [{ topic: 't', partitions }],
+    });
+    // a owned everything; b is new: b's share is left out until a has revoked it.
+    const first = cooperativeStickyAssignor.assign(
+      [owning('a', [0, 1, 2, 3, 4, 5]), owning('b', [])],
+      counts,
+    );
+    assert.deepEqual(plain(first), { a: { t: [0, 1, 2] }, b: {} });
+    // The follow-up rebalance: a owns 0-2, so b gets 3-5.
+    const second = cooperativeStickyAssignor.assign([owning('a', [0, 1, 2]), owning('b', [])], counts);
+    assert.deepEqual(plain(second), { a: { t: [0, 1, 2] }, b: { t: [3, 4, 5] } });
+    // Stickiness: members that own interleaved partitions keep two each when a third arrives.
+    const third = cooperativeStickyAssignor.assign(
+      [owning('a', [1, 3, 5]), owning('b', [0, 2, 4]), owning('c', [])],
+      counts,
+    );
+    assert.deepEqual(plain(third), { a: { t: [1, 3] }, b: { t: [0, 2] }, c: {} });
+    const settled = cooperativeStickyAssignor.assign(
+      [owning('a', [1, 3]), owning('b', [0, 2]), owning('c', [])],
+      counts,
+    );
+    assert.deepEqual(plain(settled), { a: { t: [1, 3] }, b: { t: [0, 2] }, c: { t: [4, 5] } });
   });
 
   it('static members sort by instance id before dynamic ones', () => {

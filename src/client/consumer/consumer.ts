@@ -9,8 +9,11 @@
 // revoked (and their offsets committed) only after the application finished with their records. A record
 // counts as consumed once the application asks for the next one (or, with poll(), once poll returns it).
 //
-// Not yet: the cooperative (incremental) protocol, read_committed filtering of aborted transactions (control batches
-// are skipped, aborted records are not), fetch sessions, and topic-id (v13+) fetches.
+// Cooperative assignors (cooperative-sticky) make rebalances incremental: the consumer keeps its partitions
+// while it rejoins and revokes only those the new assignment leaves out, then rejoins once more.
+//
+// Not yet: read_committed filtering of aborted transactions (control batches are skipped, aborted records
+// are not), fetch sessions, and topic-id (v13+) fetches.
 import { Fetch, ListOffsets, type FetchRequest } from '../../protocol/messages/index.js';
 import { ErrorCode } from '../../protocol/error-codes.js';
 import {
@@ -56,8 +59,11 @@ export interface ConsumerGroupOptions {
   enableAutoCommit?: boolean;
   /** auto.commit.interval.ms (default 5000). */
   autoCommitIntervalMs?: number;
-  /** partition.assignment.strategy, in order of preference (default ['range', 'roundrobin']). */
-  partitionAssignors?: ('range' | 'roundrobin' | Assignor)[];
+  /**
+   * partition.assignment.strategy, in order of preference (default ['range', 'roundrobin']). Rebalances are
+   * incremental only when every assignor listed is cooperative (as in Kafka).
+   */
+  partitionAssignors?: ('range' | 'roundrobin' | 'cooperative-sticky' | Assignor)[];
 }
 
 /** Called around rebalances, between polls; the consumer waits for a returned promise. */
@@ -114,6 +120,8 @@ export class Consumer {
   readonly #autoCommit: boolean;
   readonly #autoCommitIntervalMs: number;
   #membership: GroupMembership | undefined;
+  /** Every configured assignor is cooperative: rebalances are incremental. */
+  #cooperative = false;
   #subscription: string[] | undefined;
   #listener: RebalanceListener = {};
   #rejoining: Promise<void> | undefined;
@@ -156,6 +164,7 @@ export class Consumer {
         if (found === undefined) throw new ClientError('INVALID_ARGUMENT', `unknown assignor ${String(a)}`);
         return found;
       });
+      this.#cooperative = assignors.every((a) => a.cooperative === true);
       const sessionTimeoutMs = g.sessionTimeoutMs ?? 45_000;
       this.#membership = new GroupMembership(this.#cluster, {
         groupId,
@@ -494,8 +503,20 @@ export class Consumer {
   #rejoin(): Promise<void> {
     this.#rejoining ??= (async () => {
       const membership = this.#membership!;
-      await this.#revoke();
-      const assigned = await membership.join(this.#subscription ?? []);
+      // Eager: give everything up before joining. Cooperative: keep fetching what is owned, unless the
+      // coordinator forgot this member (then its partitions may already be someone else's).
+      if (!this.#cooperative || membership.generationId < 0) await this.#revoke();
+      const owned = [...this.#assigned.values()].map(({ topic, partition }) => ({ topic, partition }));
+      const assignment = await membership.join(this.#subscription ?? [], owned);
+      const now = new Set(assignment.map((tp) => key(tp.topic, tp.partition)));
+      const revoked = owned.filter((tp) => !now.has(key(tp.topic, tp.partition)));
+      if (revoked.length > 0) {
+        await this.#revoke(revoked);
+        // What this member gave up goes to its new owner in a follow-up rebalance.
+        membership.requestRejoin();
+      }
+      const assigned = assignment.filter((tp) => !this.#assigned.has(key(tp.topic, tp.partition)));
+      if (assigned.length === 0 && revoked.length === 0 && owned.length > 0) return;
       const committed = await membership.committed(assigned);
       for (const tp of assigned) {
         const k = key(tp.topic, tp.partition);
@@ -512,17 +533,22 @@ export class Consumer {
     return this.#rejoining;
   }
 
-  async #revoke(): Promise<void> {
-    const previous = [...this.#assigned.values()].map(({ topic, partition }) => ({ topic, partition }));
+  /** Gives up `partitions` (default: all), committing what was consumed first when auto commit is on. */
+  async #revoke(partitions?: TopicPartition[]): Promise<void> {
+    const previous =
+      partitions ?? [...this.#assigned.values()].map(({ topic, partition }) => ({ topic, partition }));
     if (this.#autoCommit) {
       await this.#commitConsumed().catch((error: unknown) =>
         this.#cluster.options.logger.warn(`commit before rebalance failed: ${String(error)}`),
       );
     }
     if (previous.length > 0) await this.#callListener('onPartitionsRevoked', previous);
-    this.#assigned.clear();
-    this.#consumed.clear();
-    this.#lastCommitted.clear();
+    for (const tp of previous) {
+      const k = key(tp.topic, tp.partition);
+      this.#assigned.delete(k);
+      this.#consumed.delete(k);
+      this.#lastCommitted.delete(k);
+    }
     this.#generation++;
   }
 

@@ -34,8 +34,10 @@ export interface TopicPartition {
   partition: number;
 }
 
-// Version 0 of the consumer protocol structs is what every client reads (kafka-python knows no other).
+// Version 0 of the consumer protocol structs is what every client reads (kafka-python knows no other);
+// cooperative assignors need version 1 for the owned partitions.
 const SUBSCRIPTION_VERSION = 0;
+const COOPERATIVE_SUBSCRIPTION_VERSION = 1;
 const ASSIGNMENT_VERSION = 0;
 
 /** Errors after which the coordinator must be looked up again. */
@@ -138,15 +140,24 @@ export class GroupMembership {
    * detours (MEMBER_ID_REQUIRED, a rebalance starting again during SyncGroup, a moved coordinator) until it
    * has an assignment or a non-retriable error.
    */
-  async join(topics: string[]): Promise<TopicPartition[]> {
+  async join(topics: string[], owned: TopicPartition[] = []): Promise<TopicPartition[]> {
     this.#stopHeartbeat();
-    const metadata = encodeVersioned(ConsumerProtocolSubscription, SUBSCRIPTION_VERSION, {
-      topics: [...topics].sort(),
-      userData: null,
-      ownedPartitions: [],
-      generationId: -1,
-      rackId: null,
-    });
+    const byTopic = new Map<string, number[]>();
+    for (const tp of owned) byTopic.set(tp.topic, [...(byTopic.get(tp.topic) ?? []), tp.partition]);
+    const metadataFor = (assignor: Assignor): Buffer =>
+      encodeVersioned(
+        ConsumerProtocolSubscription,
+        assignor.cooperative ? COOPERATIVE_SUBSCRIPTION_VERSION : SUBSCRIPTION_VERSION,
+        {
+          topics: [...topics].sort(),
+          userData: null,
+          ownedPartitions: assignor.cooperative
+            ? [...byTopic].map(([topic, partitions]) => ({ topic, partitions }))
+            : [],
+          generationId: -1,
+          rackId: null,
+        },
+      );
     for (let attempt = 0; ; attempt++) {
       if (this.#closed) throw new ClientError('CLIENT_CLOSED', 'the consumer is closed');
       let retry: 'now' | 'backoff' = 'backoff';
@@ -162,7 +173,7 @@ export class GroupMembership {
             memberId: this.memberId,
             groupInstanceId: this.#options.groupInstanceId,
             protocolType: 'consumer',
-            protocols: this.#options.assignors.map((a) => ({ name: a.name, metadata })),
+            protocols: this.#options.assignors.map((a) => ({ name: a.name, metadata: metadataFor(a) })),
             reason: null,
           }),
           // The coordinator holds JoinGroup until every member has rejoined, up to the rebalance timeout.
@@ -244,11 +255,15 @@ export class GroupMembership {
         'PROTOCOL_ERROR',
         `the coordinator chose assignor ${protocol}, which this consumer lacks`,
       );
-    const subscriptions: MemberSubscription[] = members.map((m) => ({
-      memberId: m.memberId,
-      groupInstanceId: m.groupInstanceId,
-      topics: decodeVersioned(ConsumerProtocolSubscription, m.metadata, { newerAsLatest: true }).value.topics,
-    }));
+    const subscriptions: MemberSubscription[] = members.map((m) => {
+      const { value } = decodeVersioned(ConsumerProtocolSubscription, m.metadata, { newerAsLatest: true });
+      return {
+        memberId: m.memberId,
+        groupInstanceId: m.groupInstanceId,
+        topics: value.topics,
+        ownedPartitions: value.ownedPartitions,
+      };
+    });
     const counts = new Map<string, number>();
     for (const topic of new Set(subscriptions.flatMap((s) => s.topics))) {
       try {
