@@ -27,6 +27,7 @@ export type {
   TopicPartitionOffset,
 } from './consumer/consumer.js';
 export {
+  cooperativeStickyAssignor,
   rangeAssignor,
   roundRobinAssignor,
   type Assignor,
