@@ -6,6 +6,8 @@
 import { existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import { join, resolve } from 'node:path';
+import { Admin, Consumer, Producer } from '../client/index.js';
+import type { AdminOptions, ConsumerOptions, ProducerOptions } from '../client/index.js';
 import { loadOrCreateMetaProperties } from '../cluster/meta-properties.js';
 import { TopicManager } from '../cluster/topic-manager.js';
 import { TopicRegistry } from '../cluster/topic-registry.js';
@@ -174,6 +176,21 @@ export class Broker {
     this.#log.info(
       `fjord broker ${this.config.nodeId} listening on ${listener.name}://${this.#host}:${this.#port}, data in ${this.logDir}`,
     );
+  }
+
+  /** A producer connected to this broker (the TypeScript client over loopback). */
+  producer(options: Partial<ProducerOptions> = {}): Producer {
+    return new Producer({ ...options, brokers: [this.bootstrap] });
+  }
+
+  /** A consumer connected to this broker; pass `groupId` to join a group, or assign partitions by hand. */
+  consumer(options: Partial<ConsumerOptions> = {}): Consumer {
+    return new Consumer({ ...options, brokers: [this.bootstrap] });
+  }
+
+  /** An admin client connected to this broker. */
+  admin(options: Partial<AdminOptions> = {}): Admin {
+    return new Admin({ ...options, brokers: [this.bootstrap] });
   }
 
   /** Clean shutdown: in-flight requests finish, logs flush, checkpoints are written. */
