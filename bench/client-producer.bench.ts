@@ -3,13 +3,17 @@
 // records/s for 100 B and 1 KiB values, acks=all, no compression, a 4-partition topic, keyless records, and
 // the client process's CPU time per record (user+system; steadier than rates on a shared machine). Ours: one send() per record, batched by the producer (linger.ms 5, batch.size 64 KiB).
 // kafkajs: its idiomatic send({ topic, messages }) with 1000 messages per call and 4 calls in flight.
+// node-rdkafka (librdkafka 2.0.2 underneath; installed on demand by scripts/install-node-rdkafka.sh): produce()
+// per record with delivery reports, the same linger and batch size; its CPU time includes librdkafka's threads.
 // Each measurement follows a warm-up of the same client; a broker restart is not part of it.
 //
 //   npx tsx bench/client-producer.bench.ts           (compiled: node dist/bench/client-producer.bench.js)
 //   BENCH_RECORDS=200000 npx tsx bench/client-producer.bench.ts   (records per measurement; default 100000)
-import { fork } from 'node:child_process';
+import { execFileSync, fork } from 'node:child_process';
+import { createRequire } from 'node:module';
 import { cpus, loadavg } from 'node:os';
-import { extname } from 'node:path';
+import { existsSync } from 'node:fs';
+import { dirname, extname, join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import kafkajs from 'kafkajs';
@@ -81,6 +85,83 @@ async function theirs(bootstrap: string, topic: string, value: Buffer, count: nu
   return result;
 }
 
+interface RdkafkaProducer {
+  connect(options: object, callback: (error: unknown) => void): void;
+  disconnect(callback: () => void): void;
+  produce(topic: string, partition: null, value: Buffer, key: null): void;
+  setPollInterval(ms: number): void;
+  poll(): void;
+  on(event: 'delivery-report', listener: (error: unknown) => void): void;
+}
+type RdkafkaModule = { Producer: new (config: object) => RdkafkaProducer };
+
+/** node-rdkafka from .tools/node-rdkafka, installing it there first if needed. */
+function loadRdkafka(): RdkafkaModule | undefined {
+  let root = dirname(fileURLToPath(import.meta.url)); // bench/ or dist/bench/
+  while (!existsSync(join(root, 'binding.gyp'))) root = dirname(root);
+  try {
+    execFileSync('bash', ['scripts/install-node-rdkafka.sh'], { stdio: 'inherit', cwd: root });
+    return createRequire(join(root, '.tools/node-rdkafka/package.json'))('node-rdkafka') as RdkafkaModule;
+  } catch (error) {
+    console.log(
+      `node-rdkafka unavailable (${(error as Error).message.split('\n')[0]}): its column is left out`,
+    );
+    return undefined;
+  }
+}
+
+async function rdkafka(
+  kafka: RdkafkaModule,
+  bootstrap: string,
+  topic: string,
+  value: Buffer,
+  count: number,
+): Promise<Result> {
+  const producer = new kafka.Producer({
+    'metadata.broker.list': bootstrap,
+    'request.required.acks': -1,
+    'linger.ms': 5,
+    'batch.size': 65_536,
+    'queue.buffering.max.messages': 200_000,
+    dr_cb: true,
+  });
+  await new Promise<void>((resolve, reject) =>
+    producer.connect({}, (error) => (error ? reject(error) : resolve())),
+  );
+  producer.setPollInterval(5);
+  let delivered = 0;
+  let failed = 0;
+  let onDelivered: (() => void) | undefined;
+  producer.on('delivery-report', (error) => {
+    if (error) failed++;
+    delivered++;
+    onDelivered?.();
+  });
+  const produceAll = async (n: number) => {
+    const target = delivered + n;
+    for (let i = 0; i < n; i++) {
+      for (;;) {
+        try {
+          producer.produce(topic, null, value, null);
+          break;
+        } catch {
+          await new Promise((resolve) => setTimeout(resolve, 1)); // local queue full: let deliveries drain
+        }
+      }
+    }
+    while (delivered < target) await new Promise<void>((resolve) => (onDelivered = resolve));
+    onDelivered = undefined;
+  };
+  await produceAll(1); // connect + metadata outside the timing
+  const result = await measure(async () => {
+    await produceAll(count);
+    return count;
+  });
+  await new Promise<void>((resolve) => producer.disconnect(() => resolve()));
+  if (failed > 0) throw new Error(`node-rdkafka: ${failed} delivery failures`);
+  return result;
+}
+
 async function startBroker(): Promise<{ bootstrap: string; stop(): Promise<void> }> {
   const here = fileURLToPath(import.meta.url);
   const child = fork(new URL(`./client-bench-broker${extname(here)}`, import.meta.url), [], {
@@ -105,25 +186,31 @@ async function main(): Promise<void> {
   const broker = await startBroker();
   try {
     const admin = new Admin({ brokers: [broker.bootstrap] });
-    const topics = ['ours-100', 'theirs-100', 'ours-1024', 'theirs-1024'];
+    const topics = ['ours-100', 'theirs-100', 'rd-100', 'ours-1024', 'theirs-1024', 'rd-1024'];
     await admin.createTopics(topics.map((topic) => ({ topic, numPartitions: 4 })));
     await admin.close();
     console.log(
       `client producer benchmark: ${RECORDS} records per run, acks=all, 4 partitions, ${cpus().length} cores ` +
         `(${cpus()[0]?.model ?? '?'}), load average ${loadavg()[0]!.toFixed(1)}`,
     );
+    const rd = loadRdkafka();
     for (const size of [100, 1024]) {
       const value = Buffer.alloc(size, 0x61);
       // Warm-ups (JIT, connections), then the measured runs.
       await ours(broker.bootstrap, `ours-${size}`, value, Math.min(RECORDS, 20_000));
       await theirs(broker.bootstrap, `theirs-${size}`, value, Math.min(RECORDS, 20_000));
+      if (rd) await rdkafka(rd, broker.bootstrap, `rd-${size}`, value, Math.min(RECORDS, 20_000));
       const a = await ours(broker.bootstrap, `ours-${size}`, value, RECORDS);
       const b = await theirs(broker.bootstrap, `theirs-${size}`, value, RECORDS);
+      const c = rd ? await rdkafka(rd, broker.bootstrap, `rd-${size}`, value, RECORDS) : undefined;
       const rate = (r: Result) => Math.round(r.perSecond).toLocaleString('en-US').padStart(9);
       const cpu = (r: Result) => r.cpuMicrosPerRecord.toFixed(2).padStart(6);
       console.log(
         `${String(size).padStart(5)} B  fjord ${rate(a)} rec/s ${cpu(a)} µs CPU/rec   ` +
-          `kafkajs ${rate(b)} rec/s ${cpu(b)} µs CPU/rec   rate ${(a.perSecond / b.perSecond).toFixed(2)}x`,
+          `kafkajs ${rate(b)} rec/s ${cpu(b)} µs CPU/rec (fjord ${(a.perSecond / b.perSecond).toFixed(2)}x)` +
+          (c
+            ? `   node-rdkafka ${rate(c)} rec/s ${cpu(c)} µs CPU/rec (fjord ${(a.perSecond / c.perSecond).toFixed(2)}x)`
+            : ''),
       );
     }
   } finally {
