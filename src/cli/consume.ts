@@ -1,6 +1,7 @@
 // `fjord consume TOPIC`: kafka-console-consumer with kcat-style format strings. Reads the chosen partitions
-// with manual assignment; stops after -n records, at the end of the log with -e (the ends are taken when the
-// command starts, so a busy topic still ends), or on Ctrl-C.
+// with manual assignment, or with --group whatever the group assigns; stops after -n records, at the end of
+// the log with -e (each partition's end is taken when the command starts, or when a group member first gets
+// the partition, so a busy topic still ends), or on Ctrl-C.
 import { Admin } from '../client/admin/admin.js';
 import { Consumer, type ConsumerRecord } from '../client/consumer/consumer.js';
 import {
@@ -53,7 +54,8 @@ export const consumeSpec: CommandSpec = {
       short: 'g',
       type: 'string',
       arg: 'ID',
-      description: 'consume as a member of a consumer group (not yet supported)',
+      description:
+        'consume as a member of this consumer group, from its committed offsets (commits what is printed)',
     },
     {
       name: 'format',
@@ -136,11 +138,16 @@ export async function consume(args: string[]): Promise<number> {
     const [topic, ...extra] = p.positionals;
     if (topic === undefined) throw new UsageError('name the topic to consume');
     if (extra.length) throw new UsageError(`unexpected argument '${extra[0]}'`);
-    if (str(p, 'group') !== undefined)
-      throw new CliError(
-        '--group is not yet supported: the Fjord client has no consumer-group membership yet. ' +
-          'Consume without --group (manual assignment), or use a Kafka client such as `kcat -G` for group consumption.',
-      );
+    const groupId = str(p, 'group');
+    if (groupId !== undefined) {
+      // As kafka-console-consumer: a group member reads what the group assigns it, from the group's offsets.
+      for (const clash of ['partition', 'from-time'])
+        if (str(p, clash) !== undefined) throw new UsageError(`--${clash} cannot be combined with --group`);
+      if (!['end', 'beginning', 'earliest', 'latest'].includes(str(p, 'offset')!))
+        throw new UsageError(
+          '--offset N cannot be combined with --group; move the group with `fjord group reset-offsets`',
+        );
+    }
     const limit = intArg(p, 'num', 1);
     const onlyPartition = intArg(p, 'partition');
     const maxWaitMs = intArg(p, 'max-wait-ms') ?? 500;
@@ -161,11 +168,20 @@ export async function consume(args: string[]): Promise<number> {
       ...options,
       autoOffsetReset: start === 'beginning' ? 'earliest' : 'latest',
       maxWaitMs,
+      // Commits name only printed records (a poll may return more than -n wants), so no auto commit.
+      ...(groupId !== undefined ? { groupId, enableAutoCommit: false } : {}),
     });
     const admin = new Admin(options);
     const stop = (): void => void consumer.close();
     process.once('SIGINT', stop);
     process.once('SIGTERM', stop);
+    // `fjord consume t | head -3`: once the reader is gone there is no one to print for.
+    let readerGone = false;
+    const onStdoutError = (error: NodeJS.ErrnoException): void => {
+      if (error.code === 'EPIPE') readerGone = true;
+      stop();
+    };
+    process.stdout.on('error', onStdoutError);
     try {
       const info = await consumer.cluster
         .topicMetadata(topic, Date.now() + 10_000)
@@ -185,25 +201,50 @@ export async function consume(args: string[]): Promise<number> {
           );
         partitions = [onlyPartition];
       }
-      consumer.assign(
-        partitions.map((partition) => ({
-          topic,
-          partition,
-          ...(typeof start === 'number' ? { offset: start } : {}),
-        })),
-      );
-      if (fromTime !== undefined) await consumer.seekToTimestamp(topic, fromTime);
       const ends = new Map<number, number>();
-      if (flag(p, 'exit-at-end'))
-        for (const o of await admin.listOffsets(topic, 'latest', partitions)) ends.set(o.partition, o.offset);
-      const atEnd = (): boolean =>
-        consumer
+      const exitAtEnd = flag(p, 'exit-at-end');
+      if (groupId === undefined) {
+        consumer.assign(
+          partitions.map((partition) => ({
+            topic,
+            partition,
+            ...(typeof start === 'number' ? { offset: start } : {}),
+          })),
+        );
+        if (fromTime !== undefined) await consumer.seekToTimestamp(topic, fromTime);
+        if (exitAtEnd)
+          for (const o of await admin.listOffsets(topic, 'latest', partitions))
+            ends.set(o.partition, o.offset);
+      } else {
+        consumer.subscribe([topic]);
+      }
+      // A group member learns its partitions only after joining: their ends are taken when first seen.
+      const learnEnds = async (): Promise<void> => {
+        const unknown = consumer
           .assignment()
-          .every((a) => a.position !== undefined && a.position >= (ends.get(a.partition) ?? 0));
+          .map((a) => a.partition)
+          .filter((x) => !ends.has(x));
+        if (unknown.length === 0) return;
+        for (const o of await admin.listOffsets(topic, 'latest', unknown)) ends.set(o.partition, o.offset);
+      };
+      const atEnd = (): boolean => {
+        const assigned = consumer.assignment();
+        return (
+          assigned.length > 0 &&
+          assigned.every((a) => a.position !== undefined && a.position >= (ends.get(a.partition) ?? 0))
+        );
+      };
+      const committable = new Map<number, number>();
+      const commit = async (): Promise<void> => {
+        if (groupId === undefined || committable.size === 0) return;
+        const offsets = [...committable].map(([partition, offset]) => ({ topic, partition, offset }));
+        committable.clear();
+        await consumer.commit(offsets);
+      };
 
       let printed = 0;
       const out: string[] = [];
-      const done = (): boolean => (limit !== undefined && printed >= limit) || (ends.size > 0 && atEnd());
+      const done = (): boolean => (limit !== undefined && printed >= limit) || (exitAtEnd && atEnd());
       while (!done()) {
         let records: ConsumerRecord[];
         try {
@@ -214,7 +255,7 @@ export async function consume(args: string[]): Promise<number> {
         }
         for (const r of records) {
           if (limit !== undefined && printed >= limit) break;
-          if (ends.size > 0 && r.offset >= (ends.get(r.partition) ?? 0)) continue;
+          if (exitAtEnd && r.offset >= (ends.get(r.partition) ?? Infinity)) continue;
           out.push(
             json
               ? JSON.stringify({
@@ -232,13 +273,17 @@ export async function consume(args: string[]): Promise<number> {
               : formatRecord(format, r),
           );
           printed++;
+          committable.set(r.partition, r.offset + 1);
         }
         if (out.length) process.stdout.write(out.splice(0).join('\n') + '\n');
+        if (exitAtEnd) await learnEnds();
+        await commit();
       }
-      if (!json) console.error(`consumed ${printed} record${printed === 1 ? '' : 's'}`);
+      if (!json && !readerGone) console.error(`consumed ${printed} record${printed === 1 ? '' : 's'}`);
     } finally {
       process.off('SIGINT', stop);
       process.off('SIGTERM', stop);
+      process.stdout.off('error', onStdoutError);
       await consumer.close();
       await admin.close();
     }

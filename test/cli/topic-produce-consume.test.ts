@@ -106,12 +106,6 @@ describe('help and usage', () => {
       );
     }
   });
-
-  test('--group is refused clearly while the client has no group membership', async () => {
-    const r = await fjord(['consume', 'any', '--group', 'g', ...b]);
-    assert.equal(r.code, 1);
-    assert.match(r.stderr, /--group is not yet supported/);
-  });
 });
 
 describe('topics', () => {
@@ -264,5 +258,35 @@ describe('produce and consume', () => {
     const noPartition = await fjord(['consume', 'log', '-p', '7', '-e', ...b]);
     assert.equal(noPartition.code, 1);
     assert.match(noPartition.stderr, /has no partition 7/);
+  });
+
+  test("--group: members start at the group's committed offsets and commit exactly what they printed", async () => {
+    assert.equal((await fjord(['topic', 'create', 'grouped', '-p', '1', ...b])).code, 0);
+    assert.equal((await fjord(['produce', 'grouped', ...b], { stdin: 'a\nb\nc\nd\ne\n' })).code, 0);
+    const first = await fjord([
+      'consume',
+      'grouped',
+      '--group',
+      'readers',
+      '--from-beginning',
+      '-n',
+      '2',
+      ...b,
+    ]);
+    assert.equal(first.code, 0, first.stderr);
+    assert.equal(first.stdout, 'a\nb\n');
+    const rest = await fjord(['consume', 'grouped', '-g', 'readers', '-e', '-f', '%o:%v', ...b]);
+    assert.equal(rest.code, 0, rest.stderr);
+    assert.equal(rest.stdout, '2:c\n3:d\n4:e\n');
+    const lag = JSON.parse((await fjord(['group', 'describe', 'readers', '--json', ...b])).stdout) as {
+      offsets: { topic: string; partition: number; committedOffset: number; lag: number }[];
+    };
+    assert.deepEqual(
+      lag.offsets.map((o) => [o.topic, o.partition, o.committedOffset, o.lag]),
+      [['grouped', 0, 5, 0]],
+    );
+    const clash = await fjord(['consume', 'grouped', '--group', 'readers', '-p', '0', ...b]);
+    assert.equal(clash.code, 2);
+    assert.match(clash.stderr, /--partition cannot be combined with --group/);
   });
 });
