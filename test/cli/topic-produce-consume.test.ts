@@ -59,6 +59,42 @@ describe('help and usage', () => {
     assert.match(version.stdout, /^\d+\.\d+\.\d+/);
   });
 
+  test('every command documents --help with its flags, --brokers and --json', async () => {
+    const commands = [
+      ['topic', 'create'],
+      ['topic', 'list'],
+      ['topic', 'describe'],
+      ['topic', 'delete'],
+      ['topic', 'alter-config'],
+      ['produce'],
+      ['consume'],
+      ['group', 'list'],
+      ['group', 'describe'],
+      ['group', 'delete'],
+      ['group', 'reset-offsets'],
+      ['config', 'describe'],
+      ['config', 'alter'],
+    ];
+    const results = await Promise.all(commands.map((c) => fjord([...c, '--help'])));
+    results.forEach((r, i) => {
+      const name = commands[i]!.join(' ');
+      assert.equal(r.code, 0, name);
+      assert.match(r.stdout, new RegExp(`^Usage: fjord ${name}`), name);
+      assert.match(
+        r.stdout,
+        /-b, --brokers host:port,\.\.\. +bootstrap brokers \(default 127\.0\.0\.1:9092\)/,
+        name,
+      );
+      assert.match(r.stdout, /--json/, name);
+    });
+    const [dump, nounHelp] = await Promise.all([fjord(['dump-log', '--help']), fjord(['group', '--help'])]);
+    assert.equal(dump.code, 0);
+    for (const flag of ['--records', '--print-data-log', '--json'])
+      assert.ok(dump.stdout.includes(flag), flag);
+    assert.equal(nounHelp.code, 0);
+    assert.match(nounHelp.stdout, /group reset-offsets GROUP/);
+  });
+
   test('bad flags and arguments exit 2 and name the problem', async () => {
     const [unknown, badNumber, noTopic, badCodec, unknownCommand, noCommand] = await Promise.all([
       fjord(['consume', 'x', '--bogus', ...b]),
