@@ -26,8 +26,9 @@ const init = workerData as WorkerInit;
 const o = init.options;
 const post = (message: WorkerMessage): void => parentPort!.postMessage(message);
 const ZERO_UUID = 'AAAAAAAAAAAAAAAAAAAAAA';
-const PARTITION_MAX_BYTES = 4 * 1024 * 1024;
-const FETCH_MAX_BYTES = 64 * 1024 * 1024;
+// Kafka's consumer defaults (max.partition.fetch.bytes, fetch.max.bytes): bigger responses only add latency.
+const PARTITION_MAX_BYTES = 1024 * 1024;
+const FETCH_MAX_BYTES = 50 * 1024 * 1024;
 
 interface PartitionState {
   partition: number;
