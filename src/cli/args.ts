@@ -179,7 +179,7 @@ export function explain(error: unknown, brokers: string | undefined): string {
       INVALID_REPLICATION_FACTOR: 'the replication factor cannot exceed the number of brokers',
     };
     const hint = hints[error.name];
-    return hint ? `${error.message}; ${hint}` : error.message;
+    return hint ? `${error.message.replace(/\.$/, '')}; ${hint}` : error.message;
   }
   if (error instanceof Error) {
     const code = (error as NodeJS.ErrnoException).code;
