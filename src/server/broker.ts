@@ -7,7 +7,12 @@ import { existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:
 import net from 'node:net';
 import { join, resolve } from 'node:path';
 import { Admin, Consumer, Producer } from '../client/index.js';
-import type { AdminOptions, ConsumerOptions, ProducerOptions } from '../client/index.js';
+import type {
+  AdminOptions,
+  ConsumerGroupOptions,
+  ConsumerOptions,
+  ProducerOptions,
+} from '../client/index.js';
 import { loadOrCreateMetaProperties } from '../cluster/meta-properties.js';
 import { TopicManager } from '../cluster/topic-manager.js';
 import { TopicRegistry } from '../cluster/topic-registry.js';
@@ -184,7 +189,7 @@ export class Broker {
   }
 
   /** A consumer connected to this broker; pass `groupId` to join a group, or assign partitions by hand. */
-  consumer(options: Partial<ConsumerOptions> = {}): Consumer {
+  consumer(options: Partial<ConsumerOptions> & ConsumerGroupOptions = {}): Consumer {
     return new Consumer({ ...options, brokers: [this.bootstrap] });
   }
 
