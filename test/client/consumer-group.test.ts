@@ -42,6 +42,8 @@ class Member {
   assignment: TopicPartition[] = [];
   readonly events: string[] = [];
   readonly done: Promise<void>;
+  /** What ended the iterator, if it failed. */
+  error: unknown;
 
   constructor(
     bootstrap: string,
@@ -51,7 +53,7 @@ class Member {
   ) {
     this.consumer = new Consumer({
       ...extra,
-      brokers: [bootstrap],
+      brokers: bootstrap,
       groupId,
       autoOffsetReset: 'earliest',
       sessionTimeoutMs: 3000,
@@ -77,7 +79,9 @@ class Member {
     const records = this.records;
     this.done = (async () => {
       for await (const record of consumer) records.push(record);
-    })();
+    })().catch((error: unknown) => {
+      this.error = error;
+    });
   }
 
   get partitions(): number[] {
