@@ -63,6 +63,8 @@ export class GroupMembership {
   #coordinator: number | undefined;
   #needsJoin = true;
   #heartbeat: NodeJS.Timeout | undefined;
+  /** Bumped by every join, so a heartbeat answer that arrives after a join began is ignored. */
+  #joinEpoch = 0;
   #closed = false;
 
   constructor(cluster: Cluster, options: GroupMembershipOptions) {
@@ -146,6 +148,7 @@ export class GroupMembership {
    */
   async join(topics: string[], owned: TopicPartition[] = []): Promise<TopicPartition[]> {
     this.#stopHeartbeat();
+    this.#joinEpoch++;
     const byTopic = new Map<string, number[]>();
     for (const tp of owned) byTopic.set(tp.topic, [...(byTopic.get(tp.topic) ?? []), tp.partition]);
     const metadataFor = (assignor: Assignor): Buffer =>
@@ -229,6 +232,7 @@ export class GroupMembership {
             for (const partition of t.partitions) assigned.push({ topic: t.topic, partition });
         }
         this.#needsJoin = false;
+        this.#joinEpoch++;
         this.#startHeartbeat();
         return assigned;
       } catch (error) {
@@ -277,7 +281,11 @@ export class GroupMembership {
       };
     });
     const counts = new Map<string, number>();
-    for (const topic of new Set(subscriptions.flatMap((s) => s.topics))) {
+    const topics = new Set(subscriptions.flatMap((s) => s.topics));
+    // Fresh metadata, so partitions added since the last refresh are assigned too.
+    this.#cluster.addTopics(topics);
+    await this.#cluster.refreshMetadata().catch(() => undefined);
+    for (const topic of topics) {
       try {
         const info = await this.#cluster.topicMetadata(topic);
         counts.set(topic, info.partitions.length);
@@ -305,6 +313,7 @@ export class GroupMembership {
     const beat = async (): Promise<void> => {
       this.#heartbeat = undefined;
       if (this.#closed || this.#needsJoin) return;
+      const epoch = this.#joinEpoch;
       try {
         const coordinator = await this.#findCoordinator();
         const r = await this.#call(coordinator, Heartbeat, () => ({
@@ -313,6 +322,8 @@ export class GroupMembership {
           memberId: this.memberId,
           groupInstanceId: this.#options.groupInstanceId,
         }));
+        // Stale: a join started (or finished) while this beat was out; its answer is about the old generation.
+        if (epoch !== this.#joinEpoch) return;
         if (r.errorCode === ErrorCode.REBALANCE_IN_PROGRESS) {
           this.#needsJoin = true;
         } else if (
@@ -329,6 +340,7 @@ export class GroupMembership {
           this.#coordinator = undefined;
         }
       } catch {
+        if (epoch !== this.#joinEpoch) return;
         // A lost connection: find the coordinator again on the next beat; the session timeout decides the rest.
         this.#coordinator = undefined;
       }
