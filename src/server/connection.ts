@@ -41,6 +41,10 @@ interface Slot {
 }
 
 const SIZE_PREFIX = 4;
+const PRODUCE_API_KEY = 0;
+const RECYCLE_MIN_BYTES = 64 * 1024;
+const RECYCLE_MAX_BYTES = 16 << 20;
+const MAX_SPARE_FRAMES = 4;
 
 export class Connection {
   readonly id: number;
@@ -54,6 +58,8 @@ export class Connection {
   #inFlight = 0;
   #flushing = false;
   #processing = false;
+  #spareFrames: Buffer[] = [];
+  readonly #ownedFrames = new WeakSet<ArrayBufferLike>();
   #readingPaused = false;
   #closed = false;
   #idleWaiters: (() => void)[] = [];
@@ -156,7 +162,7 @@ export class Connection {
       else this.#chunks[0] = first.subarray(length);
       return frame;
     }
-    const frame = Buffer.allocUnsafe(length);
+    const frame = this.#frameBuffer(length);
     let filled = 0;
     while (filled < length) {
       const chunk = this.#chunks[0]!;
@@ -169,11 +175,40 @@ export class Connection {
     return frame;
   }
 
+  /**
+   * A buffer for a frame that spans socket reads. Large Produce frames reuse buffers of earlier ones: a fresh
+   * multi-megabyte allocation per request costs page faults and GC that showed up as the main thread's largest
+   * cost under load (BENCHMARKS.md). Only Produce frames are recycled, because by the time a Produce request
+   * completes its records have been copied into a partition ring and nothing holds a slice of the frame; other
+   * requests (JoinGroup metadata, for one) may keep slices of their frame, so theirs are never reused.
+   */
+  #frameBuffer(length: number): Buffer {
+    if (length >= RECYCLE_MIN_BYTES) {
+      const index = this.#spareFrames.findIndex((spare) => spare.length >= length);
+      if (index >= 0) return this.#spareFrames.splice(index, 1)[0]!.subarray(0, length);
+      if (length <= RECYCLE_MAX_BYTES) {
+        const owned = Buffer.allocUnsafeSlow(2 ** Math.ceil(Math.log2(length)));
+        this.#ownedFrames.add(owned.buffer);
+        return owned.subarray(0, length);
+      }
+    }
+    return Buffer.allocUnsafe(length);
+  }
+
+  #recycle(frame: Buffer): void {
+    const whole = Buffer.from(frame.buffer, frame.byteOffset, frame.buffer.byteLength - frame.byteOffset);
+    if (frame.byteOffset !== 0 || whole.length < RECYCLE_MIN_BYTES || whole.length > RECYCLE_MAX_BYTES)
+      return;
+    if (this.#spareFrames.length < MAX_SPARE_FRAMES) this.#spareFrames.push(whole);
+  }
+
   #dispatch(frame: Buffer): void {
     const slot: Slot = { done: false, chunks: null };
     this.#pending.push(slot);
     this.#inFlight++;
+    const recyclable = this.#ownedFrames.has(frame.buffer) && frame.readInt16BE(0) === PRODUCE_API_KEY;
     const complete = (chunks: FrameResult): void => {
+      if (recyclable) this.#recycle(frame);
       slot.done = true;
       slot.chunks = chunks;
       this.#inFlight--;

@@ -196,3 +196,36 @@ for (const mode of ['read', 'mmap', 'sendfile'] as const) {
 }
 
 void quietLog;
+
+test('large Produce frames reuse buffers without corrupting later requests, and other frames are never reused', async () => {
+  // Frames above 64 KiB arrive in several socket chunks, so the connection assembles them; Produce frames
+  // (API key 0) go back to a small pool once answered. Each handler call checks its own content and keeps a
+  // slice of non-Produce frames, which must stay intact after later frames are assembled.
+  const kept: { slice: Buffer; fill: number }[] = [];
+  const handler: FrameHandler = async (payload) => {
+    const apiKey = payload.readInt16BE(0);
+    const fill = payload[2]!;
+    const intact = payload.subarray(2).every((byte) => byte === fill);
+    if (apiKey !== 0) kept.push({ slice: payload.subarray(2), fill });
+    await new Promise((r) => setTimeout(r, 1));
+    return [frame(Buffer.from([intact ? 1 : 0]))];
+  };
+  await withServer(handler, async (client, received) => {
+    const sizes = [70_000, 300_000, 90_000, 1_000_000, 70_000, 500_000, 200_000, 80_000];
+    sizes.forEach((size, i) => {
+      const payload = Buffer.alloc(size, (i * 37 + 11) & 0xff);
+      payload.writeInt16BE(i % 3 === 0 ? 11 : 0, 0); // some JoinGroup-like frames among the Produce ones
+      client.write(frame(payload));
+    });
+    await until(() => received().length === sizes.length * 5);
+    assert.deepEqual(
+      Array.from({ length: sizes.length }, (_, i) => received()[i * 5 + 4]),
+      sizes.map(() => 1),
+    );
+    for (const { slice, fill } of kept)
+      assert.ok(
+        slice.every((byte) => byte === fill),
+        'kept slice unchanged',
+      );
+  });
+});
