@@ -1,5 +1,5 @@
-// The Fjord client: Producer, Admin and a manual-assignment Consumer (groups come later), over one shared
-// connection layer.
+// The Fjord client: Producer, Admin and Consumer (manual assignment or consumer-group membership), over one
+// shared connection layer. It depends on src/protocol and src/native only, so it ships without the broker.
 export { Producer } from './producer/producer.js';
 export type {
   CompressionName,
