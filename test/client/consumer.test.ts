@@ -44,6 +44,34 @@ for (const kind of brokerKinds) {
     });
     after(() => target.stop());
 
+    test('run() hands every record to eachMessage, or every fetched batch to eachBatch, until close()', async () => {
+      for (const style of ['eachMessage', 'eachBatch'] as const) {
+        const consumer = new Consumer({ brokers: [target.bootstrap], maxWaitMs: 50 });
+        consumer.assign([{ topic: 'c-read', partition: 1, offset: 5 }]);
+        const seen: number[] = [];
+        const done = consumer.run(
+          style === 'eachMessage'
+            ? {
+                eachMessage: async (record) => {
+                  seen.push(record.offset);
+                  if (seen.length === 10) await consumer.close();
+                },
+              }
+            : {
+                eachBatch: async (records) => {
+                  seen.push(...records.map((r) => r.offset));
+                  if (seen.length >= 10) await consumer.close();
+                },
+              },
+        );
+        await done;
+        assert.deepEqual(seen.slice(0, 10), [5, 6, 7, 8, 9, 10, 11, 12, 13, 14], style);
+      }
+      const consumer = new Consumer({ brokers: [target.bootstrap] });
+      await assert.rejects(() => consumer.run({}), { code: 'INVALID_ARGUMENT' });
+      await consumer.close();
+    });
+
     test('reads assigned partitions from an offset, exactly and in order, with an async iterator', async () => {
       const consumer = new Consumer({ brokers: [target.bootstrap], maxWaitMs: 50 });
       try {

@@ -487,6 +487,23 @@ export class Consumer {
     }
   }
 
+  /**
+   * Callback style, for code written against kafkajs-like APIs: calls `eachMessage` for every record, or
+   * `eachBatch` for every fetched batch, awaiting each call before the next, until close() (which resolves it)
+   * or a handler throws (which rejects it; the record that threw is not marked consumed).
+   */
+  async run(handlers: {
+    eachMessage?: (record: ConsumerRecord) => void | Promise<void>;
+    eachBatch?: (records: ConsumerRecord[]) => void | Promise<void>;
+  }): Promise<void> {
+    const { eachMessage, eachBatch } = handlers;
+    if ((eachMessage === undefined) === (eachBatch === undefined)) {
+      throw new ClientError('INVALID_ARGUMENT', 'run() needs exactly one of eachMessage and eachBatch');
+    }
+    if (eachBatch) for await (const records of this.batches()) await eachBatch(records);
+    else for await (const record of this) await eachMessage!(record);
+  }
+
   /** The shared connection layer (for tests and tools). */
   get cluster(): Cluster {
     return this.#cluster;
