@@ -2,6 +2,7 @@
 // table per command drives both parsing (node:util parseArgs) and the `--help` text, so the two cannot drift,
 // and one function turns any failure into a message that says what failed and what to do.
 import { parseArgs } from 'node:util';
+import { Admin } from '../client/admin/admin.js';
 import { ClientError, KafkaError } from '../client/errors.js';
 
 export interface FlagSpec {
@@ -263,4 +264,14 @@ export function table(header: string[], rows: (string | number)[][]): string {
         .trimEnd(),
     )
     .join('\n');
+}
+
+/** Runs `body` with an Admin client for the command's --brokers, closing it afterwards. */
+export async function withAdmin<T>(parsed: Parsed, body: (admin: Admin) => Promise<T>): Promise<T> {
+  const admin = new Admin(clientOptions(str(parsed, 'brokers')!));
+  try {
+    return await body(admin);
+  } finally {
+    await admin.close();
+  }
 }

@@ -1,10 +1,9 @@
 // `fjord config describe|alter`: kafka-configs for topic and broker resources.
-import { Admin, type ConfigOperation, type ConfigResourceType } from '../client/admin/admin.js';
+import { type ConfigOperation, type ConfigResourceType } from '../client/admin/admin.js';
 import {
   BROKERS_FLAG,
   JSON_FLAG,
   UsageError,
-  clientOptions,
   flag,
   keyValues,
   list,
@@ -15,6 +14,7 @@ import {
   table,
   type CommandSpec,
   type Parsed,
+  withAdmin,
 } from './args.js';
 
 const RESOURCE_FLAGS = [
@@ -87,8 +87,7 @@ async function runDescribe(args: string[]): Promise<number> {
   return runCommand(describeSpec, args, async (p) => {
     const res = resource(p);
     const keys = list(p, 'key');
-    const admin = new Admin(clientOptions(str(p, 'brokers')!));
-    try {
+    return withAdmin(p, async (admin) => {
       const [described] = await admin.describeConfigs([{ ...res, ...(keys.length ? { keys } : {}) }]);
       const configs = (described?.configs ?? [])
         .filter((c) => !flag(p, 'overrides') || !c.isDefault)
@@ -106,9 +105,7 @@ async function runDescribe(args: string[]): Promise<number> {
           ]),
         ),
       );
-    } finally {
-      await admin.close();
-    }
+    });
   });
 }
 
@@ -120,14 +117,9 @@ async function runAlter(args: string[]): Promise<number> {
       ...list(p, 'delete').map((name) => ({ name, op: 'delete' as const })),
     ];
     if (ops.length === 0) throw new UsageError('nothing to change: give --set key=value or --delete key');
-    const admin = new Admin(clientOptions(str(p, 'brokers')!));
-    try {
-      await admin.incrementalAlterConfigs([{ ...res, configs: ops }], {
-        validateOnly: flag(p, 'validate-only'),
-      });
-    } finally {
-      await admin.close();
-    }
+    await withAdmin(p, (admin) =>
+      admin.incrementalAlterConfigs([{ ...res, configs: ops }], { validateOnly: flag(p, 'validate-only') }),
+    );
     const validated = flag(p, 'validate-only');
     if (flag(p, 'json')) return printJson({ ...res, operations: ops, validateOnly: validated });
     const what = ops.map((o) => (o.op === 'set' ? `${o.name}=${o.value}` : `-${o.name}`)).join(', ');

@@ -8,7 +8,6 @@ import {
   CliError,
   JSON_FLAG,
   UsageError,
-  clientOptions,
   flag,
   intArg,
   list,
@@ -19,16 +18,8 @@ import {
   table,
   type CommandSpec,
   type Parsed,
+  withAdmin,
 } from './args.js';
-
-async function withAdmin<T>(p: Parsed, body: (admin: Admin) => Promise<T>): Promise<T> {
-  const admin = new Admin(clientOptions(str(p, 'brokers')!));
-  try {
-    return await body(admin);
-  } finally {
-    await admin.close();
-  }
-}
 
 function groupArg(p: Parsed): string {
   const [group, ...extra] = p.positionals;

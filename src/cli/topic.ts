@@ -1,10 +1,8 @@
 // `fjord topic create|list|describe|delete|alter-config`: kafka-topics with rpk's shorter spelling.
-import { Admin } from '../client/admin/admin.js';
 import {
   BROKERS_FLAG,
   JSON_FLAG,
   UsageError,
-  clientOptions,
   flag,
   intArg,
   keyValues,
@@ -12,20 +10,11 @@ import {
   printJson,
   runCommand,
   runVerbs,
-  str,
   table,
   type CommandSpec,
   type Parsed,
+  withAdmin,
 } from './args.js';
-
-async function withAdmin<T>(parsed: Parsed, body: (admin: Admin) => Promise<T>): Promise<T> {
-  const admin = new Admin(clientOptions(str(parsed, 'brokers')!));
-  try {
-    return await body(admin);
-  } finally {
-    await admin.close();
-  }
-}
 
 function topicsArg(parsed: Parsed, what: string): string[] {
   if (parsed.positionals.length === 0) throw new UsageError(`name the topic(s) to ${what}`);
