@@ -65,19 +65,55 @@ interface NodeState {
 /** A bootstrap address is addressed with a negative id until Metadata names the broker. */
 const BOOTSTRAP_ID_BASE = -1000;
 
+/**
+ * Bootstrap addresses from `brokers`: 'host:port' entries, where a string or any array element may hold a
+ * comma-separated list ('a:9092,b:9092'), as Kafka's bootstrap.servers does. A missing port is 9092; an IPv6
+ * host is written in brackets ('[::1]:9092'). Throws INVALID_ARGUMENT for an entry no socket could use.
+ */
 export function parseBrokers(brokers: string[] | string): { host: string; port: number }[] {
-  const list = (Array.isArray(brokers) ? brokers : brokers.split(',')).map((b) => b.trim()).filter(Boolean);
+  const list = (Array.isArray(brokers) ? brokers : [brokers])
+    .flatMap((b) => (typeof b === 'string' ? b.split(',') : [b]))
+    .map((b) => (typeof b === 'string' ? b.trim() : b))
+    .filter((b) => b !== '');
   if (list.length === 0)
     throw new ClientError('INVALID_ARGUMENT', 'brokers: at least one host:port is needed');
-  return list.map((entry) => {
+  const seen = new Set<string>();
+  const out: { host: string; port: number }[] = [];
+  for (const entry of list) {
+    if (typeof entry !== 'string')
+      throw new ClientError('INVALID_ARGUMENT', `brokers: ${String(entry)} is not a 'host:port' string`);
+    const bracketed = /^\[([^\]]+)\](?::(.*))?$/.exec(entry);
     const at = entry.lastIndexOf(':');
-    const host = at > 0 ? entry.slice(0, at).replace(/^\[(.*)\]$/, '$1') : entry;
-    const port = at > 0 ? Number(entry.slice(at + 1)) : 9092;
+    let host: string;
+    let portText: string | undefined;
+    if (bracketed) {
+      host = bracketed[1]!;
+      portText = bracketed[2];
+    } else if (at >= 0 && entry.indexOf(':') === at) {
+      host = entry.slice(0, at);
+      portText = entry.slice(at + 1);
+    } else if (at < 0) {
+      host = entry;
+    } else {
+      throw new ClientError(
+        'INVALID_ARGUMENT',
+        `brokers: ${JSON.stringify(entry)} has several ':'; write an IPv6 address as [addr]:port`,
+      );
+    }
+    // A host with spaces or separators is a typo (or a list in some other format), never a resolvable name.
+    if (host === '' || /[\s/\\;,@]/.test(host)) {
+      throw new ClientError('INVALID_ARGUMENT', `brokers: bad host in ${JSON.stringify(entry)}`);
+    }
+    const port = portText === undefined ? 9092 : /^\d+$/.test(portText) ? Number(portText) : NaN;
     if (!Number.isInteger(port) || port <= 0 || port > 65535) {
       throw new ClientError('INVALID_ARGUMENT', `brokers: bad port in ${JSON.stringify(entry)}`);
     }
-    return { host, port };
-  });
+    const key = `${host}:${port}`;
+    if (seen.has(key)) continue;
+    seen.add(key);
+    out.push({ host, port });
+  }
+  return out;
 }
 
 export const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
@@ -99,6 +135,10 @@ export class Cluster {
   #refreshing: Promise<void> | undefined;
   #closed = false;
   #allowAutoTopicCreation = false;
+  /** Whether any broker (bootstrap or named by Metadata) was ever reached; until then failures are bootstrap ones. */
+  #everConnected = false;
+  #failedConnects = 0;
+  #firstConnectAt = 0;
 
   constructor(options: ClientOptions, defaults: { allowAutoTopicCreation?: boolean } = {}) {
     this.#bootstrap = parseBrokers(options.brokers);
@@ -171,6 +211,7 @@ export class Cluster {
       if (wait > 0) await sleep(wait);
       if (this.#closed) throw new ClientError('CLIENT_CLOSED', 'the client is closed');
       const { host, port } = this.#address(nodeId);
+      if (this.#firstConnectAt === 0) this.#firstConnectAt = Date.now();
       const connection = new BrokerConnection({
         host,
         port,
@@ -182,9 +223,11 @@ export class Cluster {
         await connection.connect();
       } catch (error) {
         node.nextAttemptAt = Date.now() + this.backoff(node.failures++);
+        this.#failedConnects++;
         throw error;
       }
       node.failures = 0;
+      this.#everConnected = true;
       node.connection = connection;
       return connection;
     })().finally(() => {
@@ -236,13 +279,40 @@ export class Cluster {
       try {
         return await attempt(i);
       } catch (error) {
-        if (this.#closed || !isRetriable(error) || i >= retries) throw error;
+        if (this.#closed || !isRetriable(error)) throw error;
+        if (i >= retries) throw this.#givingUp(error);
         const wait = this.backoff(i);
-        if (Date.now() + wait > deadline) throw error;
+        if (Date.now() + wait > deadline) throw this.#givingUp(error);
         await sleep(wait);
         if (needsMetadataRefresh(error)) await this.refreshMetadata().catch(() => undefined);
       }
     }
+  }
+
+  /**
+   * The error to surface when retries run out: a connection failure before any broker was ever reached
+   * becomes BOOTSTRAP_FAILED (not retriable), naming the addresses tried, so a wrong or dead bootstrap list
+   * is reported as such instead of as one more retriable connection error.
+   */
+  #givingUp(error: unknown): unknown {
+    if (this.#everConnected || !(error instanceof ClientError)) return error;
+    if (error.code !== 'CONNECTION_ERROR' && error.code !== 'CONNECTION_CLOSED') return error;
+    const addresses = this.#bootstrap.map((b) =>
+      b.host.includes(':') ? `[${b.host}]:${b.port}` : `${b.host}:${b.port}`,
+    );
+    const elapsed = this.#firstConnectAt === 0 ? 0 : Date.now() - this.#firstConnectAt;
+    return new ClientError(
+      'BOOTSTRAP_FAILED',
+      `could not connect to any bootstrap broker (${addresses.join(', ')}): ${this.#failedConnects} ` +
+        `connection attempts failed over ${elapsed} ms; last: ${error.message}. Check the brokers option ` +
+        `(host:port, comma-separated) and that a broker listens there.`,
+      { cause: error },
+    );
+  }
+
+  /** Whether a connection to any broker ever succeeded. */
+  get everConnected(): boolean {
+    return this.#everConnected;
   }
 
   /** Keeps `topics` in every metadata refresh from now on. */

@@ -41,7 +41,19 @@ export type ClientErrorCode =
   /** A caller passed an option or argument the client cannot use. */
   | 'INVALID_ARGUMENT'
   /** The topic, partition or broker is not (or not yet) in the cluster metadata. */
-  | 'METADATA_UNAVAILABLE';
+  | 'METADATA_UNAVAILABLE'
+  /**
+   * No bootstrap broker could be reached within the retries or the time the operation allows (no broker was
+   * ever reached): a wrong address, or no broker running. Not retriable.
+   */
+  | 'BOOTSTRAP_FAILED'
+  /**
+   * send() waited max.block.ms for room in the producer's buffer (buffer.memory) and found none, as Java's
+   * BufferExhaustedException. Not retriable by the client; the application may slow down and try again.
+   */
+  | 'BUFFER_EXHAUSTED'
+  /** A record is larger than the producer's whole buffer (buffer.memory), so it could never be sent. */
+  | 'RECORD_TOO_LARGE';
 
 const RETRIABLE_CLIENT_CODES: ReadonlySet<ClientErrorCode> = new Set<ClientErrorCode>([
   'CONNECTION_ERROR',

@@ -5,6 +5,8 @@ import assert from 'node:assert/strict';
 import net from 'node:net';
 import { BrokerConnection } from '../../src/client/connection.js';
 import { Producer } from '../../src/client/producer/producer.js';
+import { Admin } from '../../src/client/admin/admin.js';
+import { parseBrokers } from '../../src/client/cluster.js';
 import { ClientError, KafkaError } from '../../src/client/errors.js';
 import { ApiKey } from '../../src/protocol/api-keys.js';
 import { decodeRequest, encodeResponse } from '../../src/protocol/frame.js';
@@ -302,5 +304,93 @@ test('frames split across many TCP reads, and several frames in one read, decode
   } finally {
     connection.close();
     server.close();
+  }
+});
+
+test('parseBrokers splits comma lists inside array elements and strings, and rejects unusable entries', () => {
+  assert.deepEqual(parseBrokers(['127.0.0.1:1,127.0.0.1:2', ' b:3 ']), [
+    { host: '127.0.0.1', port: 1 },
+    { host: '127.0.0.1', port: 2 },
+    { host: 'b', port: 3 },
+  ]);
+  assert.deepEqual(parseBrokers('a:1, a:1 ,,[::1]:9093,c'), [
+    { host: 'a', port: 1 },
+    { host: '::1', port: 9093 },
+    { host: 'c', port: 9092 },
+  ]);
+  for (const bad of [[], '', ['a:x'], ['a:0'], ['a:70000'], ['a b:1'], [':1'], ['::1:9092'], ['a;b:1']]) {
+    assert.throws(
+      () => parseBrokers(bad),
+      (e: unknown) => e instanceof ClientError && e.code === 'INVALID_ARGUMENT',
+      JSON.stringify(bad),
+    );
+  }
+});
+
+/** Listeners that accept and at once close every connection: reachable ports where no broker answers. */
+async function deadListeners(count: number) {
+  const accepted: number[] = Array.from({ length: count }, () => 0);
+  const servers = await Promise.all(
+    accepted.map(
+      (_, i) =>
+        new Promise<net.Server>((resolve) => {
+          const server = net.createServer((socket) => {
+            accepted[i]!++;
+            socket.destroy();
+          });
+          server.listen(0, '127.0.0.1', () => resolve(server));
+        }),
+    ),
+  );
+  return {
+    addresses: servers.map((s) => `127.0.0.1:${(s.address() as net.AddressInfo).port}`),
+    accepted,
+    close: () => Promise.all(servers.map((s) => new Promise((resolve) => s.close(resolve)))),
+  };
+}
+
+test('a bootstrap list that never connects fails with BOOTSTRAP_FAILED after the configured retries', async () => {
+  const dead = await deadListeners(2);
+  const admin = new Admin({ brokers: [dead.addresses.join(',')], retries: 2, retryBackoffMs: 1 });
+  try {
+    await assert.rejects(admin.listTopics(), (e: unknown) => {
+      assert.ok(e instanceof ClientError);
+      assert.equal(e.code, 'BOOTSTRAP_FAILED');
+      assert.equal(e.retriable, false);
+      for (const address of dead.addresses) assert.ok(e.message.includes(address), e.message);
+      assert.ok(e.cause instanceof ClientError && e.cause.code === 'CONNECTION_ERROR');
+      return true;
+    });
+    // Both addresses (from one comma-separated element) were tried in each of the 1 + 2 attempts and in the
+    // metadata refresh before each of the 2 retries; then the client stopped.
+    assert.deepEqual(dead.accepted, [5, 5]);
+  } finally {
+    await admin.close();
+    await dead.close();
+  }
+});
+
+test('a producer send to a bootstrap list that never connects rejects with BOOTSTRAP_FAILED after max.block.ms', async () => {
+  const dead = await deadListeners(1);
+  const producer = new Producer({
+    brokers: dead.addresses,
+    maxBlockMs: 150,
+    retryBackoffMs: 10,
+    retryBackoffMaxMs: 20,
+    logger: { warn() {} },
+  });
+  try {
+    const results = await Promise.allSettled(
+      [0, 1, 2].map((i) => producer.send({ topic: 't', value: `${i}` })),
+    );
+    for (const r of results) {
+      assert.equal(r.status, 'rejected');
+      const e = (r as PromiseRejectedResult).reason as unknown;
+      assert.ok(e instanceof ClientError && e.code === 'BOOTSTRAP_FAILED', String(e));
+    }
+    assert.ok(dead.accepted[0]! >= 1);
+  } finally {
+    await producer.close();
+    await dead.close();
   }
 });

@@ -1,6 +1,7 @@
 // The producer suite, run against both brokers: Fjord embedded and librdkafka's mock cluster.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import net from 'node:net';
 import { Producer, type CompressionName } from '../../src/client/producer/producer.js';
 import { partitionForKey } from '../../src/client/producer/partitioner.js';
 import { ClientError } from '../../src/client/errors.js';
@@ -196,6 +197,34 @@ for (const kind of brokerKinds) {
             partition === 0 ? 10 : 9,
           );
         }
+      } finally {
+        await producer.close();
+      }
+    });
+
+    test('a comma-separated list inside one brokers element bootstraps past a dead address', async () => {
+      // A port nobody listens on, first in the list: the client must move on to the live broker(s).
+      const dead = await new Promise<number>((resolve) => {
+        const server = net.createServer();
+        server.listen(0, '127.0.0.1', () => {
+          const port = (server.address() as net.AddressInfo).port;
+          server.close(() => resolve(port));
+        });
+      });
+      const producer = new Producer({
+        brokers: [`127.0.0.1:${dead},${target.bootstrap}`],
+        retryBackoffMs: 5,
+        logger: silent,
+      });
+      try {
+        const metadata = await producer.sendBatch(
+          ['c1', 'c2', 'c3'].map((value) => ({ topic: 'custom', partition: 1, value })),
+        );
+        const read = await readAll(target.bootstrap, 'custom', 1);
+        assert.deepEqual(
+          metadata.map((m) => read.find((r) => r.offset === m.offset)?.value),
+          ['c1', 'c2', 'c3'],
+        );
       } finally {
         await producer.close();
       }
