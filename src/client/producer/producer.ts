@@ -41,8 +41,18 @@ export interface ProducerOptions extends ClientOptions {
    * rotate), or a function.
    */
   partitioner?: 'sticky' | 'round-robin' | Partitioner;
-  /** max.block.ms: how long `send` waits for a topic's metadata before rejecting (default 60000). */
+  /**
+   * max.block.ms: how long `send` may wait, for the topic's metadata and then for room in the buffer, before
+   * it rejects (ClientError BOOTSTRAP_FAILED / METADATA_UNAVAILABLE / BUFFER_EXHAUSTED; default 60000).
+   */
   maxBlockMs?: number;
+  /**
+   * buffer.memory: the most record bytes (keys, values, headers and per-record overhead, before compression)
+   * the producer holds unacknowledged (default 32 MiB). A send that does not fit waits, in call order, until
+   * acknowledged or failed records free room, and rejects with BUFFER_EXHAUSTED after maxBlockMs. A record
+   * larger than the whole buffer rejects at once with RECORD_TOO_LARGE.
+   */
+  bufferMemory?: number;
   /** Ask the broker to create unknown topics (it does so only when auto.create.topics.enable is on; default true). */
   allowAutoTopicCreation?: boolean;
 }
@@ -77,6 +87,17 @@ export interface RecordMetadata {
 interface Delivery {
   resolve(metadata: RecordMetadata): void;
   reject(error: Error): void;
+}
+
+/** A send waiting for room in the buffer (buffer.memory). */
+interface BlockedSend {
+  topic: string;
+  partition: number;
+  record: RecordInput;
+  bytes: number;
+  delivery: Delivery;
+  count: number;
+  timer: NodeJS.Timeout;
 }
 
 interface Batch {
@@ -129,6 +150,11 @@ export class Producer {
   readonly #maxInFlight: number;
   readonly #deliveryTimeoutMs: number;
   readonly #maxBlockMs: number;
+  readonly #bufferMemory: number;
+  /** Record bytes appended and not yet acknowledged or failed. */
+  #bufferedBytes = 0;
+  /** Sends waiting for buffer room, oldest first; they are appended strictly in this order. */
+  readonly #blocked: BlockedSend[] = [];
   readonly #partitioner: DefaultPartitioner;
   readonly #custom: Partitioner | undefined;
   /** Per topic, the partitions' queues by partition index. */
@@ -182,6 +208,9 @@ export class Producer {
     this.#compression = codec;
     this.#deliveryTimeoutMs = options.deliveryTimeoutMs ?? 120_000;
     this.#maxBlockMs = options.maxBlockMs ?? 60_000;
+    this.#bufferMemory = options.bufferMemory ?? 32 * 1024 * 1024;
+    if (!(this.#bufferMemory > 0))
+      throw new ClientError('INVALID_ARGUMENT', `bufferMemory must be positive, not ${options.bufferMemory}`);
     const partitioner = options.partitioner ?? 'sticky';
     this.#custom = typeof partitioner === 'function' ? partitioner : undefined;
     this.#partitioner = new DefaultPartitioner(partitioner === 'round-robin' ? 'round-robin' : 'sticky');
@@ -190,6 +219,16 @@ export class Producer {
   /** Whether batches carry a producer id and sequence numbers (known after the first send). */
   get idempotent(): boolean {
     return this.#idempotence === 'on';
+  }
+
+  /** Record bytes held unacknowledged (at most bufferMemory). */
+  get bufferedBytes(): number {
+    return this.#bufferedBytes;
+  }
+
+  /** How many send() calls are waiting for room in the buffer. */
+  get blockedSends(): number {
+    return this.#blocked.length;
   }
 
   /** The producer id from InitProducerId, or -1. */
@@ -209,19 +248,21 @@ export class Producer {
     if (this.#fatal) return Promise.reject(this.#fatal);
     this.#cluster.refreshIfStale();
     const topic = this.#cluster.topic(record.topic);
-    if (topic !== undefined) return this.#enqueue(record, topic.partitions.length);
+    if (topic !== undefined) return this.#enqueue(record, topic.partitions.length, undefined);
     // Every send waiting for a topic's metadata waits on the same promise, so records keep their order.
+    const deadline = Date.now() + this.#maxBlockMs;
     let waiting = this.#metadataWaits.get(record.topic);
     if (waiting === undefined) {
-      waiting = this.#cluster.topicMetadata(record.topic, Date.now() + this.#maxBlockMs).finally(() => {
+      waiting = this.#cluster.topicMetadata(record.topic, deadline).finally(() => {
         this.#metadataWaits.delete(record.topic);
       });
       this.#metadataWaits.set(record.topic, waiting);
     }
-    return waiting.then((info) => this.#enqueue(record, info.partitions.length));
+    return waiting.then((info) => this.#enqueue(record, info.partitions.length, deadline));
   }
 
-  #enqueue(record: ProducerRecord, count: number): Promise<RecordMetadata> {
+  /** `deadline`: when max.block.ms ends for this send (undefined: it starts now). */
+  #enqueue(record: ProducerRecord, count: number, deadline: number | undefined): Promise<RecordMetadata> {
     const key = toBuffer(record.key ?? null);
     const value = toBuffer(record.value);
     let partition = record.partition;
@@ -247,10 +288,66 @@ export class Producer {
         for (const h of headers) bytes += Buffer.byteLength(h.key) + (h.value?.length ?? 0) + 4;
       }
     }
+    if (bytes > this.#bufferMemory) {
+      return Promise.reject(
+        new ClientError(
+          'RECORD_TOO_LARGE',
+          `a record of ${bytes} bytes for ${record.topic} is larger than the whole producer buffer (bufferMemory ${this.#bufferMemory})`,
+        ),
+      );
+    }
     const target = partition;
     return new Promise<RecordMetadata>((resolve, reject) => {
-      this.#append(record.topic, target, input, bytes, { resolve, reject }, count);
+      this.#outstanding++;
+      // Earlier sends still waiting go first, even if this one would fit: records keep their call order.
+      if (this.#blocked.length === 0 && this.#bufferedBytes + bytes <= this.#bufferMemory) {
+        this.#bufferedBytes += bytes;
+        this.#append(record.topic, target, input, bytes, { resolve, reject }, count);
+        return;
+      }
+      const wait = Math.max(0, (deadline ?? Date.now() + this.#maxBlockMs) - Date.now());
+      const blocked: BlockedSend = {
+        topic: record.topic,
+        partition: target,
+        record: input,
+        bytes,
+        delivery: { resolve, reject },
+        count,
+        timer: setTimeout(() => {
+          const at = this.#blocked.indexOf(blocked);
+          if (at < 0) return;
+          this.#blocked.splice(at, 1);
+          reject(
+            new ClientError(
+              'BUFFER_EXHAUSTED',
+              `no room in the producer buffer for ${wait} ms (max.block.ms ${this.#maxBlockMs}): ` +
+                `${this.#bufferedBytes} of bufferMemory ${this.#bufferMemory} bytes are waiting for acknowledgement`,
+            ),
+          );
+          this.#settled(1);
+          // Sends behind this one may fit now.
+          this.#unblock();
+        }, wait),
+      };
+      this.#blocked.push(blocked);
     });
+  }
+
+  /** Appends waiting sends, oldest first, while they fit in the buffer. */
+  #unblock(): void {
+    while (this.#blocked.length > 0) {
+      const next = this.#blocked[0]!;
+      if (this.#fatal === undefined && this.#bufferedBytes + next.bytes > this.#bufferMemory) return;
+      this.#blocked.shift();
+      clearTimeout(next.timer);
+      if (this.#fatal !== undefined) {
+        next.delivery.reject(this.#fatal);
+        this.#settled(1);
+        continue;
+      }
+      this.#bufferedBytes += next.bytes;
+      this.#append(next.topic, next.partition, next.record, next.bytes, next.delivery, next.count);
+    }
   }
 
   /** Sends several records; resolves to their metadata in the same order. */
@@ -306,7 +403,6 @@ export class Producer {
     batch.records.push(record);
     batch.deliveries.push(delivery);
     batch.bytes += bytes;
-    this.#outstanding++;
     if (batch.bytes >= this.#batchSize) {
       this.#close(queue, count);
       this.#scheduleDrain();
@@ -533,7 +629,7 @@ export class Producer {
         timestamp: logAppendTime >= 0 ? logAppendTime : (record.timestamp ?? -1),
       });
     });
-    this.#settled(batch.records.length);
+    this.#release(batch);
   }
 
   #onBatchError(batch: Batch, error: unknown): void {
@@ -569,7 +665,14 @@ export class Producer {
 
   #fail(batch: Batch, error: Error): void {
     for (const delivery of batch.deliveries) delivery.reject(error);
+    this.#release(batch);
+  }
+
+  /** A settled batch frees its bytes, which may let waiting sends in. */
+  #release(batch: Batch): void {
+    this.#bufferedBytes -= batch.bytes;
     this.#settled(batch.records.length);
+    if (this.#blocked.length > 0) this.#unblock();
   }
 
   #settled(count: number): void {
