@@ -9,6 +9,8 @@
 //            completion: [id u32][status u8][flags u8][pad 2][baseOffset f64][logAppendTime f64][logStartOffset f64]
 //                        [logEndOffset f64][message utf8 ...]                   (message only on failure)
 //                        flags bit 0: a duplicate (idempotent retry answered with the original offsets)
+//   APPEND_SHARED request: [id u32][partition u32][arenaOffset u32][length u32]   (batches already in the
+//            receive arena, read there straight from the socket; completion as APPEND)
 //   READ     request:    [id u32][partition u32][fetchOffset f64][maxBytes i32][flags u32]
 //            completion: [id u32][status u8][pad 3][highWatermark f64][lastStableOffset f64]
 //                        [logStartOffset f64][logEndOffset f64][regions u32] then per region
@@ -16,7 +18,7 @@
 //   CONTROL  request:    [id u32][json]   completion: [id u32][json]           ({ ok, value } | { ok: false, error })
 import type { AppendOutcome, HostFailure, ReadOutcome } from './partition-host.js';
 
-export const Op = { APPEND: 1, READ: 2, CONTROL: 3 } as const;
+export const Op = { APPEND: 1, READ: 2, CONTROL: 3, APPEND_SHARED: 4 } as const;
 
 /** Status byte of APPEND/READ completions: 0 is success, the rest name the failure. */
 const FAILURES: readonly HostFailure[] = [
@@ -66,6 +68,37 @@ export function readAppendRequest(payload: Uint8Array): {
     id: v.getUint32(0, true),
     partition: v.getUint32(4, true),
     records: payload.subarray(APPEND_HEADER_BYTES),
+  };
+}
+
+export const APPEND_SHARED_REQUEST_BYTES = 16;
+
+export function encodeAppendSharedRequest(
+  target: Uint8Array,
+  id: number,
+  partition: number,
+  arenaOffset: number,
+  length: number,
+): void {
+  const v = view(target);
+  v.setUint32(0, id, true);
+  v.setUint32(4, partition, true);
+  v.setUint32(8, arenaOffset, true);
+  v.setUint32(12, length, true);
+}
+
+export function decodeAppendSharedRequest(payload: Uint8Array): {
+  id: number;
+  partition: number;
+  arenaOffset: number;
+  length: number;
+} {
+  const v = view(payload);
+  return {
+    id: v.getUint32(0, true),
+    partition: v.getUint32(4, true),
+    arenaOffset: v.getUint32(8, true),
+    length: v.getUint32(12, true),
   };
 }
 

@@ -12,11 +12,13 @@ import { Worker, type TransferListItem } from 'node:worker_threads';
 import type { ListOffsetsSpec } from '../storage/index.js';
 import {
   APPEND_HEADER_BYTES,
+  APPEND_SHARED_REQUEST_BYTES,
   Op,
   READ_REQUEST_BYTES,
   decodeAppendCompletion,
   decodeControl,
   decodeReadCompletion,
+  encodeAppendSharedRequest,
   encodeControl,
   encodeReadRequest,
   writeAppendHeader,
@@ -33,6 +35,7 @@ import type {
   ReadOutcome,
 } from './partition-host.js';
 import { PlacementTable } from './placement.js';
+import { ReceiveArena } from './receive-arena.js';
 import { createRing, pump, type Ring } from './ring.js';
 import type { WorkerEvent, WorkerInit } from './worker.js';
 
@@ -43,6 +46,8 @@ export interface PoolOptions {
   /** Partitions that exist (from the topic registry); placed before the workers load them from disk. */
   partitions: PartitionSpec[];
   ringBytes?: number;
+  /** Size of the receive arena large Produce requests are read into (receive-arena.ts). */
+  arenaBytes?: number;
   tickIntervalMs?: number;
   log: { warn(message: string): void; info(message: string): void };
 }
@@ -142,13 +147,16 @@ function spawnWorker(init: WorkerInit, transferList: TransferListItem[]): Worker
 
 export class PartitionPool {
   readonly placement: PlacementTable;
+  /** Shared with every worker: connections read large Produce requests into it (receive-arena.ts). */
+  readonly arena: ReceiveArena;
   readonly #channels: WorkerChannel[];
   readonly #specs = new Map<number, PartitionSpec>();
   readonly #ids = new Map<string, number>();
   #nextPartitionId = 1;
 
-  private constructor(placement: PlacementTable, channels: WorkerChannel[]) {
+  private constructor(placement: PlacementTable, arena: ReceiveArena, channels: WorkerChannel[]) {
     this.placement = placement;
+    this.arena = arena;
     this.#channels = channels;
   }
 
@@ -160,6 +168,7 @@ export class PartitionPool {
     );
     for (const spec of sorted) place(placement, spec.topic, spec.partition);
     const ringBytes = options.ringBytes ?? 64 << 20;
+    const arena = new ReceiveArena(options.arenaBytes);
     const channels: WorkerChannel[] = [];
     const ready: Promise<void>[] = [];
     for (let index = 0; index < options.workers; index++) {
@@ -175,6 +184,7 @@ export class PartitionPool {
         owned,
         requests: requests.handle,
         completions: completions.handle,
+        arena: arena.buffer,
         tickIntervalMs: options.tickIntervalMs ?? 1000,
       };
       const worker = spawnWorker(init, [...requests.transferList, ...completions.transferList]);
@@ -199,7 +209,7 @@ export class PartitionPool {
       );
     }
     await Promise.all(ready);
-    const pool = new PartitionPool(placement, channels);
+    const pool = new PartitionPool(placement, arena, channels);
     await pool.open(options.partitions);
     return pool;
   }
@@ -255,6 +265,21 @@ export class PartitionPool {
   async append(id: number, records: Uint8Array): Promise<AppendOutcome> {
     const channel = this.#channelFor(id);
     if (!channel) return { ok: false, reason: 'unknown-partition', message: `no partition ${id}` };
+    const lease = this.arena.leaseOf(records);
+    if (lease) {
+      // The batches are already in shared memory: the worker reads them where the socket put them.
+      lease.retain();
+      try {
+        const payload = await channel.send(Op.APPEND_SHARED, APPEND_SHARED_REQUEST_BYTES, (view, requestId) =>
+          encodeAppendSharedRequest(view, requestId, id, records.byteOffset, records.length),
+        );
+        if (payload.length === 0)
+          return { ok: false, reason: 'storage-error', message: String(channel.failure) };
+        return decodeAppendCompletion(payload).outcome;
+      } finally {
+        lease.release();
+      }
+    }
     const length = APPEND_HEADER_BYTES + records.length;
     if (length > channel.requests.maxPayloadBytes) {
       return {

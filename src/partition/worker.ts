@@ -9,6 +9,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { logConfigFromBrokerProps } from '../storage/index.js';
 import {
   Op,
+  decodeAppendSharedRequest,
   decodeControl,
   decodeReadRequest,
   encodeAppendCompletion,
@@ -31,6 +32,8 @@ export interface WorkerInit {
   owned: string[];
   requests: RingHandle;
   completions: RingHandle;
+  /** The receive arena (receive-arena.ts): APPEND_SHARED requests name regions of it. */
+  arena: SharedArrayBuffer;
   tickIntervalMs: number;
 }
 
@@ -153,6 +156,10 @@ async function serve(): Promise<void> {
       if (type === Op.APPEND) {
         const { id, partition, records } = readAppendRequest(payload);
         const buffer = Buffer.from(records.buffer, records.byteOffset, records.byteLength);
+        complete(Op.APPEND, encodeAppendCompletion(id, host.append(partition, buffer)));
+      } else if (type === Op.APPEND_SHARED) {
+        const { id, partition, arenaOffset, length } = decodeAppendSharedRequest(payload);
+        const buffer = Buffer.from(init.arena, arenaOffset, length);
         complete(Op.APPEND, encodeAppendCompletion(id, host.append(partition, buffer)));
       } else if (type === Op.READ) {
         const r = decodeReadRequest(payload);

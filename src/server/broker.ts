@@ -88,16 +88,18 @@ export class Broker {
     dispatcherRef.current = dispatcher;
     const fileSender = createFileRegionSender(config.fetchTransfer);
     let nextId = 0;
-    this.#server = net.createServer((socket) => {
+    // pauseOnConnect: a Connection takes over the socket before it reads anything (connection.ts).
+    this.#server = net.createServer({ pauseOnConnect: true }, (socket) => {
       const connection = new Connection(nextId++, socket, dispatcher.handleFrame, {
         maxRequestBytes: config.socketRequestMaxBytes,
         maxInFlightRequests: 64,
         maxBufferedResponseBytes: 16 << 20,
         fileSender,
+        sharedFrames: pool.arena,
         log,
       });
       this.#connections.add(connection);
-      socket.on('close', () => this.#connections.delete(connection));
+      connection.onClose(() => this.#connections.delete(connection));
     });
   }
 

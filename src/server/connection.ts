@@ -9,8 +9,13 @@
 // holds more unsent response bytes than `maxBufferedResponseBytes`, so a slow reader or a fast pipelining
 // producer cannot make the broker buffer without bound.
 //
+// Reading: the socket reads into buffers this class chooses (Node's `onread` option) rather than into a fresh
+// buffer per read. Small frames are read into one reusable per-connection buffer and copied out; a large frame
+// is read straight into its own buffer: for a Produce request, a region of the shared receive arena
+// (src/partition/receive-arena.ts), which the partition worker writes to disk from without another copy.
+//
 // Runs on the main thread; must not block.
-import type { Socket } from 'node:net';
+import net, { type Socket } from 'node:net';
 import type { FileRegionSender, ResponseChunk } from './file-transfer.js';
 import { isFileRegion } from './file-transfer.js';
 
@@ -22,7 +27,15 @@ export interface ConnectionOptions {
   /** Unsent response bytes queued on the socket before reading pauses. */
   maxBufferedResponseBytes: number;
   fileSender: FileRegionSender;
+  /** Where large Produce frames are read to (the receive arena); null when it is full. */
+  sharedFrames?: { allocate(length: number): SharedFrame | null };
   log: { warn(message: string): void; debug?(message: string): void };
+}
+
+/** A frame buffer leased from shared memory, released once its request completes. */
+export interface SharedFrame {
+  readonly bytes: Buffer;
+  release(): void;
 }
 
 /** What the dispatcher returns for one frame: the response chunks, or null when no response is due (acks=0). */
@@ -40,8 +53,49 @@ interface Slot {
   chunks: FrameResult;
 }
 
+/** A large frame being read straight into its own buffer. */
+interface LargeFrame {
+  frame: Buffer;
+  filled: number;
+  shared: SharedFrame | null;
+}
+
+/**
+ * Rebuilds an accepted socket so that it reads into buffers we hand out. net.Server cannot pass `onread`
+ * to the sockets it accepts, so the socket's handle moves to a new net.Socket that has it; the server's
+ * connection count moves with it (Socket#_destroy decrements it on `_server`). The old object never read
+ * (servers are created with pauseOnConnect) and is dropped.
+ */
+function adoptSocket(
+  raw: Socket,
+  onread: { buffer: () => Uint8Array; callback: (n: number, buf: Uint8Array) => void },
+): Socket {
+  const internals = raw as unknown as {
+    _handle: { reading?: boolean; readStop?: () => number } | null;
+    _server?: unknown;
+    server?: unknown;
+  };
+  const handle = internals._handle;
+  if (!handle) throw new Error('connection: the accepted socket has no handle');
+  if (handle.reading) {
+    handle.readStop?.();
+    handle.reading = false;
+  }
+  internals._handle = null;
+  const socket = new net.Socket({ handle, onread } as unknown as net.SocketConstructorOpts);
+  const adopted = socket as unknown as { _server?: unknown; server?: unknown };
+  adopted._server = internals._server;
+  adopted.server = internals.server;
+  return socket;
+}
+
 const SIZE_PREFIX = 4;
 const PRODUCE_API_KEY = 0;
+/** Frames at least this large are read straight into their own buffer instead of the connection's. */
+const LARGE_FRAME_BYTES = 32 * 1024;
+const READ_BUFFER_BYTES = 64 * 1024;
+/** The read buffer is compacted when less than this much room is left after its data. */
+const MIN_READ_ROOM = 16 * 1024;
 const RECYCLE_MIN_BYTES = 64 * 1024;
 const RECYCLE_MAX_BYTES = 16 << 20;
 const MAX_SPARE_FRAMES = 4;
@@ -52,8 +106,13 @@ export class Connection {
   #socket: Socket;
   #options: ConnectionOptions;
   #handler: FrameHandler;
-  #chunks: Buffer[] = [];
-  #buffered = 0;
+  /** Small frames are read here; unparsed bytes are [#start, #end). */
+  #readBuffer = Buffer.allocUnsafeSlow(READ_BUFFER_BYTES);
+  #start = 0;
+  #end = 0;
+  #large: LargeFrame | null = null;
+  /** Whether the buffer handed to the socket for the next read is the rest of #large (else the read buffer). */
+  #readingIntoLarge = false;
   #pending: Slot[] = [];
   #inFlight = 0;
   #flushing = false;
@@ -64,20 +123,33 @@ export class Connection {
   #closed = false;
   #idleWaiters: (() => void)[] = [];
 
-  constructor(id: number, socket: Socket, handler: FrameHandler, options: ConnectionOptions) {
+  /** `raw` is a socket as net.Server accepted it; create the server with `pauseOnConnect: true`. */
+  constructor(id: number, raw: Socket, handler: FrameHandler, options: ConnectionOptions) {
     this.id = id;
-    this.#socket = socket;
     this.#handler = handler;
     this.#options = options;
-    this.remote = `${socket.remoteAddress ?? '?'}:${socket.remotePort ?? '?'}`;
+    this.remote = `${raw.remoteAddress ?? '?'}:${raw.remotePort ?? '?'}`;
+    const socket = adoptSocket(raw, {
+      buffer: () => this.#nextReadTarget(),
+      callback: (n) => this.#onRead(n),
+    });
+    this.#socket = socket;
     socket.setNoDelay(true);
-    socket.on('data', (data: Buffer) => this.#onData(data));
     socket.on('drain', () => this.#updateReading());
     socket.on('error', (error) => this.#options.log.debug?.(`connection ${this.remote}: ${error.message}`));
     socket.on('close', () => {
       this.#closed = true;
+      this.#releaseLarge();
       this.#resolveIdle();
+      for (const listener of this.#closeListeners) listener();
     });
+  }
+
+  readonly #closeListeners: (() => void)[] = [];
+
+  /** Calls `listener` once the socket has closed. */
+  onClose(listener: () => void): void {
+    this.#closeListeners.push(listener);
   }
 
   get closed(): boolean {
@@ -105,10 +177,34 @@ export class Connection {
     this.#socket.pause();
   }
 
-  #onData(data: Buffer): void {
+  /** Where the next socket read goes: the rest of a large frame, or the free end of the read buffer. */
+  #nextReadTarget(): Uint8Array {
+    const large = this.#large;
+    this.#readingIntoLarge = large !== null && large.filled < large.frame.length;
+    if (large && this.#readingIntoLarge) return large.frame.subarray(large.filled);
+    if (this.#start === this.#end) {
+      this.#start = this.#end = 0;
+    } else if (this.#readBuffer.length - this.#end < MIN_READ_ROOM) {
+      if (this.#start > 0) {
+        this.#readBuffer.copyWithin(0, this.#start, this.#end);
+        this.#end -= this.#start;
+        this.#start = 0;
+      }
+      // Still full: frames are parked behind the in-flight limit (reading is paused). Never hand out an
+      // empty target, which would make the socket spin on zero-byte reads.
+      if (this.#readBuffer.length - this.#end < MIN_READ_ROOM) {
+        const bigger = Buffer.allocUnsafeSlow(this.#readBuffer.length * 2);
+        this.#readBuffer.copy(bigger, 0, 0, this.#end);
+        this.#readBuffer = bigger;
+      }
+    }
+    return this.#readBuffer.subarray(this.#end);
+  }
+
+  #onRead(bytes: number): void {
     if (this.#closed) return;
-    this.#chunks.push(data);
-    this.#buffered += data.length;
+    if (this.#readingIntoLarge) this.#large!.filled += bytes;
+    else this.#end += bytes;
     this.#processInput();
   }
 
@@ -126,53 +222,59 @@ export class Connection {
   }
 
   #readFrames(): void {
-    while (
-      !this.#closed &&
-      this.#buffered >= SIZE_PREFIX &&
-      this.#inFlight < this.#options.maxInFlightRequests
-    ) {
-      const size = this.#peekSize();
+    while (!this.#closed) {
+      const large = this.#large;
+      if (large) {
+        // Bytes of this frame that landed in the read buffer before it was known to be large.
+        const take = Math.min(this.#end - this.#start, large.frame.length - large.filled);
+        if (take > 0) {
+          this.#readBuffer.copy(large.frame, large.filled, this.#start, this.#start + take);
+          this.#start += take;
+          large.filled += take;
+        }
+        if (large.filled < large.frame.length) return;
+        this.#large = null;
+        this.#dispatch(large.frame, large.shared);
+        continue;
+      }
+      const available = this.#end - this.#start;
+      if (available < SIZE_PREFIX || this.#inFlight >= this.#options.maxInFlightRequests) return;
+      const size = this.#readBuffer.readInt32BE(this.#start);
       if (size < 0 || size > this.#options.maxRequestBytes) {
         this.close(
           `request size ${size} is outside [0, socket.request.max.bytes=${this.#options.maxRequestBytes}]`,
         );
         return;
       }
-      if (this.#buffered < SIZE_PREFIX + size) break;
-      this.#consume(SIZE_PREFIX);
-      this.#dispatch(this.#consume(size));
+      if (size >= LARGE_FRAME_BYTES) {
+        if (available < SIZE_PREFIX + 2) return; // the API key decides where the frame goes
+        const apiKey = this.#readBuffer.readInt16BE(this.#start + SIZE_PREFIX);
+        this.#start += SIZE_PREFIX;
+        this.#large = this.#largeFrame(size, apiKey);
+        continue;
+      }
+      if (available < SIZE_PREFIX + size) return;
+      // Copied out: the read buffer is reused, and handlers may keep slices of their frame.
+      const frame = Buffer.allocUnsafe(size);
+      this.#readBuffer.copy(frame, 0, this.#start + SIZE_PREFIX, this.#start + SIZE_PREFIX + size);
+      this.#start += SIZE_PREFIX + size;
+      this.#dispatch(frame, null);
     }
   }
 
-  #peekSize(): number {
-    const first = this.#chunks[0]!;
-    if (first.length >= SIZE_PREFIX) return first.readInt32BE(0);
-    const head = Buffer.concat(this.#chunks, SIZE_PREFIX);
-    return head.readInt32BE(0);
+  #largeFrame(size: number, apiKey: number): LargeFrame {
+    if (apiKey === PRODUCE_API_KEY) {
+      const shared = this.#options.sharedFrames?.allocate(size) ?? null;
+      if (shared) return { frame: shared.bytes, filled: 0, shared };
+    }
+    return { frame: this.#frameBuffer(size, apiKey), filled: 0, shared: null };
   }
 
-  /** Takes `length` bytes off the input: a zero-copy slice when they lie in one chunk, one copy otherwise. */
-  #consume(length: number): Buffer {
-    if (length === 0) return Buffer.alloc(0);
-    this.#buffered -= length;
-    const first = this.#chunks[0]!;
-    if (first.length >= length) {
-      const frame = first.subarray(0, length);
-      if (first.length === length) this.#chunks.shift();
-      else this.#chunks[0] = first.subarray(length);
-      return frame;
-    }
-    const frame = this.#frameBuffer(length);
-    let filled = 0;
-    while (filled < length) {
-      const chunk = this.#chunks[0]!;
-      const take = Math.min(chunk.length, length - filled);
-      chunk.copy(frame, filled, 0, take);
-      filled += take;
-      if (take === chunk.length) this.#chunks.shift();
-      else this.#chunks[0] = chunk.subarray(take);
-    }
-    return frame;
+  /** A frame whose reading stopped half way (the connection closed) gives its shared memory back. */
+  #releaseLarge(): void {
+    const shared = this.#large?.shared;
+    this.#large = null;
+    shared?.release();
   }
 
   /**
@@ -182,8 +284,8 @@ export class Connection {
    * completes its records have been copied into a partition ring and nothing holds a slice of the frame; other
    * requests (JoinGroup metadata, for one) may keep slices of their frame, so theirs are never reused.
    */
-  #frameBuffer(length: number): Buffer {
-    if (length >= RECYCLE_MIN_BYTES) {
+  #frameBuffer(length: number, apiKey: number): Buffer {
+    if (apiKey === PRODUCE_API_KEY && length >= RECYCLE_MIN_BYTES) {
       const index = this.#spareFrames.findIndex((spare) => spare.length >= length);
       if (index >= 0) return this.#spareFrames.splice(index, 1)[0]!.subarray(0, length);
       if (length <= RECYCLE_MAX_BYTES) {
@@ -202,13 +304,20 @@ export class Connection {
     if (this.#spareFrames.length < MAX_SPARE_FRAMES) this.#spareFrames.push(whole);
   }
 
-  #dispatch(frame: Buffer): void {
+  #dispatch(frame: Buffer, shared: SharedFrame | null): void {
     const slot: Slot = { done: false, chunks: null };
     this.#pending.push(slot);
     this.#inFlight++;
-    const recyclable = this.#ownedFrames.has(frame.buffer) && frame.readInt16BE(0) === PRODUCE_API_KEY;
+    const recyclable = this.#ownedFrames.has(frame.buffer);
+    let released = false;
+    const releaseFrame = (): void => {
+      if (released) return;
+      released = true;
+      if (shared) shared.release();
+      else if (recyclable) this.#recycle(frame);
+    };
     const complete = (chunks: FrameResult): void => {
-      if (recyclable) this.#recycle(frame);
+      releaseFrame();
       slot.done = true;
       slot.chunks = chunks;
       this.#inFlight--;
@@ -216,6 +325,8 @@ export class Connection {
       this.#processInput();
     };
     const fail = (error: unknown): void => {
+      // A failed handler may still have appends in flight; each holds its own reference to shared memory.
+      releaseFrame();
       if (error instanceof CloseConnectionError) this.close(error.message);
       else this.close(`internal error handling a request: ${(error as Error)?.stack ?? String(error)}`);
     };

@@ -82,3 +82,43 @@ test('appends through the workers get offsets, reads return the batches, and a r
   assert.equal(pool.idOf('orders', 0), undefined);
   await pool.close();
 });
+
+test('batches already in the receive arena are appended from where they lie, and the lease outlives the append', async () => {
+  const logDir = join(dir, 'arena');
+  const pool = await PartitionPool.start({ workers: 2, logDir, brokerProps: {}, partitions: [], log });
+  try {
+    const ids = await pool.open([0, 1].map((partition) => ({ topic: 'shared', partition, configs: {} })));
+    const batches = [0, 1, 2].map((n) =>
+      buildRecordBatchSync([{ key: Buffer.from(`k${n}`), value: Buffer.alloc(5000, 97 + n) }]),
+    );
+    // As a connection would: one lease holds a frame; the batches sit at an offset inside it.
+    const lease = pool.arena.allocate(64 + batches.reduce((sum, b) => sum + b.length, 0))!;
+    let at = 64;
+    const views = batches.map((batch) => {
+      batch.copy(lease.bytes, at);
+      const view = lease.bytes.subarray(at, at + batch.length);
+      at += batch.length;
+      return view;
+    });
+    const outcomes = await Promise.all(views.map((view, n) => pool.append(ids[n % 2]!, view)));
+    assert.deepEqual(
+      outcomes.map((o) => o.ok && o.baseOffset),
+      [0, 0, 1],
+    );
+    assert.equal(pool.arena.leasedSlabs, 1, "the appends dropped their references, not the frame's");
+    lease.release();
+    assert.equal(pool.arena.leasedSlabs, 0);
+    const read = await pool.read(ids[0]!, 0, 1 << 20, 0);
+    assert.ok(read.ok);
+    const stored = Buffer.concat(read.regions.map(readRegion));
+    const values = [];
+    for (let position = 0; position < stored.length;) {
+      const batch = await decodeRecordBatch(stored, position);
+      values.push(...batch.records.map((r) => `${r.key?.toString()}:${r.value?.length}:${r.value?.[0]}`));
+      position += batch.header.batchLength + 12;
+    }
+    assert.deepEqual(values, ['k0:5000:97', 'k2:5000:99']);
+  } finally {
+    await pool.close();
+  }
+});

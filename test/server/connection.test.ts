@@ -6,21 +6,28 @@ import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { Connection, CloseConnectionError, type FrameHandler } from '../../src/server/connection.js';
 import { createFileRegionSender, type FileTransferMode } from '../../src/server/file-transfer.js';
+import { ReceiveArena } from '../../src/partition/receive-arena.js';
 
 const quietLog = { warn: () => {} };
 
 async function withServer(
   handler: FrameHandler,
   run: (client: net.Socket, received: () => Buffer, closed: Promise<void>) => Promise<void>,
-  options: { maxRequestBytes?: number; maxInFlightRequests?: number; mode?: FileTransferMode } = {},
+  options: {
+    maxRequestBytes?: number;
+    maxInFlightRequests?: number;
+    mode?: FileTransferMode;
+    arena?: ReceiveArena;
+  } = {},
 ): Promise<void> {
   const warnings: string[] = [];
-  const server = net.createServer((socket) => {
+  const server = net.createServer({ pauseOnConnect: true }, (socket) => {
     new Connection(1, socket, handler, {
       maxRequestBytes: options.maxRequestBytes ?? 1 << 20,
       maxInFlightRequests: options.maxInFlightRequests ?? 100,
       maxBufferedResponseBytes: 1 << 20,
       fileSender: createFileRegionSender(options.mode ?? 'read'),
+      ...(options.arena ? { sharedFrames: options.arena } : {}),
       log: { warn: (m) => warnings.push(m) },
     });
   });
@@ -228,4 +235,56 @@ test('large Produce frames reuse buffers without corrupting later requests, and 
         'kept slice unchanged',
       );
   });
+});
+
+test('large Produce frames are read into the shared arena while it has room, and give it back when answered', async () => {
+  // A 4-slab arena (1 MiB slabs). Every handler waits until all frames have arrived, so nothing is released
+  // early and which frames fit is decided by arrival order alone.
+  const arena = new ReceiveArena(4 << 20);
+  const sizes = [1_000_000, 2_000_000, 1_500_000, 500_000, 40_000, 20_000, 300_000];
+  // Produce frames at or above 32 KiB go to the arena: slab 0, slabs 1-2, (no run of 2 left), slab 3, (full).
+  const expectShared = [true, true, false, true, false, false, false];
+  const seen: { index: number; shared: boolean; intact: boolean }[] = [];
+  let arrived = 0;
+  let allArrived!: () => void;
+  const everyone = new Promise<void>((resolve) => (allArrived = resolve));
+  const handler: FrameHandler = async (payload) => {
+    const index = payload[2]!;
+    const intact = payload.subarray(3).every((byte) => byte === ((index * 41 + 7) & 0xff));
+    seen.push({ index, shared: payload.buffer === arena.buffer, intact });
+    if (++arrived === sizes.length) allArrived();
+    await everyone;
+    return [frame(Buffer.from([index, intact ? 1 : 0]))];
+  };
+  await withServer(
+    handler,
+    async (client, received) => {
+      // One write holding every frame, then the socket delivers them in whatever chunks it likes.
+      client.write(
+        Buffer.concat(
+          sizes.map((size, index) => {
+            const payload = Buffer.alloc(size, (index * 41 + 7) & 0xff);
+            payload.writeInt16BE(index === 6 ? 11 : 0, 0); // the last one is not a Produce request
+            payload[2] = index;
+            return frame(payload);
+          }),
+        ),
+      );
+      await until(() => received().length === sizes.length * 6);
+      const answers = Array.from({ length: sizes.length }, (_, i) => [
+        ...received().subarray(i * 6 + 4, i * 6 + 6),
+      ]);
+      assert.deepEqual(
+        answers,
+        sizes.map((_, i) => [i, 1]),
+        'answered in order, every frame intact',
+      );
+      assert.deepEqual(
+        seen.map(({ index, shared }) => [index, shared]),
+        expectShared.map((shared, index) => [index, shared]),
+      );
+      await until(() => arena.leasedSlabs === 0);
+    },
+    { arena, maxRequestBytes: 4 << 20 },
+  );
 });
