@@ -214,6 +214,22 @@ test('a first batch larger than the limits is still returned whole, but only for
     );
     assert.equal(partitionOf(response, partition).highWatermark, 1n);
   }
+  // With only the partition limit tight (max.bytes cannot bind, so the partitions are read at once), the same
+  // rule holds: later partitions' batches over their limit wait for the next fetch.
+  const parallel = await fetchPartitions(
+    client,
+    topic,
+    [0, 1, 2, 3].map((partition) => ({ partition, offset: 0 })),
+    { partitionMaxBytes: 500 },
+  );
+  assert.equal(
+    (await decodeRecords(partitionOf(parallel, 1).records)).length,
+    big.length,
+    'the first non-empty partition returns its whole batch',
+  );
+  for (const partition of [0, 2, 3]) {
+    assert.equal(partitionOf(parallel, partition).records?.length ?? 0, 0, `partition ${partition}`);
+  }
   // A fetch that starts at partition 2 gets that batch, past the limits, being the first non-empty one.
   const next = await fetchPartitions(
     client,
