@@ -177,6 +177,7 @@ const BROKER_CONFIGS: Record<string, BrokerConfigInfo> = {
   'delete.topic.enable': { type: BOOLEAN, value: (c) => String(c.deleteTopicEnable) },
   'socket.request.max.bytes': { type: INT, value: (c) => String(c.socketRequestMaxBytes) },
   'queued.max.requests': { type: INT, value: (c) => String(c.queuedMaxRequests) },
+  'queued.max.request.bytes': { type: LONG, value: (c) => String(c.queuedMaxRequestBytes) },
   'num.io.threads': { type: INT, value: (c) => String(c.numIoThreads) },
   'zookeeper.connect': { type: STRING, value: (c) => c.zookeeperConnect },
   'zookeeper.session.timeout.ms': { type: INT, value: (c) => String(c.zookeeperSessionTimeoutMs) },

@@ -27,6 +27,8 @@ export interface BrokerConfig {
   deleteTopicEnable: boolean;
   socketRequestMaxBytes: number;
   queuedMaxRequests: number;
+  /** -1: no byte bound (Kafka's default); Fjord's default bounds it (README, differences from Kafka). */
+  queuedMaxRequestBytes: number;
   numIoThreads: number;
   zookeeperConnect: string | null;
   zookeeperSessionTimeoutMs: number;
@@ -116,6 +118,7 @@ const BROKER_DEFS = {
   'delete.topic.enable': def(bool, 'true'),
   'socket.request.max.bytes': def(int(1), '104857600'),
   'queued.max.requests': def(int(1), '500'),
+  'queued.max.request.bytes': def(int(-1), String(256 << 20)),
   'num.io.threads': def(int(1, 256), String(availableParallelism())),
   'zookeeper.connect': def(str, ''),
   'zookeeper.session.timeout.ms': def(int(1), '18000'),
@@ -213,6 +216,7 @@ export function resolveBrokerConfig(
     deleteTopicEnable: value('delete.topic.enable')!,
     socketRequestMaxBytes: value('socket.request.max.bytes')!,
     queuedMaxRequests: value('queued.max.requests')!,
+    queuedMaxRequestBytes: value('queued.max.request.bytes')!,
     numIoThreads: value('num.io.threads')!,
     zookeeperConnect: value('zookeeper.connect') || null,
     zookeeperSessionTimeoutMs: value('zookeeper.session.timeout.ms')!,

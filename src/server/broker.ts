@@ -28,6 +28,7 @@ import { Dispatcher } from './dispatch.js';
 import { FetchPurgatory } from './fetch-purgatory.js';
 import { createFileRegionSender } from './file-transfer.js';
 import { brokerHandlers } from './handlers/index.js';
+import { RequestBudget } from './request-budget.js';
 import { SegmentFiles } from './segment-files.js';
 
 export interface BrokerOptions {
@@ -88,6 +89,7 @@ export class Broker {
     dispatcherRef.current = dispatcher;
     const fileSender = createFileRegionSender(config.fetchTransfer);
     let nextId = 0;
+    const budget = new RequestBudget(config.queuedMaxRequests, config.queuedMaxRequestBytes);
     // pauseOnConnect: a Connection takes over the socket before it reads anything (connection.ts).
     this.#server = net.createServer({ pauseOnConnect: true }, (socket) => {
       const connection = new Connection(nextId++, socket, dispatcher.handleFrame, {
@@ -95,6 +97,7 @@ export class Broker {
         maxInFlightRequests: 64,
         maxBufferedResponseBytes: 16 << 20,
         fileSender,
+        budget,
         sharedFrames: pool.arena,
         log,
       });

@@ -18,6 +18,7 @@
 import net, { type Socket } from 'node:net';
 import type { FileRegionSender, ResponseChunk } from './file-transfer.js';
 import { isFileRegion } from './file-transfer.js';
+import type { BudgetWaiter, RequestBudget } from './request-budget.js';
 
 export interface ConnectionOptions {
   /** socket.request.max.bytes: a larger frame closes the connection. */
@@ -27,6 +28,8 @@ export interface ConnectionOptions {
   /** Unsent response bytes queued on the socket before reading pauses. */
   maxBufferedResponseBytes: number;
   fileSender: FileRegionSender;
+  /** The broker-wide bound on queued requests (queued.max.requests / queued.max.request.bytes). */
+  budget?: RequestBudget;
   /** Where large Produce frames are read to (the receive arena); null when it is full. */
   sharedFrames?: { allocate(length: number): SharedFrame | null };
   log: { warn(message: string): void; debug?(message: string): void };
@@ -115,6 +118,13 @@ export class Connection {
   #readingIntoLarge = false;
   #pending: Slot[] = [];
   #inFlight = 0;
+  #waitingForBudget = false;
+  readonly #budgetWaiter: BudgetWaiter = {
+    budgetAvailable: () => {
+      this.#waitingForBudget = false;
+      this.#processInput();
+    },
+  };
   #flushing = false;
   #processing = false;
   #spareFrames: Buffer[] = [];
@@ -140,6 +150,7 @@ export class Connection {
     socket.on('close', () => {
       this.#closed = true;
       this.#releaseLarge();
+      this.#options.budget?.forget(this.#budgetWaiter);
       this.#resolveIdle();
       for (const listener of this.#closeListeners) listener();
     });
@@ -248,18 +259,27 @@ export class Connection {
       }
       if (size >= LARGE_FRAME_BYTES) {
         if (available < SIZE_PREFIX + 2) return; // the API key decides where the frame goes
+        if (!this.#charge(size)) return;
         const apiKey = this.#readBuffer.readInt16BE(this.#start + SIZE_PREFIX);
         this.#start += SIZE_PREFIX;
         this.#large = this.#largeFrame(size, apiKey);
         continue;
       }
-      if (available < SIZE_PREFIX + size) return;
+      if (available < SIZE_PREFIX + size || !this.#charge(size)) return;
       // Copied out: the read buffer is reused, and handlers may keep slices of their frame.
       const frame = Buffer.allocUnsafe(size);
       this.#readBuffer.copy(frame, 0, this.#start + SIZE_PREFIX, this.#start + SIZE_PREFIX + size);
       this.#start += SIZE_PREFIX + size;
       this.#dispatch(frame, null);
     }
+  }
+
+  /** Charges a frame to the broker-wide budget; false (and reading pauses) when it has no room now. */
+  #charge(size: number): boolean {
+    const budget = this.#options.budget;
+    if (!budget) return true;
+    this.#waitingForBudget = !budget.acquire(size, this.#budgetWaiter);
+    return !this.#waitingForBudget;
   }
 
   #largeFrame(size: number, apiKey: number): LargeFrame {
@@ -272,9 +292,11 @@ export class Connection {
 
   /** A frame whose reading stopped half way (the connection closed) gives its shared memory back. */
   #releaseLarge(): void {
-    const shared = this.#large?.shared;
+    const large = this.#large;
     this.#large = null;
-    shared?.release();
+    if (!large) return;
+    large.shared?.release();
+    this.#options.budget?.release(large.frame.length);
   }
 
   /**
@@ -313,6 +335,7 @@ export class Connection {
     const releaseFrame = (): void => {
       if (released) return;
       released = true;
+      this.#options.budget?.release(frame.length);
       if (shared) shared.release();
       else if (recyclable) this.#recycle(frame);
     };
@@ -381,6 +404,7 @@ export class Connection {
   #updateReading(): void {
     if (this.#closed) return;
     const overloaded =
+      this.#waitingForBudget ||
       this.#inFlight >= this.#options.maxInFlightRequests ||
       this.#socket.writableLength > this.#options.maxBufferedResponseBytes;
     if (overloaded && !this.#socket.isPaused()) this.#socket.pause();

@@ -7,6 +7,7 @@ import { after, test } from 'node:test';
 import { Connection, CloseConnectionError, type FrameHandler } from '../../src/server/connection.js';
 import { createFileRegionSender, type FileTransferMode } from '../../src/server/file-transfer.js';
 import { ReceiveArena } from '../../src/partition/receive-arena.js';
+import { RequestBudget } from '../../src/server/request-budget.js';
 
 const quietLog = { warn: () => {} };
 
@@ -287,4 +288,60 @@ test('large Produce frames are read into the shared arena while it has room, and
     },
     { arena, maxRequestBytes: 4 << 20 },
   );
+});
+
+test('the broker-wide request budget bounds requests in flight across connections', async () => {
+  // Two connections share a budget of 3 requests; each pipelines 5 requests whose handlers wait to be let go.
+  const budget = new RequestBudget(3);
+  const waiting: (() => void)[] = [];
+  let peak = 0;
+  const handler: FrameHandler = async (payload) => {
+    peak = Math.max(peak, budget.requests);
+    await new Promise<void>((resolve) => waiting.push(resolve));
+    return [frame(payload)];
+  };
+  const server = net.createServer({ pauseOnConnect: true }, (socket) => {
+    new Connection(1, socket, handler, {
+      maxRequestBytes: 1 << 20,
+      maxInFlightRequests: 100,
+      maxBufferedResponseBytes: 1 << 20,
+      fileSender: createFileRegionSender('read'),
+      budget,
+      log: quietLog,
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const port = (server.address() as net.AddressInfo).port;
+  const clients = [0, 1].map(() => net.connect(port, '127.0.0.1'));
+  const received = clients.map(() => [] as Buffer[]);
+  clients.forEach((client, i) => client.on('data', (d) => received[i]!.push(d)));
+  try {
+    await Promise.all(clients.map((c) => new Promise((resolve) => c.on('connect', resolve))));
+    clients.forEach((client, i) => {
+      for (let n = 0; n < 5; n++) client.write(frame(Buffer.from(`c${i}r${n}`)));
+    });
+    await until(() => waiting.length === 3);
+    await new Promise((r) => setTimeout(r, 50));
+    assert.equal(waiting.length, 3, 'no fourth request was read while three were queued');
+    // Let requests go one at a time: each answer lets exactly one more in.
+    for (let answered = 0; answered < 10; answered++) {
+      await until(() => waiting.length > 0);
+      waiting.shift()!();
+    }
+    await until(() => received.every((chunks) => Buffer.concat(chunks).length === 5 * 8));
+    assert.equal(peak, 3);
+    assert.deepEqual(
+      received.map((chunks) =>
+        Buffer.concat(chunks)
+          .toString('latin1')
+          .replace(/\x00\x00\x00\x04/g, ' ')
+          .trim(),
+      ),
+      ['c0r0 c0r1 c0r2 c0r3 c0r4', 'c1r0 c1r1 c1r2 c1r3 c1r4'],
+    );
+    assert.deepEqual([budget.requests, budget.bytes], [0, 0]);
+  } finally {
+    clients.forEach((c) => c.destroy());
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+  }
 });
