@@ -5,12 +5,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { perf } from '../../src/cli/perf.js';
-import { decodeRequest, encodeResponse } from '../../src/protocol/frame.js';
-import { ApiVersions } from '../../src/protocol/messages/api-versions.js';
-import { Metadata } from '../../src/protocol/messages/metadata.js';
 import { parsePerfArgs } from '../../src/perf/options.js';
 import { runPerf } from '../../src/perf/run.js';
 import { Broker } from '../../src/server/broker.js';
+import { startStandInBroker } from './helpers.js';
 
 let dir: string;
 let broker: Broker;
@@ -278,70 +276,7 @@ test('idempotent produce, then a group that resumes where it committed', async (
 });
 
 test('--idempotence against a broker without InitProducerId is one clear error', async () => {
-  // A stand-in broker that knows ApiVersions, Metadata and Produce only.
-  const server = net.createServer((socket) => {
-    let buffered = Buffer.alloc(0);
-    socket.on('data', (data: Buffer) => {
-      buffered = Buffer.concat([buffered, data]);
-      while (buffered.length >= 4 && buffered.length >= 4 + buffered.readInt32BE(0)) {
-        const frame = buffered.subarray(4, 4 + buffered.readInt32BE(0));
-        buffered = buffered.subarray(4 + frame.length);
-        const { header } = decodeRequest(frame);
-        const { apiKey, apiVersion, correlationId } = header;
-        const port = (server.address() as net.AddressInfo).port;
-        if (apiKey === ApiVersions.apiKey) {
-          const ranges = [
-            [0, 3, 8],
-            [3, 1, 9],
-            [18, 0, 3],
-          ].map(([key, min, max]) => ({ apiKey: key!, minVersion: min!, maxVersion: max! }));
-          socket.write(
-            encodeResponse(ApiVersions, apiVersion, correlationId, {
-              errorCode: 0,
-              apiKeys: ranges,
-              throttleTimeMs: 0,
-              supportedFeatures: [],
-              finalizedFeaturesEpoch: -1n,
-              finalizedFeatures: [],
-              zkMigrationReady: false,
-            }) as Buffer,
-          );
-        } else if (apiKey === Metadata.apiKey) {
-          socket.write(
-            encodeResponse(Metadata, apiVersion, correlationId, {
-              throttleTimeMs: 0,
-              brokers: [{ nodeId: 0, host: '127.0.0.1', port, rack: null }],
-              clusterId: null,
-              controllerId: 0,
-              topics: [
-                {
-                  errorCode: 0,
-                  name: 'fjord-perf',
-                  topicId: 'AAAAAAAAAAAAAAAAAAAAAA',
-                  isInternal: false,
-                  partitions: [
-                    {
-                      errorCode: 0,
-                      partitionIndex: 0,
-                      leaderId: 0,
-                      leaderEpoch: 0,
-                      replicaNodes: [0],
-                      isrNodes: [0],
-                      offlineReplicas: [],
-                    },
-                  ],
-                  topicAuthorizedOperations: -2147483648,
-                },
-              ],
-              clusterAuthorizedOperations: -2147483648,
-            }) as Buffer,
-          );
-        } else socket.destroy();
-      }
-    });
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const port = (server.address() as net.AddressInfo).port;
+  const { server, port } = await startStandInBroker();
   try {
     await assert.rejects(
       runPerf(
@@ -360,6 +295,44 @@ test('--idempotence against a broker without InitProducerId is one clear error',
       ),
       /--idempotence: broker 127\.0\.0\.1:\d+ does not support InitProducerId/,
     );
+  } finally {
+    server.close();
+  }
+});
+
+test('at a fixed rate, a producer that falls behind sends its backlog in bigger requests', async () => {
+  // Every Produce is answered 20 ms late: with one request in flight and two records due per millisecond,
+  // one-linger requests (2 records) could carry only 100 records/s.
+  const { server, port, produceRequests } = await startStandInBroker({ produceDelayMs: 20 });
+  try {
+    const result = await runPerf(
+      parsePerfArgs([
+        'produce',
+        '--brokers',
+        `127.0.0.1:${port}`,
+        '--rate',
+        '2000',
+        '--records',
+        '401',
+        '--linger-ms',
+        '1',
+        '--max-in-flight',
+        '1',
+        '--record-size',
+        '64',
+        '--quiet',
+      ]),
+      quiet,
+    );
+    assert.equal(result.status, 'ok');
+    assert.equal(result.produce!.records, 401, 'the quota is met exactly (the odd record in a remainder)');
+    assert.equal(result.produce!.requests, produceRequests());
+    assert.ok(
+      produceRequests() < 401 / 2 / 2,
+      `the backlog is batched: ${produceRequests()} requests for 401 records`,
+    );
+    // Latency still counts from each record's due time, so the broker's 20 ms show in full.
+    assert.ok(result.latency!.min >= 20_000, `min latency ${result.latency!.min} µs`);
   } finally {
     server.close();
   }
