@@ -14,10 +14,20 @@
 // zlib's maxOutputLength; snappy, lz4 and zstd by reading the sizes their framing declares.
 import { gunzip, gunzipSync, gzip, gzipSync } from 'node:zlib';
 import { promisify } from 'node:util';
-import * as snappy from 'snappy';
-import * as lz4 from 'lz4-napi';
-import * as zstd from '@mongodb-js/zstd';
+import type * as SnappyModule from 'snappy';
+import type * as Lz4Module from 'lz4-napi';
+import type * as ZstdModule from '@mongodb-js/zstd';
 import { ProtocolError } from '../primitives/protocol-error.js';
+
+// The three codec libraries are native modules that cost every thread loading them a few MB and some start-up
+// time, so each is loaded on first use: a broker's partition workers that never meet a snappy, lz4 or zstd
+// batch never load it.
+let snappyLoaded: typeof SnappyModule | undefined;
+let lz4Loaded: typeof Lz4Module | undefined;
+let zstdLoaded: typeof ZstdModule | undefined;
+const snappyLib = async () => (snappyLoaded ??= await import('snappy'));
+const lz4Lib = async () => (lz4Loaded ??= await import('lz4-napi'));
+const zstdLib = async () => (zstdLoaded ??= await import('@mongodb-js/zstd'));
 
 export const CompressionType = { NONE: 0, GZIP: 1, SNAPPY: 2, LZ4: 3, ZSTD: 4 } as const;
 export type CompressionType = (typeof CompressionType)[keyof typeof CompressionType];
@@ -91,6 +101,7 @@ function snappyDeclaredLength(data: Uint8Array, start: number, end: number): num
 
 async function snappyRaw(block: Buffer): Promise<Buffer> {
   try {
+    const snappy = await snappyLib();
     return (await snappy.uncompress(block, { asBuffer: true })) as Buffer;
   } catch (err) {
     throw new ProtocolError(`snappy: ${(err as Error).message}`);
@@ -130,6 +141,7 @@ async function snappyCompress(data: Buffer): Promise<Buffer> {
   header.writeInt32BE(1, 12); // minimum compatible version
   parts.push(header);
   const blocks: Promise<Buffer>[] = [];
+  const snappy = await snappyLib();
   for (let pos = 0; pos < data.length; pos += XERIAL_BLOCK_SIZE) {
     blocks.push(snappy.compress(data.subarray(pos, pos + XERIAL_BLOCK_SIZE)) as Promise<Buffer>);
   }
@@ -246,6 +258,7 @@ async function lz4Decompress(data: Buffer, limit: number): Promise<Buffer> {
   const spans = frames(data, lz4Frame, limit, 4 * 1024 * 1024);
   const parts: Buffer[] = [];
   let total = 0;
+  const lz4 = await lz4Lib();
   for (const span of spans) {
     let part: Buffer;
     try {
@@ -318,6 +331,7 @@ async function zstdDecompress(data: Buffer, limit: number): Promise<Buffer> {
   const spans = frames(data, zstdFrame, limit, ZSTD_BLOCK_MAX);
   if (spans.length === 0) throw new ProtocolError('zstd: no data frame');
   let out: Buffer;
+  const zstd = await zstdLib();
   try {
     out = await zstd.decompress(data);
   } catch (err) {
@@ -339,9 +353,9 @@ export async function compress(type: CompressionType, data: Uint8Array): Promise
     case CompressionType.SNAPPY:
       return snappyCompress(input);
     case CompressionType.LZ4:
-      return lz4.compressFrame(input);
+      return (await lz4Lib()).compressFrame(input);
     case CompressionType.ZSTD:
-      return zstd.compress(input, 3);
+      return (await zstdLib()).compress(input, 3);
     default:
       throw new RangeError(`unknown compression type ${type as number}`);
   }
