@@ -17,7 +17,7 @@
 // rdkafka_performance is built from Debian's librdkafka-dev examples into .tools/rdkafka-perf by
 // ../shared/tools/build-rdkafka-performance.sh (or $RDKAFKA_PERFORMANCE if set).
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type AddressInfo } from 'node:net';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -43,6 +43,8 @@ interface Rate {
   ms: number;
   recordsPerSec: number;
   mbPerSec: number;
+  /** Broker CPU seconds per GB moved in this case (Fjord only): the figure least disturbed by other load. */
+  brokerCpuSecPerGB?: number;
 }
 
 interface Case {
@@ -87,8 +89,23 @@ export function rdkafkaPerformance(): string {
 interface Fjord {
   bootstrap: string;
   dir: string;
+  /** CPU time (user + system, all threads) the broker process has used so far, in seconds. */
+  cpuSeconds(): number;
   stop(): Promise<void>;
 }
+
+/** utime + stime of a process from /proc (Linux), in seconds; NaN where /proc is missing. */
+function processCpuSeconds(pid: number | undefined): number {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // Fields after the command name (which may hold spaces) start at field 3; utime and stime are 14 and 15.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS;
+  } catch {
+    return Number.NaN;
+  }
+}
+const CLOCK_TICKS = Number(spawnSync('getconf', ['CLK_TCK']).stdout?.toString().trim()) || 100;
 
 /** `node [nodeArgs] bin/fjord.js start` on a fresh temp dir and a free port. */
 async function startFjord(nodeArgs: string[] = []): Promise<Fjord> {
@@ -131,6 +148,7 @@ async function startFjord(nodeArgs: string[] = []): Promise<Fjord> {
   return {
     bootstrap: `127.0.0.1:${port}`,
     dir,
+    cpuSeconds: () => processCpuSeconds(child.pid),
     async stop() {
       await stopChild(child, 'SIGTERM', 30_000);
       rmSync(dir, { recursive: true, force: true });
@@ -284,16 +302,21 @@ async function main(): Promise<void> {
     try {
       for (const c of CASES) {
         await createTopic(broker.bootstrap, topicOf(c), c.partitions);
-        fjord[label(c)] = await rdkafkaProduce(binary, broker.bootstrap, c);
+        const cpuBefore = broker.cpuSeconds();
+        const rate = await rdkafkaProduce(binary, broker.bootstrap, c);
+        const bytes = (rate.mbPerSec * 1e6 * rate.ms) / 1000;
+        fjord[label(c)] = { ...rate, brokerCpuSecPerGB: ((broker.cpuSeconds() - cpuBefore) * 1e9) / bytes };
         log(
           `fjord  ${label(c)}: ${f0(fjord[label(c)]!.recordsPerSec)} rec/s, ${f2(fjord[label(c)]!.mbPerSec)} MB/s (load ${load()})`,
         );
       }
-      fjord['consume 1 KiB, 1 partition'] = await rdkafkaConsume(
-        binary,
-        broker.bootstrap,
-        topicOf(CASES[4]!),
-      );
+      const cpuBeforeConsume = broker.cpuSeconds();
+      const consumed = await rdkafkaConsume(binary, broker.bootstrap, topicOf(CASES[4]!));
+      fjord['consume 1 KiB, 1 partition'] = {
+        ...consumed,
+        brokerCpuSecPerGB:
+          ((broker.cpuSeconds() - cpuBeforeConsume) * 1e12) / (consumed.mbPerSec * 1e6 * consumed.ms),
+      };
       log(
         `fjord  consume 1 KiB: ${f0(fjord['consume 1 KiB, 1 partition']!.recordsPerSec)} rec/s, ${f2(fjord['consume 1 KiB, 1 partition']!.mbPerSec)} MB/s`,
       );
@@ -403,12 +426,14 @@ async function main(): Promise<void> {
   log();
   log(`## rdkafka_performance against Fjord and the librdkafka mock cluster (load after: ${load()})`);
   log();
-  log('| case | Fjord rec/s | Fjord MB/s | mock MB/s | Fjord / mock | Fjord / loopback TCP |');
-  log('| --- | ---: | ---: | ---: | ---: | ---: |');
+  log(
+    '| case | Fjord rec/s | Fjord MB/s | broker CPU s/GB | mock MB/s | Fjord / mock | Fjord / loopback TCP |',
+  );
+  log('| --- | ---: | ---: | ---: | ---: | ---: | ---: |');
   for (const [name, r] of Object.entries(fjord)) {
     const m = mock[name];
     log(
-      `| ${name} | ${f0(r.recordsPerSec)} | ${f2(r.mbPerSec)} | ${m ? f2(m.mbPerSec) : '-'} | ${m ? f2(r.mbPerSec / m.mbPerSec) : '-'} | ${f2(r.mbPerSec / loopback)} |`,
+      `| ${name} | ${f0(r.recordsPerSec)} | ${f2(r.mbPerSec)} | ${f2(r.brokerCpuSecPerGB ?? Number.NaN)} | ${m ? f2(m.mbPerSec) : '-'} | ${m ? f2(r.mbPerSec / m.mbPerSec) : '-'} | ${f2(r.mbPerSec / loopback)} |`,
     );
   }
   if (harness) {
