@@ -345,3 +345,42 @@ test('the broker-wide request budget bounds requests in flight across connection
     await new Promise<void>((resolve) => server.close(() => resolve()));
   }
 });
+
+test('a client that disconnects half way through a large frame leaves nothing leased or charged', async () => {
+  const arena = new ReceiveArena(2 << 20);
+  const budget = new RequestBudget(10, 4 << 20);
+  let handled = 0;
+  const server = net.createServer({ pauseOnConnect: true }, (socket) => {
+    new Connection(
+      1,
+      socket,
+      () => {
+        handled++;
+        return null;
+      },
+      {
+        maxRequestBytes: 4 << 20,
+        maxInFlightRequests: 10,
+        maxBufferedResponseBytes: 1 << 20,
+        fileSender: createFileRegionSender('read'),
+        budget,
+        sharedFrames: arena,
+        log: quietLog,
+      },
+    );
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  try {
+    const client = net.connect((server.address() as net.AddressInfo).port, '127.0.0.1');
+    await new Promise((resolve) => client.on('connect', resolve));
+    const header = Buffer.alloc(6);
+    header.writeInt32BE(1_000_000, 0); // a Produce frame (API key 0) of 1 MB, of which 100 kB arrive
+    client.write(Buffer.concat([header, Buffer.alloc(100_000 - 2, 1)]));
+    await until(() => arena.leasedSlabs === 1 && budget.requests === 1);
+    client.destroy();
+    await until(() => arena.leasedSlabs === 0 && budget.requests === 0 && budget.bytes === 0);
+    assert.equal(handled, 0, 'the incomplete frame was never handled');
+  } finally {
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+  }
+});
