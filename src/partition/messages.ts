@@ -13,8 +13,9 @@
 //            receive arena, read there straight from the socket; completion as APPEND)
 //   READ     request:    [id u32][partition u32][fetchOffset f64][maxBytes i32][flags u32]
 //            completion: [id u32][status u8][pad 3][highWatermark f64][lastStableOffset f64]
-//                        [logStartOffset f64][logEndOffset f64][regions u32] then per region
+//                        [logStartOffset f64][logEndOffset f64][nextOffset f64][regions u32] then per region
 //                        [position f64][length u32][pathBytes u32][path utf8]
+//                        (nextOffset: the offset after the last batch returned, or fetchOffset if none)
 //   CONTROL  request:    [id u32][json]   completion: [id u32][json]           ({ ok, value } | { ok: false, error })
 import type { AppendOutcome, HostFailure, ReadOutcome } from './partition-host.js';
 
@@ -178,9 +179,11 @@ export function decodeReadRequest(payload: Uint8Array): {
   };
 }
 
+const READ_COMPLETION_HEADER_BYTES = 52;
+
 export function encodeReadCompletion(id: number, outcome: ReadOutcome): Uint8Array {
   const paths = outcome.ok ? outcome.regions.map((region) => encoder.encode(region.path)) : [];
-  const size = 44 + paths.reduce((sum, path) => sum + 16 + path.length, 0);
+  const size = READ_COMPLETION_HEADER_BYTES + paths.reduce((sum, path) => sum + 16 + path.length, 0);
   const out = new Uint8Array(size);
   const v = view(out);
   v.setUint32(0, id, true);
@@ -192,8 +195,9 @@ export function encodeReadCompletion(id: number, outcome: ReadOutcome): Uint8Arr
     v.setFloat64(32, outcome.logEndOffset, true);
   }
   if (outcome.ok) {
-    v.setUint32(40, outcome.regions.length, true);
-    let at = 44;
+    v.setFloat64(40, outcome.nextOffset, true);
+    v.setUint32(48, outcome.regions.length, true);
+    let at = READ_COMPLETION_HEADER_BYTES;
     outcome.regions.forEach((region, i) => {
       const path = paths[i]!;
       v.setFloat64(at, region.position, true);
@@ -221,10 +225,11 @@ export function decodeReadCompletion(payload: Uint8Array): { id: number; outcome
     if (reason === 'offset-out-of-range') return { id, outcome: { ok: false, reason, ...offsets } };
     return { id, outcome: { ok: false, reason: 'unknown-partition' } };
   }
-  const count = v.getUint32(40, true);
+  const nextOffset = v.getFloat64(40, true);
+  const count = v.getUint32(48, true);
   const regions = [];
   let bytes = 0;
-  let at = 44;
+  let at = READ_COMPLETION_HEADER_BYTES;
   for (let i = 0; i < count; i++) {
     const position = v.getFloat64(at, true);
     const length = v.getUint32(at + 8, true);
@@ -234,7 +239,7 @@ export function decodeReadCompletion(payload: Uint8Array): { id: number; outcome
     bytes += length;
     at += 16 + pathLength;
   }
-  return { id, outcome: { ok: true, regions, bytes, ...offsets } };
+  return { id, outcome: { ok: true, regions, bytes, nextOffset, ...offsets } };
 }
 
 /** The control operations, by method name: arguments and result. */

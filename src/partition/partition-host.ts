@@ -72,7 +72,13 @@ export interface PartitionOffsets {
 }
 
 export type ReadOutcome =
-  | ({ ok: true; regions: SegmentRegion[]; bytes: number } & PartitionOffsets)
+  | ({
+      ok: true;
+      regions: SegmentRegion[];
+      bytes: number;
+      /** The offset after the last batch returned (fetchOffset when none): where a reader continues. */
+      nextOffset: number;
+    } & PartitionOffsets)
   | ({ ok: false; reason: 'offset-out-of-range' } & PartitionOffsets)
   | { ok: false; reason: 'unknown-partition' };
 
@@ -328,7 +334,9 @@ export class PartitionHost {
       bytes += region.length;
       return { path: region.path, position: region.position, length: region.length };
     });
-    return { ok: true, regions, bytes, ...offsets };
+    const last = result.regions[result.regions.length - 1];
+    const nextOffset = last ? last.lastOffset + 1 : fetchOffset;
+    return { ok: true, regions, bytes, nextOffset, ...offsets };
   }
 
   offsets(id: number): PartitionOffsets | undefined {
