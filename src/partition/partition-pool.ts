@@ -54,6 +54,19 @@ export interface PoolOptions {
 
 type Resolver = (payload: Uint8Array) => void;
 
+/** A read sent ahead of the fetch that will want it (see PartitionPool.read). */
+interface ReadAhead {
+  fetchOffset: number;
+  maxBytes: number;
+  flags: number;
+  issuedAt: number;
+  dropped: boolean;
+  outcome: Promise<ReadOutcome>;
+}
+
+/** How long a read-ahead may wait for its fetch: the offsets it reports must stay recent. */
+const READ_AHEAD_TTL_MS = 1000;
+
 class WorkerChannel {
   readonly worker: Worker;
   readonly requests: Ring;
@@ -152,6 +165,8 @@ export class PartitionPool {
   readonly #channels: WorkerChannel[];
   readonly #specs = new Map<number, PartitionSpec>();
   readonly #ids = new Map<string, number>();
+  /** At most one read-ahead per partition id (see read()). */
+  readonly #readAhead = new Map<number, ReadAhead>();
   #nextPartitionId = 1;
 
   private constructor(placement: PlacementTable, arena: ReceiveArena, channels: WorkerChannel[]) {
@@ -249,6 +264,7 @@ export class PartitionPool {
       byWorker.set(worker, [...(byWorker.get(worker) ?? []), spec.id]);
       this.#specs.delete(spec.id);
       this.#ids.delete(`${topic}\u0000${spec.partition}`);
+      this.#dropReadAhead(spec.id);
     }
     // One worker at a time: deleting rewrites the log dir's shared checkpoint files.
     for (const [worker, ids] of byWorker) await this.#control(worker, 'delete', { ids });
@@ -296,7 +312,52 @@ export class PartitionPool {
     return decodeAppendCompletion(payload).outcome;
   }
 
+  /**
+   * Whole batches from `fetchOffset` within `maxBytes` (see PartitionHost.read).
+   *
+   * Read-ahead: when a read stops because of `maxBytes` with more below the high watermark (a consumer
+   * catching up), the next read (from its nextOffset, same limit and flags) is sent to the worker at once, so
+   * the consumer's next fetch finds it done or in flight instead of paying a worker round trip after the
+   * previous response has gone out. Data below the high watermark does not change, so such a read returns
+   * exactly the batches a later one would; only the offsets it reports (high watermark, log start) may be a
+   * moment old, which Kafka allows a fetch too. A read-ahead is used once, within READ_AHEAD_TTL_MS, and
+   * dropped by deleteRecords and delete. A reader at the end of the log never triggers one.
+   */
   async read(id: number, fetchOffset: number, maxBytes: number, flags: number): Promise<ReadOutcome> {
+    const ahead = this.#readAhead.get(id);
+    let outcome: ReadOutcome | undefined;
+    if (ahead) {
+      this.#readAhead.delete(id);
+      if (
+        ahead.fetchOffset === fetchOffset &&
+        ahead.maxBytes === maxBytes &&
+        ahead.flags === flags &&
+        performance.now() - ahead.issuedAt < READ_AHEAD_TTL_MS
+      ) {
+        const early = await ahead.outcome;
+        // deleteRecords or delete may have dropped it while it was in flight.
+        if (early.ok && !ahead.dropped) outcome = early;
+      }
+    }
+    outcome ??= await this.#readNow(id, fetchOffset, maxBytes, flags);
+    if (outcome.ok && outcome.bytes > 0 && outcome.nextOffset < outcome.highWatermark) {
+      this.#readAhead.set(id, {
+        fetchOffset: outcome.nextOffset,
+        maxBytes,
+        flags,
+        issuedAt: performance.now(),
+        dropped: false,
+        // Nobody may ever ask for it: a failure must not become an unhandled rejection.
+        outcome: this.#readNow(id, outcome.nextOffset, maxBytes, flags).catch((): ReadOutcome => ({
+          ok: false,
+          reason: 'unknown-partition',
+        })),
+      });
+    }
+    return outcome;
+  }
+
+  async #readNow(id: number, fetchOffset: number, maxBytes: number, flags: number): Promise<ReadOutcome> {
     const channel = this.#channelFor(id);
     if (!channel) return { ok: false, reason: 'unknown-partition' };
     const payload = await channel.send(Op.READ, READ_REQUEST_BYTES, (view, requestId) =>
@@ -306,6 +367,12 @@ export class PartitionPool {
     return decodeReadCompletion(payload).outcome;
   }
 
+  #dropReadAhead(id: number): void {
+    const ahead = this.#readAhead.get(id);
+    if (ahead) ahead.dropped = true;
+    this.#readAhead.delete(id);
+  }
+
   async listOffset(id: number, spec: ListOffsetsSpec): Promise<ListOffsetOutcome> {
     const worker = this.#workerOf(id);
     if (worker === undefined) return { ok: false, reason: 'unknown-partition' };
@@ -313,6 +380,7 @@ export class PartitionPool {
   }
 
   async deleteRecords(id: number, offset: number): Promise<ControlMethods['deleteRecords']['result']> {
+    this.#dropReadAhead(id);
     const worker = this.#workerOf(id);
     if (worker === undefined) return { ok: false, reason: 'unknown-partition' };
     return this.#control(worker, 'deleteRecords', { id, offset });
