@@ -80,8 +80,13 @@ export interface ReadBatch {
   records: ReadRecord[];
 }
 
-/** Every batch of one partition from offset 0 to the high watermark, with records decoded. */
-export async function readBatches(bootstrap: string, topic: string, partition: number): Promise<ReadBatch[]> {
+/** Every batch of one partition from offset `from` (default 0) to the high watermark, with records decoded. */
+export async function readBatches(
+  bootstrap: string,
+  topic: string,
+  partition: number,
+  from = 0,
+): Promise<ReadBatch[]> {
   const cluster = new Cluster({ brokers: [bootstrap], retries: 3 });
   try {
     await cluster.topicMetadata(topic);
@@ -90,7 +95,7 @@ export async function readBatches(bootstrap: string, topic: string, partition: n
     // v13+ addresses topics by id; name-addressed versions keep this helper simple.
     const version = Math.min(12, connection.versionFor(Fetch)!);
     const out: ReadBatch[] = [];
-    let offset = 0;
+    let offset = from;
     for (let round = 0; round < 1000; round++) {
       const response = await connection.request(
         Fetch,
@@ -156,7 +161,12 @@ export async function readBatches(bootstrap: string, topic: string, partition: n
   }
 }
 
-/** Every record of one partition. */
-export async function readAll(bootstrap: string, topic: string, partition: number): Promise<ReadRecord[]> {
-  return (await readBatches(bootstrap, topic, partition)).flatMap((b) => b.records);
+/** Every record of one partition (from offset `from`, default 0). */
+export async function readAll(
+  bootstrap: string,
+  topic: string,
+  partition: number,
+  from = 0,
+): Promise<ReadRecord[]> {
+  return (await readBatches(bootstrap, topic, partition, from)).flatMap((b) => b.records);
 }

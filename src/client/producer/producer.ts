@@ -109,8 +109,15 @@ interface Batch {
   bytes: number;
   createdAt: number;
   baseSequence: number;
+  /** The producer epoch the sequence was assigned in (meaningful while baseSequence >= 0). */
+  producerEpoch: number;
   built?: Promise<Buffer>;
   lastError?: unknown;
+  /**
+   * The last attempt ended without an answer (lost connection, timeout): the broker may have written it.
+   * Such a batch is resolved with its old epoch and sequence before an epoch bump, or it could be written twice.
+   */
+  maybeWritten: boolean;
 }
 
 interface PartitionQueue {
@@ -122,6 +129,8 @@ interface PartitionQueue {
   /** After a retriable failure, send one batch at a time until one succeeds. */
   recovering: boolean;
   nextSequence: number;
+  /** The last sequence the broker acknowledged in the current epoch (-1: none yet). */
+  lastAckedSequence: number;
 }
 
 const CODECS: Record<CompressionName, CompressionType> = {
@@ -131,6 +140,13 @@ const CODECS: Record<CompressionName, CompressionType> = {
   lz4: CompressionType.LZ4,
   zstd: CompressionType.ZSTD,
 };
+
+/** Produce errors that mean the broker's idea of this producer's sequences differs from ours. */
+const SEQUENCE_ERRORS: ReadonlySet<number> = new Set([
+  ErrorCode.OUT_OF_ORDER_SEQUENCE_NUMBER,
+  ErrorCode.UNKNOWN_PRODUCER_ID,
+  ErrorCode.INVALID_PRODUCER_EPOCH,
+]);
 
 // A record's bytes in a batch beyond its key, value and headers (length, attributes, deltas, lengths).
 const RECORD_OVERHEAD = 21;
@@ -166,6 +182,13 @@ export class Producer {
   readonly #idempotenceExplicit: boolean;
   #producerId = -1n;
   #producerEpoch = -1;
+  /**
+   * The broker's sequence state and ours diverged (KIP-360): once nothing is in flight, bump the epoch (or get
+   * a new id) and restart every partition's sequences at 0.
+   */
+  #bumpNeeded = false;
+  #bumping = false;
+  #epochBumps = 0;
   #lingerTimer: NodeJS.Timeout | undefined;
   #drainScheduled = false;
   #retryTimer: NodeJS.Timeout | undefined;
@@ -234,6 +257,16 @@ export class Producer {
   /** The producer id from InitProducerId, or -1. */
   get producerId(): bigint {
     return this.#producerId;
+  }
+
+  /** The current producer epoch, or -1. */
+  get producerEpoch(): number {
+    return this.#producerEpoch;
+  }
+
+  /** How many times this producer bumped its epoch (or took a new id) to recover its sequences. */
+  get epochBumps(): number {
+    return this.#epochBumps;
   }
 
   /** Connects to a bootstrap broker and loads metadata; optional, `send` connects on demand. */
@@ -378,6 +411,7 @@ export class Producer {
         inFlight: 0,
         recovering: false,
         nextSequence: 0,
+        lastAckedSequence: -1,
       };
       byPartition[partition] = queue;
       this.#allQueues.push(queue);
@@ -397,6 +431,8 @@ export class Producer {
         bytes: 0,
         createdAt: Date.now(),
         baseSequence: -1,
+        producerEpoch: -1,
+        maybeWritten: false,
       };
       queue.open = batch;
     }
@@ -446,9 +482,10 @@ export class Producer {
       void this.#initProducerId().finally(() => this.#scheduleDrain());
       return;
     }
-    if (this.#idempotence === 'initializing') return;
+    if (this.#idempotence === 'initializing' || this.#bumping) return;
     // Without linger a batch holds whatever arrived before this drain.
     if (this.#lingerMs <= 0) this.#closeAll();
+    if (this.#bumpNeeded && this.#drainForBump()) return;
     const byLeader = new Map<number, Batch[]>();
     let waitingForLeader = false;
     const now = Date.now();
@@ -479,6 +516,7 @@ export class Producer {
         queue.inFlight++;
         if (batch.baseSequence < 0 && this.#idempotence === 'on') {
           batch.baseSequence = queue.nextSequence;
+          batch.producerEpoch = this.#producerEpoch;
           queue.nextSequence = (queue.nextSequence + batch.records.length) % 0x80000000;
         }
         forLeader.push(batch);
@@ -503,6 +541,109 @@ export class Producer {
       const next = refresh ? this.#cluster.refreshMetadata().catch(() => undefined) : Promise.resolve();
       void next.then(() => this.#drain());
     }, this.#cluster.backoff(attempt));
+  }
+
+  /**
+   * While an epoch bump is due: sends only batches that may already be in the log (oldest first, one per
+   * partition, at their old epoch and sequence) so the broker's answer settles them, and bumps once nothing
+   * is in flight. Returns true when the normal drain must not run.
+   */
+  #drainForBump(): boolean {
+    if (this.#allQueues.some((q) => q.inFlight > 0)) return true;
+    const unsettled = (b: Batch) =>
+      b.maybeWritten && b.baseSequence >= 0 && b.producerEpoch === this.#producerEpoch;
+    const unresolved = this.#allQueues.filter((q) => q.ready.some(unsettled));
+    if (unresolved.length === 0) {
+      // Nothing waiting to be sent needs the bump yet: it happens with the next batch.
+      if (this.#allQueues.every((q) => q.ready.length === 0)) return false;
+      this.#bumping = true;
+      void this.#bumpEpoch().finally(() => {
+        this.#bumping = false;
+        this.#scheduleDrain();
+      });
+      return true;
+    }
+    const byLeader = new Map<number, Batch[]>();
+    let waitingForLeader = false;
+    for (const queue of unresolved) {
+      // Alone, with its old epoch and sequence, the broker answers it definitely: a duplicate (written: it is
+      // acknowledged with its offset) or a sequence error (not written: it is rebuilt after the bump). The
+      // batches before it that got an answer are known not written and wait for the bump.
+      const at = queue.ready.findIndex(unsettled);
+      const batch = queue.ready[at]!;
+      const leader = this.#cluster.leaderFor(queue.topic, queue.partition);
+      if (leader === undefined) {
+        waitingForLeader = true;
+        continue;
+      }
+      queue.ready.splice(at, 1);
+      queue.inFlight++;
+      byLeader.set(leader, [...(byLeader.get(leader) ?? []), batch]);
+    }
+    for (const [leader, batches] of byLeader) void this.#sendToLeader(leader, batches);
+    if (waitingForLeader) this.#retryLater(true);
+    return true;
+  }
+
+  /**
+   * KIP-360 for an idempotent producer without a transactional id: InitProducerId with the current id and
+   * epoch (v3+) bumps the epoch and keeps the id; an older broker, or one that refuses the bump, gives a new
+   * id. Either way every partition starts again at sequence 0, and the batches not yet acknowledged are
+   * rebuilt with the new epoch and sequences, in their original order.
+   */
+  async #bumpEpoch(): Promise<void> {
+    try {
+      const response = await this.#cluster.withRetries(async () => {
+        const { connection } = await this.#cluster.anyConnection();
+        const version = connection.versionFor(InitProducerId);
+        if (version === undefined)
+          throw new ClientError(
+            'UNSUPPORTED_API',
+            `${connection.host}:${connection.port} no longer supports InitProducerId`,
+          );
+        const bump = version >= 3;
+        const request = (producerId: bigint, producerEpoch: number) =>
+          connection.request(
+            InitProducerId,
+            { transactionalId: null, transactionTimeoutMs: 2_147_483_647, producerId, producerEpoch },
+            { version },
+          );
+        let r = await request(bump ? this.#producerId : -1n, bump ? this.#producerEpoch : -1);
+        if (bump && r.errorCode !== ErrorCode.NONE && !new KafkaError(r.errorCode).retriable) {
+          // The broker will not bump this id (fenced, unknown, exhausted): start over with a new one.
+          r = await request(-1n, -1);
+        }
+        if (r.errorCode !== ErrorCode.NONE)
+          throw new KafkaError(r.errorCode, { apiKey: InitProducerId.apiKey });
+        return r;
+      }, 10);
+      this.#producerId = response.producerId;
+      this.#producerEpoch = response.producerEpoch;
+      this.#epochBumps++;
+      this.#bumpNeeded = false;
+      for (const queue of this.#allQueues) {
+        queue.nextSequence = 0;
+        queue.lastAckedSequence = -1;
+        for (const batch of queue.ready) {
+          batch.baseSequence = -1;
+          batch.producerEpoch = -1;
+          batch.built = undefined;
+          batch.maybeWritten = false;
+        }
+      }
+    } catch (error) {
+      this.#failAll(error);
+    }
+  }
+
+  /** Without a usable producer id nothing can be sent idempotently: fail what is queued and every later send. */
+  #failAll(error: unknown): void {
+    this.#idempotence = 'off';
+    this.#fatal = error instanceof Error ? error : new Error(String(error));
+    for (const queue of this.#allQueues) {
+      this.#close(queue);
+      for (const batch of queue.ready.splice(0)) this.#fail(batch, this.#fatal);
+    }
   }
 
   async #initProducerId(): Promise<void> {
@@ -530,13 +671,7 @@ export class Producer {
       this.#producerEpoch = response.producerEpoch;
       this.#idempotence = 'on';
     } catch (error) {
-      // Without a producer id nothing can be sent idempotently: fail what is queued and everything after.
-      this.#idempotence = 'off';
-      this.#fatal = error instanceof Error ? error : new Error(String(error));
-      for (const queue of this.#allQueues) {
-        this.#close(queue);
-        for (const batch of queue.ready.splice(0)) this.#fail(batch, this.#fatal);
-      }
+      this.#failAll(error);
     }
   }
 
@@ -544,7 +679,7 @@ export class Producer {
     batch.built ??= buildRecordBatch(batch.records, {
       compression: this.#compression,
       producerId: this.#idempotence === 'on' ? Number(this.#producerId) : -1,
-      producerEpoch: this.#idempotence === 'on' ? this.#producerEpoch : -1,
+      producerEpoch: this.#idempotence === 'on' ? batch.producerEpoch : -1,
       baseSequence: batch.baseSequence,
     });
     return batch.built;
@@ -621,6 +756,8 @@ export class Producer {
     const queue = this.#queueOf(batch);
     queue.inFlight--;
     queue.recovering = false;
+    if (batch.baseSequence >= 0 && batch.producerEpoch === this.#producerEpoch)
+      queue.lastAckedSequence = (batch.baseSequence + batch.records.length - 1) % 0x80000000;
     batch.records.forEach((record, i) => {
       batch.deliveries[i]!.resolve({
         topic: batch.topic,
@@ -636,12 +773,24 @@ export class Producer {
     const queue = this.#queueOf(batch);
     queue.inFlight--;
     batch.lastError = error;
-    const outOfOrder =
+    // Only a lost answer leaves it open whether the broker wrote the batch; any broker answer settles that.
+    batch.maybeWritten =
+      error instanceof ClientError &&
+      (error.code === 'CONNECTION_CLOSED' || error.code === 'REQUEST_TIMEOUT');
+    const sequenceError =
       error instanceof KafkaError &&
-      error.code === ErrorCode.OUT_OF_ORDER_SEQUENCE_NUMBER &&
-      queue.recovering;
+      this.#idempotence === 'on' &&
+      batch.baseSequence >= 0 &&
+      SEQUENCE_ERRORS.has(error.code);
+    if (sequenceError && batch.producerEpoch === this.#producerEpoch) {
+      // The oldest unacknowledged batch refused means the broker's state and ours diverged (it lost or
+      // expired this producer, or a failed batch left a gap). A later batch refused after an earlier one
+      // failed is just out of order: it goes again once the earlier one is through.
+      const expected = (queue.lastAckedSequence + 1) % 0x80000000;
+      if (batch.baseSequence === expected) this.#bumpNeeded = true;
+    }
     const expired = Date.now() - batch.createdAt > this.#deliveryTimeoutMs;
-    if ((isRetriable(error) || outOfOrder) && !expired && !this.#cluster.closed) {
+    if ((isRetriable(error) || sequenceError) && !expired && !this.#cluster.closed) {
       queue.recovering = true;
       // Retried batches go back in their original order (sequence order when idempotent).
       let at = 0;
@@ -664,6 +813,9 @@ export class Producer {
   }
 
   #fail(batch: Batch, error: Error): void {
+    // A sequence that will never be acknowledged leaves a gap the broker would refuse the next batch for.
+    if (this.#idempotence === 'on' && batch.baseSequence >= 0 && batch.producerEpoch === this.#producerEpoch)
+      this.#bumpNeeded = true;
     for (const delivery of batch.deliveries) delivery.reject(error);
     this.#release(batch);
   }
