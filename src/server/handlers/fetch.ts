@@ -205,6 +205,7 @@ export const fetchHandler = handler(
   { min: 4, max: 17 },
   async (request, { broker, version }) => {
     if (version >= 7 && request.sessionId !== 0) return sessionError(ErrorCode.FETCH_SESSION_ID_NOT_FOUND);
+    const since = broker.fetchWaiters.mark();
     let reads = await readAll(request, broker, version);
     const bytes = (list: PartitionRead[]) =>
       list.reduce((sum, r) => sum + (r.outcome.ok ? r.outcome.bytes : 0), 0);
@@ -212,7 +213,7 @@ export const fetchHandler = handler(
       list.some((r) => !r.outcome.ok) || bytes(list) >= request.minBytes;
     if (!settled(reads) && request.maxWaitMs > 0) {
       const ids = reads.flatMap((r) => (r.id === undefined ? [] : [r.id]));
-      await broker.fetchWaiters.wait(ids, request.minBytes - bytes(reads), request.maxWaitMs);
+      await broker.fetchWaiters.wait(ids, request.minBytes - bytes(reads), request.maxWaitMs, since);
       reads = await readAll(request, broker, version);
     }
     return toResponse(reads, broker, version);
