@@ -394,3 +394,28 @@ test('a producer send to a bootstrap list that never connects rejects with BOOTS
     await dead.close();
   }
 });
+
+test('the producer stops after `retries` retries of a retriable error and rejects with that KafkaError', async () => {
+  const script = produceBroker(Array.from({ length: 100 }, () => ErrorCode.NOT_ENOUGH_REPLICAS));
+  const fake = await script.started;
+  const producer = new Producer({
+    brokers: [fake.bootstrap],
+    retries: 2,
+    retryBackoffMs: 1,
+    logger: { warn() {} },
+  });
+  try {
+    await assert.rejects(producer.send({ topic: 't', value: 'v' }), (e: unknown) => {
+      assert.ok(e instanceof KafkaError);
+      assert.equal(e.code, ErrorCode.NOT_ENOUGH_REPLICAS);
+      assert.equal(e.retriable, true);
+      assert.equal(e.apiKey, ApiKey.Produce);
+      return true;
+    });
+    // The first send and two retries.
+    assert.equal(script.produce.length, 3);
+  } finally {
+    await producer.close();
+    await fake.close();
+  }
+});

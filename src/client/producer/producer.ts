@@ -36,6 +36,11 @@ export interface ProducerOptions extends ClientOptions {
   /** delivery.timeout.ms: a record that is not acknowledged by then fails (default 120000). */
   deliveryTimeoutMs?: number;
   /**
+   * retries: how often a batch is sent again after a retriable error before its records fail with that
+   * error (default: unlimited, so delivery.timeout.ms decides, as in Java). Also caps metadata retries.
+   */
+  retries?: number;
+  /**
    * Where records without an explicit partition go: 'sticky' (default: keyed records by murmur2 like the
    * Java client, keyless ones stick to a partition until its batch is sent), 'round-robin' (keyless ones
    * rotate), or a function.
@@ -118,6 +123,8 @@ interface Batch {
    * Such a batch is resolved with its old epoch and sequence before an epoch bump, or it could be written twice.
    */
   maybeWritten: boolean;
+  /** Sends that ended in a retriable error. */
+  retries: number;
 }
 
 interface PartitionQueue {
@@ -165,6 +172,7 @@ export class Producer {
   readonly #compression: CompressionType;
   readonly #maxInFlight: number;
   readonly #deliveryTimeoutMs: number;
+  readonly #retries: number;
   readonly #maxBlockMs: number;
   readonly #bufferMemory: number;
   /** Record bytes appended and not yet acknowledged or failed. */
@@ -230,6 +238,7 @@ export class Producer {
       throw new ClientError('INVALID_ARGUMENT', `unknown compression ${String(options.compression)}`);
     this.#compression = codec;
     this.#deliveryTimeoutMs = options.deliveryTimeoutMs ?? 120_000;
+    this.#retries = options.retries ?? Number.MAX_SAFE_INTEGER;
     this.#maxBlockMs = options.maxBlockMs ?? 60_000;
     this.#bufferMemory = options.bufferMemory ?? 32 * 1024 * 1024;
     if (!(this.#bufferMemory > 0))
@@ -433,6 +442,7 @@ export class Producer {
         baseSequence: -1,
         producerEpoch: -1,
         maybeWritten: false,
+        retries: 0,
       };
       queue.open = batch;
     }
@@ -790,7 +800,9 @@ export class Producer {
       if (batch.baseSequence === expected) this.#bumpNeeded = true;
     }
     const expired = Date.now() - batch.createdAt > this.#deliveryTimeoutMs;
-    if ((isRetriable(error) || sequenceError) && !expired && !this.#cluster.closed) {
+    // Waiting behind a refused earlier batch is not this batch's failure: only retriable errors count.
+    const retriesLeft = sequenceError || batch.retries++ < this.#retries;
+    if ((isRetriable(error) || sequenceError) && retriesLeft && !expired && !this.#cluster.closed) {
       queue.recovering = true;
       // Retried batches go back in their original order (sequence order when idempotent).
       let at = 0;
