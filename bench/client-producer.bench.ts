@@ -62,6 +62,46 @@ async function ours(bootstrap: string, topic: string, value: Buffer, count: numb
   return result;
 }
 
+/**
+ * Ours again, without the caller's window: send() for every record, awaiting waitForRoom() only when a send
+ * waits for buffer room, so buffer.memory (4 MiB here) alone bounds what is held. Also reports the most
+ * record bytes the producer held.
+ */
+async function oursBuffered(
+  bootstrap: string,
+  topic: string,
+  value: Buffer,
+  count: number,
+): Promise<Result & { peakBuffered: number; waits: number }> {
+  const bufferMemory = 4 * 1024 * 1024;
+  const producer = new Producer({
+    brokers: [bootstrap],
+    acks: 'all',
+    batchSize: 65_536,
+    bufferMemory,
+    logger: { warn() {} },
+  });
+  await producer.send({ topic, value });
+  let peakBuffered = 0;
+  let waits = 0;
+  const result = await measure(async () => {
+    let last: Promise<unknown> = Promise.resolve();
+    for (let i = 0; i < count; i++) {
+      last = producer.send({ topic, value });
+      if (producer.blockedSends > 0) {
+        peakBuffered = Math.max(peakBuffered, producer.bufferedBytes);
+        waits++;
+        await producer.waitForRoom();
+      }
+    }
+    await last;
+    await producer.flush();
+    return count;
+  });
+  await producer.close();
+  return { ...result, peakBuffered, waits };
+}
+
 async function theirs(bootstrap: string, topic: string, value: Buffer, count: number): Promise<Result> {
   const kafka = new Kafka({ brokers: [bootstrap], logLevel: logLevel.NOTHING, clientId: 'bench' });
   const producer = kafka.producer({ allowAutoTopicCreation: false });
@@ -186,7 +226,9 @@ async function main(): Promise<void> {
   const broker = await startBroker();
   try {
     const admin = new Admin({ brokers: [broker.bootstrap] });
-    const topics = ['ours-100', 'theirs-100', 'rd-100', 'ours-1024', 'theirs-1024', 'rd-1024'];
+    const topics = [100, 1024].flatMap((size) =>
+      ['ours', 'buffered', 'theirs', 'rd'].map((name) => `${name}-${size}`),
+    );
     await admin.createTopics(topics.map((topic) => ({ topic, numPartitions: 4 })));
     await admin.close();
     console.log(
@@ -200,7 +242,9 @@ async function main(): Promise<void> {
       await ours(broker.bootstrap, `ours-${size}`, value, Math.min(RECORDS, 20_000));
       await theirs(broker.bootstrap, `theirs-${size}`, value, Math.min(RECORDS, 20_000));
       if (rd) await rdkafka(rd, broker.bootstrap, `rd-${size}`, value, Math.min(RECORDS, 20_000));
+      await oursBuffered(broker.bootstrap, `buffered-${size}`, value, Math.min(RECORDS, 20_000));
       const a = await ours(broker.bootstrap, `ours-${size}`, value, RECORDS);
+      const d = await oursBuffered(broker.bootstrap, `buffered-${size}`, value, RECORDS);
       const b = await theirs(broker.bootstrap, `theirs-${size}`, value, RECORDS);
       const c = rd ? await rdkafka(rd, broker.bootstrap, `rd-${size}`, value, RECORDS) : undefined;
       const rate = (r: Result) => Math.round(r.perSecond).toLocaleString('en-US').padStart(9);
@@ -211,6 +255,10 @@ async function main(): Promise<void> {
           (c
             ? `   node-rdkafka ${rate(c)} rec/s ${cpu(c)} µs CPU/rec (fjord ${(a.perSecond / c.perSecond).toFixed(2)}x)`
             : ''),
+      );
+      console.log(
+        `${String(size).padStart(5)} B  fjord, no caller window, buffer.memory 4 MiB: ${rate(d)} rec/s ` +
+          `${cpu(d)} µs CPU/rec, ${d.waits} waits for room, at most ${d.peakBuffered} bytes buffered`,
       );
     }
   } finally {

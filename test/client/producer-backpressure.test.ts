@@ -70,6 +70,38 @@ for (const kind of brokerKinds) {
       }
     });
 
+    test('a loop that awaits waitForRoom() when sends are blocked never holds more than one waiting send', async () => {
+      const producer = new Producer({ brokers: [target.bootstrap], bufferMemory: 1000, logger: silent });
+      try {
+        await producer.send({ topic: 'tiny-buffer', value: 'warm-up' });
+        const start = (await readAll(target.bootstrap, 'tiny-buffer', 0)).length;
+        const sends: Promise<RecordMetadata>[] = [];
+        let waits = 0;
+        for (let i = 0; i < 100; i++) {
+          sends.push(producer.send({ topic: 'tiny-buffer', value: value(1000 + i) }));
+          assert.ok(producer.blockedSends <= 1, `${producer.blockedSends} sends waiting`);
+          if (producer.blockedSends > 0) {
+            waits++;
+            await producer.waitForRoom();
+            assert.equal(producer.blockedSends, 0);
+          }
+        }
+        const metadata = await Promise.all(sends);
+        assert.ok(waits > 0);
+        assert.deepEqual(
+          metadata.map((m) => m.offset),
+          metadata.map((_, i) => start + i),
+        );
+        const read = await readAll(target.bootstrap, 'tiny-buffer', 0, start);
+        assert.deepEqual(
+          read.map((r) => r.value),
+          Array.from({ length: 100 }, (_, i) => value(1000 + i)),
+        );
+      } finally {
+        await producer.close();
+      }
+    });
+
     test('a record larger than the whole buffer rejects at once with RECORD_TOO_LARGE', async () => {
       const producer = new Producer({ brokers: [target.bootstrap], bufferMemory: 1000, logger: silent });
       try {

@@ -5,6 +5,13 @@
 // producer id, epoch and the partition's next sequence number, so a retried batch is never written twice.
 // After a retriable failure a partition sends one batch at a time until it succeeds again, which keeps the
 // retried batches in sequence order.
+// When the broker's sequences for this producer and ours part (it forgot or expired the producer, or a batch
+// that will never be acknowledged left a gap), the producer bumps its epoch as Java's does since KIP-360: it
+// stops sending, settles batches whose answer was lost (at their old epoch, so none is written twice), then
+// InitProducerId with its id and epoch, and every partition starts again at sequence 0 with the unacknowledged
+// batches in their original order.
+// Memory: at most buffer.memory bytes of records are held unacknowledged; further sends wait, in call order,
+// for up to max.block.ms (Java's BufferExhaustedException becomes ClientError BUFFER_EXHAUSTED).
 import { InitProducerId, Produce, type ProduceResponse } from '../../protocol/messages/index.js';
 import { ErrorCode } from '../../protocol/error-codes.js';
 import { buildRecordBatch, CompressionType, type RecordInput } from '../../protocol/records/record-batch.js';
@@ -179,6 +186,7 @@ export class Producer {
   #bufferedBytes = 0;
   /** Sends waiting for buffer room, oldest first; they are appended strictly in this order. */
   readonly #blocked: BlockedSend[] = [];
+  readonly #roomWaiters: (() => void)[] = [];
   readonly #partitioner: DefaultPartitioner;
   readonly #custom: Partitioner | undefined;
   /** Per topic, the partitions' queues by partition index. */
@@ -261,6 +269,16 @@ export class Producer {
   /** How many send() calls are waiting for room in the buffer. */
   get blockedSends(): number {
     return this.#blocked.length;
+  }
+
+  /**
+   * Resolves once no send() is waiting for buffer room (at once when none is). send() does not block its
+   * caller the way Java's does, so a loop that produces faster than the broker acknowledges awaits this
+   * when `blockedSends > 0` to keep its own memory bounded by bufferMemory.
+   */
+  waitForRoom(): Promise<void> {
+    if (this.#blocked.length === 0) return Promise.resolve();
+    return new Promise((resolve) => this.#roomWaiters.push(resolve));
   }
 
   /** The producer id from InitProducerId, or -1. */
@@ -369,6 +387,7 @@ export class Producer {
           this.#settled(1);
           // Sends behind this one may fit now.
           this.#unblock();
+          if (this.#blocked.length === 0) for (const waiter of this.#roomWaiters.splice(0)) waiter();
         }, wait),
       };
       this.#blocked.push(blocked);
@@ -390,6 +409,7 @@ export class Producer {
       this.#bufferedBytes += next.bytes;
       this.#append(next.topic, next.partition, next.record, next.bytes, next.delivery, next.count);
     }
+    for (const waiter of this.#roomWaiters.splice(0)) waiter();
   }
 
   /** Sends several records; resolves to their metadata in the same order. */
