@@ -8,7 +8,7 @@ import { ClientError, KafkaError, isRetriable, needsMetadataRefresh } from './er
 
 /** Options every client (Producer, Admin, Consumer) accepts. */
 export interface ClientOptions {
-  /** Bootstrap brokers, 'host:port' (a comma-separated string is split). */
+  /** Bootstrap brokers, 'host:port'; a string, or any element of the array, may be a comma-separated list. */
   brokers: string[] | string;
   /** Sent in every request header (default 'fjord'). */
   clientId?: string;
