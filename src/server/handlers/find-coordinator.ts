@@ -2,8 +2,9 @@
 // __consumer_offsets and __transaction_state partition is local.
 // v1: keyType, throttle, errorMessage; v3: flexible; v4: batched coordinatorKeys with per-key results;
 // v5: no change for us (TRANSACTION_ABORTABLE is a transactions matter).
-// Differs from Kafka: __consumer_offsets exists from start-up, so there is no "create it and answer
-// COORDINATOR_NOT_AVAILABLE meanwhile" phase; COORDINATOR_NOT_AVAILABLE only comes while the broker starts.
+// The first group lookup creates __consumer_offsets, as in Kafka. Differs from Kafka: the answer names this
+// broker at once instead of COORDINATOR_NOT_AVAILABLE while the topic is created (the group's first write
+// waits for it); COORDINATOR_NOT_AVAILABLE only comes while the broker starts.
 import { ErrorCode } from '../../protocol/error-codes.js';
 import {
   FindCoordinator,
@@ -32,6 +33,7 @@ function lookup(broker: BrokerContext, key: string, keyType: number): FindCoordi
   let errorCode: number = ErrorCode.NONE;
   if (keyType !== GROUP_KEY && keyType !== TRANSACTION_KEY) errorCode = ErrorCode.INVALID_REQUEST;
   else if (!broker.groups.available) errorCode = ErrorCode.COORDINATOR_NOT_AVAILABLE;
+  else if (keyType === GROUP_KEY) void broker.groups.ensureOffsetsTopic();
   const self = broker.brokers().find((b) => b.nodeId === broker.nodeId);
   if (errorCode !== ErrorCode.NONE || !self) {
     const code = errorCode === ErrorCode.NONE ? ErrorCode.COORDINATOR_NOT_AVAILABLE : errorCode;
