@@ -12,6 +12,11 @@
 //
 // Persistence: offset commits and group metadata are written to __consumer_offsets (group-log.ts) before the
 // request is answered; state is rebuilt from there by start(). Main thread only.
+//
+// __consumer_offsets is created on first use, as Kafka does: by the first FindCoordinator (ensureOffsetsTopic()) or at
+// the latest by the first write, which waits for it. A broker that never sees a consumer group never creates
+// its offsets.topic.num.partitions (50) partitions, which were most of a fresh broker's start-up time. Until
+// then there are no groups and no offsets, and every read answers as for an empty topic.
 import { randomUUID } from 'node:crypto';
 import { ErrorCode } from '../protocol/error-codes.js';
 import {
@@ -201,6 +206,8 @@ export class GroupCoordinator {
   /** The write loop of each partition with an append in flight. */
   readonly #writing = new Map<number, Promise<void>>();
   #partitions = 0;
+  /** The creation of __consumer_offsets, once begun (cleared when it fails, so a later write retries). */
+  #creating: Promise<void> | undefined;
   #status: 'starting' | 'active' | 'stopped' = 'starting';
   #retentionTimer: { cancel(): void } | undefined;
 
@@ -215,11 +222,18 @@ export class GroupCoordinator {
     this.#logger = options.logger ?? { info: () => {}, warn: () => {} };
   }
 
-  /** Opens (creating if needed) __consumer_offsets and loads every partition; requests meanwhile get LOAD_IN_PROGRESS. */
+  /**
+   * Loads every partition of __consumer_offsets when it exists (requests meanwhile get LOAD_IN_PROGRESS); when
+   * it does not, the coordinator is active at once and the topic is created on first use.
+   */
   async start(): Promise<void> {
-    this.#partitions = await this.#log.open(this.#config.offsetsTopicNumPartitions);
+    this.#partitions = (await this.#log.existing()) ?? 0;
     for (let p = 0; p < this.#partitions; p++) this.#loading.add(p);
     this.#status = 'active';
+    if (this.#partitions === 0) {
+      this.#scheduleRetentionCheck();
+      return;
+    }
     const started = this.#scheduler.now();
     for (let p = 0; p < this.#partitions; p++) {
       await this.#loadPartition(p);
@@ -250,7 +264,27 @@ export class GroupCoordinator {
         syncWaiter?.(syncError(ErrorCode.NOT_COORDINATOR));
       }
     }
-    await Promise.allSettled([...this.#writing.values()]);
+    await Promise.allSettled([...this.#writing.values(), this.#creating]);
+  }
+
+  /**
+   * Starts creating __consumer_offsets if it does not exist yet (FindCoordinator calls this, as Kafka creates
+   * the topic on the first lookup); writes wait for it. Resolves to whether it exists; never rejects.
+   */
+  ensureOffsetsTopic(): Promise<boolean> {
+    if (this.#partitions > 0) return Promise.resolve(true);
+    if (this.#status !== 'active') return Promise.resolve(false);
+    this.#creating ??= this.#log.open(this.#config.offsetsTopicNumPartitions).then(
+      (partitions) => {
+        this.#partitions = partitions;
+        this.#logger.info(`created __consumer_offsets with ${partitions} partitions`);
+      },
+      (error: Error) => {
+        this.#creating = undefined;
+        this.#logger.warn(`cannot create __consumer_offsets: ${error.message}`);
+      },
+    );
+    return this.#creating.then(() => this.#partitions > 0);
   }
 
   /** Whether this broker coordinates groups at all now (FindCoordinator's answer; loading still counts). */
@@ -1166,6 +1200,17 @@ export class GroupCoordinator {
   }
 
   async #writeLoop(partition: number): Promise<void> {
+    // The first write waits for __consumer_offsets, which is created on first use.
+    if (this.#partitions === 0 && !(await this.ensureOffsetsTopic())) {
+      const failed: GroupLogAppendResult = {
+        ok: false,
+        reason: 'unavailable',
+        message: '__consumer_offsets could not be created',
+      };
+      for (const write of this.#pendingWrites.get(partition) ?? []) write.resolve(failed);
+      this.#pendingWrites.delete(partition);
+      return;
+    }
     for (;;) {
       const queue = this.#pendingWrites.get(partition);
       if (!queue || queue.length === 0) {

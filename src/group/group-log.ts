@@ -1,6 +1,7 @@
 // Where the coordinator keeps its records: the compacted internal topic __consumer_offsets, one partition per
 // slice of the group id space (see partition-for.ts). Records go in as uncompressed RecordBatches appended
 // through the partition workers, and come back at start by reading each partition from its log start.
+// The topic is created on the first group write, as Kafka creates it on first use (see group-coordinator.ts).
 //
 // Main thread; must not block.
 import { open } from 'node:fs/promises';
@@ -20,6 +21,8 @@ export type GroupLogAppendResult =
   { ok: true; offset: number } | { ok: false; reason: 'record-too-large' | 'unavailable'; message: string };
 
 export interface GroupLog {
+  /** The topic's partition count, or undefined while it does not exist. */
+  existing(): Promise<number | undefined>;
   /** Makes sure the topic exists (creating it with `partitions` when missing); resolves to its partition count. */
   open(partitions: number): Promise<number>;
   append(partition: number, records: CoordinatorRecord[], timestamp: number): Promise<GroupLogAppendResult>;
@@ -37,6 +40,10 @@ export class PartitionGroupLog implements GroupLog {
   constructor(topics: TopicManager, pool: PartitionPool) {
     this.#topics = topics;
     this.#pool = pool;
+  }
+
+  async existing(): Promise<number | undefined> {
+    return this.#topics.get(OFFSETS_TOPIC)?.partitions;
   }
 
   async open(partitions: number): Promise<number> {

@@ -541,6 +541,7 @@ test('group state and offsets are reloaded from the log; loaded members still ex
 
 test('COORDINATOR_LOAD_IN_PROGRESS while the partitions load', async () => {
   const log = new MemoryGroupLog();
+  await log.open(CONFIG.offsetsTopicNumPartitions);
   let open!: () => void;
   log.loadGate = new Promise<void>((resolve) => (open = resolve));
   const clock = new ManualScheduler();
@@ -709,6 +710,7 @@ test('stop() answers parked JoinGroup requests with NOT_COORDINATOR', async () =
 
 test('commits that arrive while an append is in flight are written together, in order', async () => {
   const log = new MemoryGroupLog();
+  await log.open(CONFIG.offsetsTopicNumPartitions);
   const { coordinator } = await setup({}, log);
   const before = log.appends;
   const commits = Array.from({ length: 20 }, (_, n) =>
@@ -767,4 +769,72 @@ test('deleteTopicOffsets forgets a deleted topic’s offsets in every group, dur
       ['kept'],
     );
   }
+});
+
+test('__consumer_offsets is created on first use: reads answer as empty, the first write waits for it', async () => {
+  const log = new MemoryGroupLog();
+  const { coordinator } = await setup({}, log);
+  assert.equal(log.partitionCount, 0, 'start() does not create the topic');
+  assert.equal(coordinator.available, true);
+  assert.deepEqual(coordinator.list(), { errorCode: ErrorCode.NONE, groups: [] });
+  assert.equal(
+    coordinator.fetchOffsets('g', [{ name: 't', partitions: [0] }]).topics[0]!.partitions[0]!.offset,
+    -1,
+  );
+  assert.equal(coordinator.heartbeat('g', 1, 'm', null), ErrorCode.UNKNOWN_MEMBER_ID);
+  assert.deepEqual(await coordinator.deleteGroups(['g']), [
+    { groupId: 'g', errorCode: ErrorCode.GROUP_ID_NOT_FOUND },
+  ]);
+  assert.equal(log.partitionCount, 0, 'reads do not create it');
+
+  const commit = (offset: number) =>
+    coordinator.commitOffsets({
+      groupId: 'g',
+      generationId: -1,
+      memberId: '',
+      groupInstanceId: null,
+      retentionMs: -1,
+      offsets: [{ topic: 't', partition: 0, offset, leaderEpoch: -1, metadata: '' }],
+    });
+  assert.deepEqual(await Promise.all([commit(1), commit(2)]), [[ErrorCode.NONE], [ErrorCode.NONE]]);
+  assert.equal(log.partitionCount, CONFIG.offsetsTopicNumPartitions);
+  assert.equal(log.creations, 1);
+  const stored = log.partitions
+    .get(coordinator.partitionFor('g'))!
+    .map((r) => decodeCoordinatorRecord(r.key, r.value));
+  assert.deepEqual(
+    stored.map((r) => (r.type === 'offset' ? r.offset?.offset : undefined)),
+    [1, 2],
+  );
+  assert.equal(await coordinator.ensureOffsetsTopic(), true);
+  assert.equal(log.creations, 1, 'created once');
+
+  const reloaded = await setup({}, log);
+  assert.equal(
+    reloaded.coordinator.fetchOffsets('g', [{ name: 't', partitions: [0] }]).topics[0]!.partitions[0]!.offset,
+    2,
+  );
+});
+
+test('ensureOffsetsTopic() creates the topic before any write; a failed creation fails the write and is retried', async () => {
+  const log = new MemoryGroupLog();
+  const { coordinator } = await setup({}, log);
+  log.openFailure = new Error('disk full');
+  const commit = () =>
+    coordinator.commitOffsets({
+      groupId: 'g',
+      generationId: -1,
+      memberId: '',
+      groupInstanceId: null,
+      retentionMs: -1,
+      offsets: [{ topic: 't', partition: 0, offset: 5, leaderEpoch: -1, metadata: '' }],
+    });
+  assert.deepEqual(await commit(), [ErrorCode.COORDINATOR_NOT_AVAILABLE]);
+  assert.equal(await coordinator.ensureOffsetsTopic(), false);
+  assert.equal(log.partitionCount, 0);
+  log.openFailure = undefined;
+  assert.equal(await coordinator.ensureOffsetsTopic(), true);
+  assert.equal(log.partitionCount, CONFIG.offsetsTopicNumPartitions);
+  assert.deepEqual(await commit(), [ErrorCode.NONE]);
+  assert.equal(log.all.length, 1);
 });

@@ -11,9 +11,22 @@ export class MemoryGroupLog implements GroupLog {
   loadGate: Promise<void> | undefined;
   /** How many append() calls were made (batches written). */
   appends = 0;
+  /** How many times open() created the topic. */
+  creations = 0;
+  /** When set, open() fails with this error (the topic stays missing). */
+  openFailure: Error | undefined;
+
+  async existing(): Promise<number | undefined> {
+    return this.partitionCount === 0 ? undefined : this.partitionCount;
+  }
 
   async open(partitions: number): Promise<number> {
-    if (this.partitionCount === 0) this.partitionCount = partitions;
+    await Promise.resolve();
+    if (this.openFailure) throw this.openFailure;
+    if (this.partitionCount === 0) {
+      this.partitionCount = partitions;
+      this.creations++;
+    }
     return this.partitionCount;
   }
 
