@@ -13,7 +13,6 @@
 //
 // A file that does not parse is reported and treated as absent: every checkpoint only lets recovery skip
 // work, so losing one costs time, never data.
-import { randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 
@@ -33,12 +32,17 @@ export interface EpochEntry {
   startOffset: number;
 }
 
+// Each thread loads its own copy of this module, so the random part tells threads apart and the counter tells
+// one thread's writes apart. (Not node:crypto: loading it adds to every partition worker's start-up.)
+const TMP_PREFIX = `${process.pid}-${Math.random().toString(36).slice(2, 10)}`;
+let tmpCounter = 0;
+
 /**
  * Writes `text` to `file` so that a crash leaves either the old or the new content. The temporary name is
  * unique, because partition workers sharing a log dir may rewrite the same checkpoint file at the same time.
  */
 export function writeFileAtomically(file: string, text: string): void {
-  const tmp = `${file}.${randomBytes(6).toString('hex')}.tmp`;
+  const tmp = `${file}.${TMP_PREFIX}-${++tmpCounter}.tmp`;
   const fd = fs.openSync(tmp, 'w', 0o644);
   try {
     fs.writeSync(fd, text);

@@ -15,7 +15,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Piscina } from 'piscina';
+import type { Piscina } from 'piscina';
 import {
   CLEANER_OFFSET_CHECKPOINT,
   LOG_START_OFFSET_CHECKPOINT,
@@ -74,7 +74,9 @@ export class LogManager {
   #options: LogManagerOptions;
   #logs = new Map<string, PartitionLog>();
   #logger: StorageLogger;
-  #pool: Piscina | undefined;
+  /** The compaction pool, created (and piscina loaded) by the first compaction pass. */
+  #pool: Promise<Piscina> | undefined;
+  #cleanerInWorker = false;
   #runCleaner: ((task: CleanerTask) => Promise<CleanerResult>) | undefined;
   #cleanShutdownFile: string;
   #owns: (topic: string, partition: number) => boolean;
@@ -91,21 +93,23 @@ export class LogManager {
     } else if (cleaner === 'piscina') {
       const workerUrl = new URL('./cleaner-worker.js', import.meta.url);
       if (fs.existsSync(fileURLToPath(workerUrl))) {
-        const pool = new Piscina({
-          filename: workerUrl.href,
-          minThreads: 0,
-          maxThreads: 1,
-          idleTimeout: 5000,
-        });
-        this.#pool = pool;
-        this.#runCleaner = (task) => pool.run(task) as Promise<CleanerResult>;
+        this.#cleanerInWorker = true;
+        // No thread runs until there is work (minThreads 0), and piscina itself is only loaded then: most
+        // partition workers never compact anything.
+        this.#runCleaner = async (task) => {
+          this.#pool ??= import('piscina').then(
+            ({ Piscina }) =>
+              new Piscina({ filename: workerUrl.href, minThreads: 0, maxThreads: 1, idleTimeout: 5000 }),
+          );
+          return (await this.#pool).run(task) as Promise<CleanerResult>;
+        };
       }
     }
   }
 
   /** Whether compaction passes run in a piscina worker (false: in this thread). */
   get cleanerInWorker(): boolean {
-    return this.#pool !== undefined;
+    return this.#cleanerInWorker;
   }
 
   /** Opens every (owned) partition in `logDir`, recovering as needed. */
@@ -295,6 +299,6 @@ export class LogManager {
     this.checkpoint();
     writeFileAtomically(this.#cleanShutdownFile, '');
     this.#logs.clear();
-    await this.#pool?.destroy();
+    await (await this.#pool)?.destroy();
   }
 }

@@ -8,6 +8,12 @@
 // zero-filled tail; recovery never trusts it: every segment from the recovery point on is rescanned and its
 // indexes rebuilt from the log, and an index failing its sanity check is rebuilt wherever it is.
 //
+// The preallocation is an ftruncate (a sparse file: no blocks written), and the file is mapped only when an
+// entry is first read or written. A partition whose active segment has no entries yet (every new partition,
+// and every one holding less than `index.interval.bytes`) then costs two open descriptors and no mapping:
+// mapping 2 x 10 MiB per partition up front made creating __consumer_offsets' 50 partitions the largest part
+// of broker start-up (V8 counts each mapping as external memory and collects garbage more often).
+//
 // Runs on the owning partition worker only.
 import * as fs from 'node:fs';
 import { flushMapping, fdatasync, mmap, munmap } from '../native/index.js';
@@ -24,12 +30,15 @@ export class CorruptIndexError extends Error {
 }
 
 const EMPTY = Buffer.alloc(0);
+const EMPTY_VIEW = new DataView(new ArrayBuffer(0));
 
 export abstract class MappedIndex {
   #fd: number;
   #path: string;
   #buf: Buffer = EMPTY;
-  #view: DataView = new DataView(new ArrayBuffer(0));
+  #view: DataView = EMPTY_VIEW;
+  /** The file's length; mapped (into #buf) on first use, when non-zero. */
+  #length = 0;
   #entries = 0;
   #maxEntries = 0;
   #dirty = false;
@@ -48,7 +57,7 @@ export abstract class MappedIndex {
     const size = fs.fstatSync(this.#fd).size;
     this.misalignedOnOpen = size % entrySize !== 0;
     this.#entries = Math.floor(size / entrySize);
-    this.#map(
+    this.#setLength(
       active
         ? Math.max(this.#roundDown(maxIndexBytes), this.#entries * entrySize)
         : this.#entries * entrySize,
@@ -72,6 +81,7 @@ export abstract class MappedIndex {
     return this.#entries * this.entrySize;
   }
   protected get view(): DataView {
+    if (this.#buf === EMPTY && this.#length > 0) this.#map();
     return this.#view;
   }
 
@@ -79,11 +89,16 @@ export abstract class MappedIndex {
     return bytes - (bytes % this.entrySize);
   }
 
-  #map(length: number): void {
+  /** Sizes the file (unmapped: the next access maps it). */
+  #setLength(length: number): void {
     if (fs.fstatSync(this.#fd).size !== length) fs.ftruncateSync(this.#fd, length);
-    this.#buf = length === 0 ? EMPTY : mmap(this.#fd, 0, length, true);
-    this.#view = new DataView(this.#buf.buffer, this.#buf.byteOffset, this.#buf.byteLength);
+    this.#length = length;
     this.#maxEntries = Math.floor(length / this.entrySize);
+  }
+
+  #map(): void {
+    this.#buf = mmap(this.#fd, 0, this.#length, true);
+    this.#view = new DataView(this.#buf.buffer, this.#buf.byteOffset, this.#buf.byteLength);
   }
 
   #unmap(): void {
@@ -93,6 +108,7 @@ export abstract class MappedIndex {
     }
     this.#dirty = false;
     this.#buf = EMPTY;
+    this.#view = EMPTY_VIEW;
   }
 
   /** Changes the file (and mapping) size; entries beyond it are dropped. */
@@ -100,7 +116,7 @@ export abstract class MappedIndex {
     const length = this.#roundDown(bytes);
     this.#unmap();
     this.#entries = Math.min(this.#entries, length / this.entrySize);
-    this.#map(length);
+    this.#setLength(length);
   }
 
   /** Trims the preallocated tail (segment roll, clean close). */
@@ -110,7 +126,7 @@ export abstract class MappedIndex {
 
   protected appendRaw(write: (view: DataView, at: number) => void): void {
     if (this.isFull) throw new Error(`${this.#path}: index is full (${this.#entries} entries)`);
-    write(this.#view, this.#entries * this.entrySize);
+    write(this.view, this.#entries * this.entrySize);
     this.#entries++;
     this.#dirty = true;
   }
@@ -118,6 +134,7 @@ export abstract class MappedIndex {
   /** Keeps the first `count` entries and zeroes the rest of the mapping. */
   protected truncateEntries(count: number): void {
     if (count >= this.#entries) return;
+    if (this.#buf === EMPTY) this.#map();
     this.#buf.fill(0, count * this.entrySize, this.#entries * this.entrySize);
     this.#entries = count;
     this.#dirty = true;
