@@ -39,6 +39,13 @@ export async function start(args: string[]): Promise<number> {
     }
   }
   const log = createLogger();
+  // The handlers go in before the broker starts: a SIGTERM that arrives while it starts (it already answers
+  // requests while the group coordinator loads) waits for the start to finish and then stops cleanly, rather
+  // than killing the process and leaving an unclean shutdown to recover from.
+  const signalled = new Promise<string>((resolveSignal) => {
+    process.once('SIGTERM', () => resolveSignal('SIGTERM'));
+    process.once('SIGINT', () => resolveSignal('SIGINT'));
+  });
   let broker: Broker;
   try {
     broker = await Broker.start({ config: props, log });
@@ -47,18 +54,13 @@ export async function start(args: string[]): Promise<number> {
     else log.error(`failed to start: ${(error as Error).stack ?? String(error)}`);
     return 1;
   }
-  return new Promise<number>((resolveExit) => {
-    const shutdown = (signal: string) => {
-      log.info(`${signal} received, shutting down`);
-      broker.stop().then(
-        () => resolveExit(0),
-        (error: Error) => {
-          log.error(`unclean shutdown: ${error.message}`);
-          resolveExit(1);
-        },
-      );
-    };
-    process.once('SIGTERM', () => shutdown('SIGTERM'));
-    process.once('SIGINT', () => shutdown('SIGINT'));
-  });
+  const signal = await signalled;
+  log.info(`${signal} received, shutting down`);
+  try {
+    await broker.stop();
+    return 0;
+  } catch (error) {
+    log.error(`unclean shutdown: ${(error as Error).message}`);
+    return 1;
+  }
 }
