@@ -16,7 +16,7 @@
 //   FJORD_CONSUME_DIR=/tmp/x (keep the filled data between runs)   FJORD_CONSUME_SKIP_LIMITS=1
 //   FJORD_CONSUME_RDKAFKA_ARGS='-X fetch.wait.max.ms=100' (extra client arguments, split on spaces)
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type AddressInfo } from 'node:net';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -79,7 +79,20 @@ function rdkafkaPerformance(): string {
 
 interface Fjord {
   bootstrap: string;
+  /** CPU seconds (user + system, all threads) the broker process has used so far. */
+  cpuSeconds(): number;
   stop(): Promise<void>;
+}
+
+/** utime + stime of a process from /proc (Linux), in seconds; 0 where /proc is missing. */
+function processCpuSeconds(pid: number | undefined): number {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / 100;
+  } catch {
+    return 0;
+  }
 }
 
 async function stopChild(child: ChildProcess): Promise<void> {
@@ -125,7 +138,11 @@ async function startFjord(logDir: string, overrides: string[], nodeArgs: string[
     });
   });
   child.removeAllListeners('exit');
-  return { bootstrap: `127.0.0.1:${port}`, stop: () => stopChild(child) };
+  return {
+    bootstrap: `127.0.0.1:${port}`,
+    cpuSeconds: () => processCpuSeconds(child.pid),
+    stop: () => stopChild(child),
+  };
 }
 
 async function run(command: string, args: string[], timeoutMs = 300_000): Promise<string> {
@@ -171,13 +188,20 @@ interface Rate {
   records: number;
   ms: number;
   mbPerSec: number;
+  /** CPU seconds per GB consumed (GB = 10^9 bytes): the broker process, and rdkafka_performance. */
+  brokerCpuPerGB: number;
+  clientCpuPerGB: number;
 }
 
 const partitionArgs = (partitions: number): string[] =>
   Array.from({ length: partitions }, (_, p) => ['-p', String(p)]).flat();
 
-async function consume(binary: string, bootstrap: string, topic: string, partitions: number): Promise<Rate> {
-  const output = await run(binary, [
+async function consume(binary: string, broker: Fjord, topic: string, partitions: number): Promise<Rate> {
+  const cpuBefore = broker.cpuSeconds();
+  const output = await run('/usr/bin/time', [
+    '-f',
+    'client cpu %U %S',
+    binary,
     '-C',
     '-t',
     topic,
@@ -186,17 +210,26 @@ async function consume(binary: string, bootstrap: string, topic: string, partiti
     'beginning',
     '-e',
     '-b',
-    bootstrap,
+    broker.bootstrap,
     '-q',
     ...EXTRA_ARGS,
   ]);
+  const brokerCpu = broker.cpuSeconds() - cpuBefore;
+  const clientCpu = /client cpu ([\d.]+) ([\d.]+)/.exec(output);
   const last = [...output.matchAll(/% (\d+) messages \((\d+) bytes\) consumed in (\d+)ms/g)].at(-1);
   if (!last) throw new Error(`rdkafka_performance consume printed no summary:\n${output.slice(-2000)}`);
   const records = Number(last[1]);
   if (records !== RECORDS)
     throw new Error(`consumed ${records} of ${RECORDS} records from ${topic}:\n${output.slice(-2000)}`);
   const ms = Number(last[3]);
-  return { records, ms, mbPerSec: Number(last[2]) / 1000 / ms };
+  const gb = Number(last[2]) / 1e9;
+  return {
+    records,
+    ms,
+    mbPerSec: Number(last[2]) / 1000 / ms,
+    brokerCpuPerGB: brokerCpu / gb,
+    clientCpuPerGB: clientCpu ? (Number(clientCpu[1]) + Number(clientCpu[2])) / gb : NaN,
+  };
 }
 
 async function main(): Promise<void> {
@@ -244,17 +277,17 @@ async function main(): Promise<void> {
       writeFileSync(filledMarker, '');
     }
 
-    const rates = new Map<string, number[]>();
+    const rates = new Map<string, Rate[]>();
     for (let round = 0; round < ROUNDS; round++) {
       for (const mode of MODES) {
         const broker = await startFjord(logDir, [`fjord.fetch.transfer=${mode}`]);
         try {
           for (const topic of TOPICS) {
-            const r = await consume(binary, broker.bootstrap, topic.name, topic.partitions);
+            const r = await consume(binary, broker, topic.name, topic.partitions);
             const key = `${topic.name}\u0000${mode}`;
-            rates.set(key, [...(rates.get(key) ?? []), r.mbPerSec]);
+            rates.set(key, [...(rates.get(key) ?? []), r]);
             log(
-              `round ${round + 1} ${mode.padEnd(8)} ${topic.name}: ${f0(r.mbPerSec)} MB/s (${r.ms} ms, load ${load()})`,
+              `round ${round + 1} ${mode.padEnd(8)} ${topic.name}: ${f0(r.mbPerSec)} MB/s (${r.ms} ms; CPU s/GB broker ${r.brokerCpuPerGB.toFixed(2)}, client ${r.clientCpuPerGB.toFixed(2)}; load ${load()})`,
             );
           }
         } finally {
@@ -266,16 +299,21 @@ async function main(): Promise<void> {
     log();
     log(`## rdkafka_performance -C against Fjord, 1 KiB records from page cache (load after: ${load()})`);
     log();
-    log('| topic | fjord.fetch.transfer | best MB/s | median MB/s | runs | best / loopback TCP |');
-    log('| --- | --- | ---: | ---: | --- | ---: |');
+    log(
+      '| topic | fjord.fetch.transfer | best MB/s | median MB/s | runs MB/s | best / loopback TCP | broker CPU s/GB (median) | client CPU s/GB (median) |',
+    );
+    log('| --- | --- | ---: | ---: | --- | ---: | ---: | ---: |');
     const table: Record<string, unknown> = {};
     for (const topic of TOPICS) {
       for (const mode of MODES) {
-        const xs = rates.get(`${topic.name}\u0000${mode}`) ?? [];
+        const runs = rates.get(`${topic.name}\u0000${mode}`) ?? [];
+        const xs = runs.map((r) => r.mbPerSec);
         const best = Math.max(...xs);
-        table[`${topic.name} ${mode}`] = { runs: xs, best, median: median(xs) };
+        const brokerCpu = median(runs.map((r) => r.brokerCpuPerGB));
+        const clientCpu = median(runs.map((r) => r.clientCpuPerGB));
+        table[`${topic.name} ${mode}`] = { runs, best, median: median(xs), brokerCpu, clientCpu };
         log(
-          `| ${topic.name} (${topic.partitions} partition${topic.partitions > 1 ? 's' : ''}) | ${mode} | ${f0(best)} | ${f0(median(xs))} | ${xs.map(f0).join(', ')} | ${(best / loopback).toFixed(2)} |`,
+          `| ${topic.name} (${topic.partitions} partition${topic.partitions > 1 ? 's' : ''}) | ${mode} | ${f0(best)} | ${f0(median(xs))} | ${xs.map(f0).join(', ')} | ${(best / loopback).toFixed(2)} | ${brokerCpu.toFixed(2)} | ${clientCpu.toFixed(2)} |`,
         );
       }
     }
@@ -290,7 +328,7 @@ async function main(): Promise<void> {
       );
       let r: Rate;
       try {
-        r = await consume(binary, broker.bootstrap, TOPICS[0]!.name, TOPICS[0]!.partitions);
+        r = await consume(binary, broker, TOPICS[0]!.name, TOPICS[0]!.partitions);
       } finally {
         await broker.stop();
       }
