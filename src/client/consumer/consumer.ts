@@ -51,7 +51,10 @@ export interface ConsumerGroupOptions {
   groupInstanceId?: string;
   /** session.timeout.ms (default 45000). */
   sessionTimeoutMs?: number;
-  /** max.poll.interval.ms, sent as the rebalance timeout (default 300000). */
+  /**
+   * max.poll.interval.ms, sent as the rebalance timeout (default 300000). A member that holds a poll's records
+   * longer than this leaves the group; its partitions are lost (RebalanceListener.onPartitionsLost).
+   */
   rebalanceTimeoutMs?: number;
   /** heartbeat.interval.ms (default 3000). */
   heartbeatIntervalMs?: number;
@@ -68,8 +71,19 @@ export interface ConsumerGroupOptions {
 
 /** Called around rebalances, between polls; the consumer waits for a returned promise. */
 export interface RebalanceListener {
+  /**
+   * Partitions this member gives up in a rebalance, after what was consumed from them was committed (with
+   * auto commit); the place to commit manually tracked offsets.
+   */
   onPartitionsRevoked?(partitions: TopicPartition[]): void | Promise<void>;
   onPartitionsAssigned?(partitions: TopicPartition[]): void | Promise<void>;
+  /**
+   * Partitions this member lost without a clean revoke: the coordinator no longer counted it in the group
+   * (session timeout, removed by an admin, fenced by another instance with its group.instance.id) or it held
+   * records longer than max.poll.interval.ms. Other members may own them already, so nothing is committed
+   * for them. Without this callback, onPartitionsRevoked is called instead (as in Kafka's Java client).
+   */
+  onPartitionsLost?(partitions: TopicPartition[]): void | Promise<void>;
 }
 
 /** An offset to commit: the next offset the group should read. */
@@ -129,6 +143,8 @@ export class Consumer {
   readonly #consumed = new Map<string, OffsetToCommit>();
   readonly #lastCommitted = new Map<string, number>();
   #lastAutoCommit = Date.now();
+  /** When the application got records it has not finished with (undefined: it is waiting for records). */
+  #handedOutAt: number | undefined;
 
   constructor(options: ConsumerOptions & ConsumerGroupOptions) {
     this.#cluster = new Cluster(options);
@@ -166,10 +182,13 @@ export class Consumer {
       });
       this.#cooperative = assignors.every((a) => a.cooperative === true);
       const sessionTimeoutMs = g.sessionTimeoutMs ?? 45_000;
+      const rebalanceTimeoutMs = g.rebalanceTimeoutMs ?? 300_000;
       this.#membership = new GroupMembership(this.#cluster, {
         groupId,
         sessionTimeoutMs,
-        rebalanceTimeoutMs: g.rebalanceTimeoutMs ?? 300_000,
+        rebalanceTimeoutMs,
+        pollTimedOut: () =>
+          this.#handedOutAt !== undefined && Date.now() - this.#handedOutAt > rebalanceTimeoutMs,
         heartbeatIntervalMs: g.heartbeatIntervalMs ?? Math.min(3000, Math.floor(sessionTimeoutMs / 3)),
         groupInstanceId: g.groupInstanceId ?? null,
         assignors,
@@ -178,10 +197,21 @@ export class Consumer {
     this.#membership.requestRejoin();
   }
 
-  /** The group's member id and generation (undefined without a subscription). */
-  get groupMember(): { memberId: string; generationId: number; protocol: string | null } | undefined {
+  /**
+   * The group's member id and generation (undefined without a subscription); `rejoinNeeded` is true from the
+   * moment the coordinator asked for a rebalance (or forgot this member) until the next poll has rejoined.
+   */
+  get groupMember():
+    { memberId: string; generationId: number; protocol: string | null; rejoinNeeded: boolean } | undefined {
     const m = this.#membership;
-    return m && { memberId: m.memberId, generationId: m.generationId, protocol: m.protocol };
+    return (
+      m && {
+        memberId: m.memberId,
+        generationId: m.generationId,
+        protocol: m.protocol,
+        rejoinNeeded: m.needsJoin,
+      }
+    );
   }
 
   /** Replaces the assignment. Partitions without an offset start per autoOffsetReset. */
@@ -280,8 +310,11 @@ export class Consumer {
    * subscription, joins or rejoins the group first when needed, and auto-commits when due.
    */
   async poll(): Promise<ConsumerRecord[]> {
+    this.#handedOutAt = undefined;
     const records = await this.#poll(true);
     for (const r of records) this.#markConsumed(r);
+    // As in Kafka, max.poll.interval.ms runs from one poll's return to the next call.
+    this.#handedOutAt = Date.now();
     return records;
   }
 
@@ -428,6 +461,7 @@ export class Consumer {
     try {
       while (!this.#closed) {
         let records: ConsumerRecord[];
+        this.#handedOutAt = undefined;
         try {
           records = await next;
         } catch (error) {
@@ -438,6 +472,8 @@ export class Consumer {
         next = this.#closed ? Promise.resolve([]) : this.#poll(records.length === 0);
         // Keep a rejected prefetch from being reported as unhandled if the loop ends first.
         next.catch(() => undefined);
+        // One poll's records count as one poll for max.poll.interval.ms, as in Kafka.
+        if (records.length > 0) this.#handedOutAt = Date.now();
         for (const record of records) {
           held = record;
           yield record;
@@ -463,6 +499,7 @@ export class Consumer {
     let next = this.#poll(true);
     while (!this.#closed) {
       let records: ConsumerRecord[];
+      this.#handedOutAt = undefined;
       try {
         records = await next;
       } catch (error) {
@@ -473,6 +510,7 @@ export class Consumer {
       next = this.#closed ? Promise.resolve([]) : this.#poll(records.length === 0);
       next.catch(() => undefined);
       if (records.length > 0) {
+        this.#handedOutAt = Date.now();
         try {
           yield records;
         } finally {
@@ -520,9 +558,10 @@ export class Consumer {
   #rejoin(): Promise<void> {
     this.#rejoining ??= (async () => {
       const membership = this.#membership!;
-      // Eager: give everything up before joining. Cooperative: keep fetching what is owned, unless the
-      // coordinator forgot this member (then its partitions may already be someone else's).
-      if (!this.#cooperative || membership.generationId < 0) await this.#revoke();
+      // Eager: give everything up before joining. Cooperative: keep fetching what is owned. Either way, when
+      // the coordinator forgot this member its partitions may already be someone else's: they are lost.
+      if (membership.lost) await this.#lose();
+      else if (!this.#cooperative || membership.generationId < 0) await this.#revoke();
       const owned = [...this.#assigned.values()].map(({ topic, partition }) => ({ topic, partition }));
       const assignment = await membership.join(this.#subscription ?? [], owned);
       const now = new Set(assignment.map((tp) => key(tp.topic, tp.partition)));
@@ -566,6 +605,19 @@ export class Consumer {
       this.#consumed.delete(k);
       this.#lastCommitted.delete(k);
     }
+    this.#generation++;
+  }
+
+  /** Drops every partition without committing, telling the listener they were lost. */
+  async #lose(): Promise<void> {
+    const lost = [...this.#assigned.values()].map(({ topic, partition }) => ({ topic, partition }));
+    if (lost.length > 0) {
+      const name = this.#listener.onPartitionsLost ? 'onPartitionsLost' : 'onPartitionsRevoked';
+      await this.#callListener(name, lost);
+    }
+    this.#assigned.clear();
+    this.#consumed.clear();
+    this.#lastCommitted.clear();
     this.#generation++;
   }
 
@@ -630,7 +682,10 @@ export class Consumer {
     const membership = this.#membership;
     if (membership !== undefined) {
       // A join in progress may wait for the whole group; leaving (and closing the connections) ends it.
-      if (this.#rejoining === undefined && this.#assigned.size > 0) await this.#revoke();
+      if (this.#rejoining === undefined && this.#assigned.size > 0) {
+        if (membership.lost) await this.#lose();
+        else await this.#revoke();
+      }
       await membership.leave();
     }
     this.#cluster.close();

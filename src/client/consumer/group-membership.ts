@@ -2,6 +2,11 @@
 // joining (the leader runs the assignor), heartbeating in the background, committing and fetching offsets,
 // and leaving. The Consumer decides when to (re)join; this class only tells it that a rejoin is needed
 // (`needsJoin`), because revoking partitions must happen between the application's polls.
+//
+// A member can also lose its place without a rebalance it took part in: the coordinator forgot it (its session
+// expired, an admin removed it, another instance with its group.instance.id fenced it), or the application held
+// records longer than max.poll.interval.ms (then this member leaves, as Kafka's clients do). `lost` tells the
+// Consumer to drop its partitions without committing; commits are refused until the next join.
 import {
   FindCoordinator,
   Heartbeat,
@@ -27,6 +32,8 @@ export interface GroupMembershipOptions {
   heartbeatIntervalMs: number;
   groupInstanceId: string | null;
   assignors: Assignor[];
+  /** True when the application has held records longer than max.poll.interval.ms; checked on each beat. */
+  pollTimedOut?: () => boolean;
 }
 
 export interface TopicPartition {
@@ -44,6 +51,13 @@ const ASSIGNMENT_VERSION = 0;
 const COORDINATOR_MOVED: ReadonlySet<number> = new Set([
   ErrorCode.NOT_COORDINATOR,
   ErrorCode.COORDINATOR_NOT_AVAILABLE,
+]);
+
+/** Answers that mean the coordinator no longer counts this member in its generation. */
+const FORGOTTEN: ReadonlySet<number> = new Set([
+  ErrorCode.UNKNOWN_MEMBER_ID,
+  ErrorCode.ILLEGAL_GENERATION,
+  ErrorCode.FENCED_INSTANCE_ID,
 ]);
 
 const REJOIN: ReadonlySet<number> = new Set([
@@ -66,6 +80,8 @@ export class GroupMembership {
   /** Bumped by every join, so a heartbeat answer that arrives after a join began is ignored. */
   #joinEpoch = 0;
   #closed = false;
+  /** The error that made this member lose its generation (0: it has not). */
+  #lostCode = 0;
 
   constructor(cluster: Cluster, options: GroupMembershipOptions) {
     this.#cluster = cluster;
@@ -76,6 +92,24 @@ export class GroupMembership {
   /** True before the first join and after the coordinator asked for a rebalance or forgot this member. */
   get needsJoin(): boolean {
     return this.#needsJoin;
+  }
+
+  /**
+   * True from the moment this member learned it is no longer in its generation (the coordinator answered
+   * UNKNOWN_MEMBER_ID, ILLEGAL_GENERATION or FENCED_INSTANCE_ID, or it left after a poll timeout) until it
+   * joined again: the partitions it had are lost, not revoked.
+   */
+  get lost(): boolean {
+    return this.#lostCode !== 0;
+  }
+
+  /** Forgets the generation (and, unless only the generation was stale, the member id); a join comes next. */
+  #lose(code: number): void {
+    if (code !== ErrorCode.ILLEGAL_GENERATION) this.memberId = '';
+    this.generationId = -1;
+    this.#lostCode = code;
+    this.#needsJoin = true;
+    this.#stopHeartbeat();
   }
 
   /** Makes the next poll rejoin (a new subscription, say). */
@@ -232,6 +266,7 @@ export class GroupMembership {
             for (const partition of t.partitions) assigned.push({ topic: t.topic, partition });
         }
         this.#needsJoin = false;
+        this.#lostCode = 0;
         this.#joinEpoch++;
         this.#startHeartbeat();
         return assigned;
@@ -313,6 +348,14 @@ export class GroupMembership {
     const beat = async (): Promise<void> => {
       this.#heartbeat = undefined;
       if (this.#closed || this.#needsJoin) return;
+      if (this.#options.pollTimedOut?.() === true) {
+        // Kafka's clients leave the group here (a static member only stops heartbeating): the partitions go to
+        // the other members now rather than after the session timeout.
+        const { memberId } = this;
+        this.#lose(ErrorCode.UNKNOWN_MEMBER_ID);
+        await this.#sendLeave(memberId, 'max.poll.interval.ms exceeded');
+        return;
+      }
       const epoch = this.#joinEpoch;
       try {
         const coordinator = await this.#findCoordinator();
@@ -326,16 +369,8 @@ export class GroupMembership {
         if (epoch !== this.#joinEpoch) return;
         if (r.errorCode === ErrorCode.REBALANCE_IN_PROGRESS) {
           this.#needsJoin = true;
-        } else if (
-          r.errorCode === ErrorCode.UNKNOWN_MEMBER_ID ||
-          r.errorCode === ErrorCode.FENCED_INSTANCE_ID
-        ) {
-          this.memberId = '';
-          this.generationId = -1;
-          this.#needsJoin = true;
-        } else if (r.errorCode === ErrorCode.ILLEGAL_GENERATION) {
-          this.generationId = -1;
-          this.#needsJoin = true;
+        } else if (FORGOTTEN.has(r.errorCode)) {
+          this.#lose(r.errorCode);
         } else if (COORDINATOR_MOVED.has(r.errorCode)) {
           this.#coordinator = undefined;
         }
@@ -393,9 +428,19 @@ export class GroupMembership {
     return out;
   }
 
-  /** Commits offsets (the next offset to read) with this member's generation. */
+  /**
+   * Commits offsets (the next offset to read) with this member's generation. Rejects with the coordinator's
+   * KafkaError: REBALANCE_IN_PROGRESS (the member rejoins on its next poll; the commit is not retried, as in
+   * Kafka's clients) or UNKNOWN_MEMBER_ID / ILLEGAL_GENERATION / FENCED_INSTANCE_ID (the member lost its
+   * partitions). After a loss, commits are refused here, without asking the coordinator, until the next join.
+   */
   async commit(offsets: { topic: string; partition: number; offset: number }[]): Promise<void> {
     if (offsets.length === 0) return;
+    if (this.#lostCode !== 0)
+      throw new KafkaError(this.#lostCode, {
+        apiKey: OffsetCommit.apiKey,
+        message: `group ${this.groupId}: this member lost its partitions; the next poll rejoins`,
+      });
     const byTopic = new Map<string, { partition: number; offset: number }[]>();
     for (const o of offsets) byTopic.set(o.topic, [...(byTopic.get(o.topic) ?? []), o]);
     await this.#atCoordinator(async (node) => {
@@ -419,12 +464,8 @@ export class GroupMembership {
       for (const t of r.topics)
         for (const p of t.partitions) {
           if (p.errorCode === 0) continue;
-          if (
-            p.errorCode === ErrorCode.UNKNOWN_MEMBER_ID ||
-            p.errorCode === ErrorCode.ILLEGAL_GENERATION ||
-            p.errorCode === ErrorCode.REBALANCE_IN_PROGRESS
-          )
-            this.#needsJoin = true;
+          if (p.errorCode === ErrorCode.REBALANCE_IN_PROGRESS) this.#needsJoin = true;
+          else if (FORGOTTEN.has(p.errorCode)) this.#lose(p.errorCode);
           throw new KafkaError(p.errorCode, {
             apiKey: OffsetCommit.apiKey,
             message: `${t.name}-${p.partitionIndex}`,
@@ -437,21 +478,25 @@ export class GroupMembership {
   async leave(): Promise<void> {
     this.#closed = true;
     this.#stopHeartbeat();
-    if (this.memberId === '' || this.#options.groupInstanceId !== null) return;
+    await this.#sendLeave(this.memberId, 'consumer closed');
+    this.memberId = '';
+    this.generationId = -1;
+  }
+
+  /** LeaveGroup for a dynamic member; a static one keeps its place until its session ends. */
+  async #sendLeave(memberId: string, reason: string): Promise<void> {
+    if (memberId === '' || this.#options.groupInstanceId !== null) return;
     const coordinator = this.#coordinator;
     if (coordinator === undefined) return;
     try {
       await this.#call(coordinator, LeaveGroup, (version) => ({
         groupId: this.groupId,
-        memberId: version <= 2 ? this.memberId : '',
-        members:
-          version >= 3 ? [{ memberId: this.memberId, groupInstanceId: null, reason: 'consumer closed' }] : [],
+        memberId: version <= 2 ? memberId : '',
+        members: version >= 3 ? [{ memberId, groupInstanceId: null, reason }] : [],
       }));
     } catch {
       // The session timeout removes a member whose LeaveGroup got lost.
     }
-    this.memberId = '';
-    this.generationId = -1;
   }
 
   /** Stops heartbeating without leaving (the consumer is closing after a failure). */
