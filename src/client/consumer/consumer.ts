@@ -16,16 +16,14 @@
 // are not), fetch sessions, and topic-id (v13+) fetches.
 import { Fetch, ListOffsets, type FetchRequest } from '../../protocol/messages/index.js';
 import { ErrorCode } from '../../protocol/error-codes.js';
-import {
-  decodeRecordBatch,
-  isControlBatch,
-  iterateBatches,
-  type RecordHeader,
-} from '../../protocol/records/record-batch.js';
+import { isControlBatch, iterateBatches } from '../../protocol/records/record-batch.js';
 import { Cluster, type ClientOptions } from '../cluster.js';
 import { ClientError, KafkaError, isRetriable, needsMetadataRefresh } from '../errors.js';
 import { ASSIGNORS, type Assignor } from './assignors.js';
 import { GroupMembership, type TopicPartition } from './group-membership.js';
+import { decodeBatchInto, type ConsumerRecord } from './record-decoder.js';
+
+export type { ConsumerRecord };
 
 /** Consumer options; names follow Kafka's consumer configs in camelCase. */
 export interface ConsumerOptions extends ClientOptions {
@@ -91,17 +89,6 @@ export interface OffsetToCommit {
   topic: string;
   partition: number;
   offset: number;
-}
-
-/** One consumed record. */
-export interface ConsumerRecord {
-  topic: string;
-  partition: number;
-  offset: number;
-  timestamp: number;
-  key: Buffer | null;
-  value: Buffer | null;
-  headers: RecordHeader[];
 }
 
 /** A partition to read, optionally from a given offset. */
@@ -431,21 +418,8 @@ export class Consumer {
         for (const { position, header } of iterateBatches(records)) {
           const next = header.baseOffset + header.lastOffsetDelta + 1;
           if (next <= a.position!) continue;
-          if (!isControlBatch(header.attributes)) {
-            const decoded = await decodeRecordBatch(records, position);
-            for (const r of decoded.records) {
-              if (r.offset < a.position!) continue;
-              out.push({
-                topic: a.topic,
-                partition: a.partition,
-                offset: r.offset,
-                timestamp: r.timestamp,
-                key: r.key,
-                value: r.value,
-                headers: r.headers,
-              });
-            }
-          }
+          if (!isControlBatch(header.attributes))
+            await decodeBatchInto(records, position, header, a.topic, a.partition, a.position!, out);
           a.position = next;
         }
       }
@@ -453,42 +427,87 @@ export class Consumer {
     return out;
   }
 
-  /** Records one at a time, forever (until close()); the next fetch is in flight while records are handled. */
-  async *[Symbol.asyncIterator](): AsyncGenerator<ConsumerRecord> {
-    let next = this.#poll(true);
-    // The record the application holds: consumed once it asks for the next one (or leaves the loop).
+  /**
+   * Records one at a time, forever (until close()); the next fetch is in flight while records are handled.
+   * A record counts as consumed once the application asks for the next one (or leaves the loop).
+   */
+  [Symbol.asyncIterator](): AsyncIterableIterator<ConsumerRecord> {
+    // Hand-written rather than an async generator: a generator's per-record step (resuming its frame, its
+    // request queue) was a large share of the consumer's CPU per record. Records of the current poll are
+    // handed out from `records` without touching the network; `refill` waits for the next poll.
+    const DONE: IteratorReturnResult<undefined> = { value: undefined, done: true };
+    let next: Promise<ConsumerRecord[]> | undefined;
+    let records: ConsumerRecord[] = [];
+    let index = 0;
+    let generation = this.#generation;
     let held: ConsumerRecord | undefined;
-    try {
-      while (!this.#closed) {
-        let records: ConsumerRecord[];
+    let finished = false;
+    /** A refill in progress: a next() called meanwhile (not by for-await) waits for it. */
+    let busy: Promise<IteratorResult<ConsumerRecord>> | undefined;
+    const finish = (): IteratorReturnResult<undefined> => {
+      finished = true;
+      records = [];
+      return DONE;
+    };
+    const refill = async (): Promise<IteratorResult<ConsumerRecord>> => {
+      for (;;) {
+        if (this.#closed) return finish();
+        if (records.length > 0 && this.#generation !== generation && next !== undefined) {
+          // A seek or rebalance while the application held records: the prefetched data is for old positions.
+          await next.catch(() => undefined);
+          next = undefined;
+        }
+        records = [];
+        index = 0;
         this.#handedOutAt = undefined;
+        let got: ConsumerRecord[];
         try {
-          records = await next;
+          got = await (next ?? this.#poll(true));
         } catch (error) {
-          if (this.#closed) return;
+          finish();
+          if (this.#closed) return DONE;
           throw error;
         }
-        const generation = this.#generation;
-        next = this.#closed ? Promise.resolve([]) : this.#poll(records.length === 0);
+        generation = this.#generation;
+        next = this.#closed ? Promise.resolve([]) : this.#poll(got.length === 0);
         // Keep a rejected prefetch from being reported as unhandled if the loop ends first.
         next.catch(() => undefined);
+        if (got.length === 0) continue;
         // One poll's records count as one poll for max.poll.interval.ms, as in Kafka.
-        if (records.length > 0) this.#handedOutAt = Date.now();
-        for (const record of records) {
-          held = record;
-          yield record;
-          this.#markConsumed(record);
-          held = undefined;
-          if (this.#generation !== generation || this.#closed) break;
-        }
-        if (this.#generation !== generation) {
-          await next.catch(() => undefined);
-          next = this.#poll(true);
-        }
+        this.#handedOutAt = Date.now();
+        records = got;
+        index = 1;
+        held = got[0]!;
+        return { value: held, done: false };
       }
-    } finally {
-      if (held !== undefined) this.#markConsumed(held);
-    }
+    };
+    const iterator: AsyncIterableIterator<ConsumerRecord> = {
+      next: (): Promise<IteratorResult<ConsumerRecord>> => {
+        if (busy !== undefined) return busy.then(() => iterator.next());
+        if (held !== undefined) {
+          this.#markConsumed(held);
+          held = undefined;
+        }
+        if (finished) return Promise.resolve(DONE);
+        if (index < records.length && this.#generation === generation && !this.#closed) {
+          held = records[index++]!;
+          return Promise.resolve({ value: held, done: false });
+        }
+        busy = refill().finally(() => {
+          busy = undefined;
+        });
+        return busy;
+      },
+      return: (): Promise<IteratorResult<ConsumerRecord>> => {
+        if (held !== undefined) {
+          this.#markConsumed(held);
+          held = undefined;
+        }
+        return Promise.resolve(finish());
+      },
+      [Symbol.asyncIterator]: () => iterator,
+    };
+    return iterator;
   }
 
   /**
