@@ -75,11 +75,12 @@ async function prepare(broker: FjordProcess, topic: string, partitions: number):
     String(partitions),
     '--record-size',
     '100',
-    // Keyed records spread each request over many partitions, so every partition gets an append.
+    // Keyed records spread each request over many partitions, so every partition gets an append (ten
+    // records a partition on average: the chance that one gets none is e^-10).
     '--keys',
     `uniform:${Math.max(100, partitions * 20)}`,
     '--records',
-    String(Math.max(10_000, partitions * 50)),
+    String(Math.max(10_000, partitions * 10)),
   ]);
 }
 
