@@ -291,8 +291,9 @@ export class Cluster {
 
   /**
    * The error to surface when retries run out: a connection failure before any broker was ever reached
-   * becomes BOOTSTRAP_FAILED (not retriable), naming the addresses tried, so a wrong or dead bootstrap list
-   * is reported as such instead of as one more retriable connection error.
+   * becomes a CONNECTION_ERROR that is not retriable and names every bootstrap address, so a wrong or dead
+   * bootstrap list ends every retry loop above (none keeps trying) and reads as what it is. The code stays
+   * CONNECTION_ERROR so callers that explain connection failures by their cause chain keep working.
    */
   #givingUp(error: unknown): unknown {
     if (this.#everConnected || !(error instanceof ClientError)) return error;
@@ -302,11 +303,11 @@ export class Cluster {
     );
     const elapsed = this.#firstConnectAt === 0 ? 0 : Date.now() - this.#firstConnectAt;
     return new ClientError(
-      'BOOTSTRAP_FAILED',
+      'CONNECTION_ERROR',
       `could not connect to any bootstrap broker (${addresses.join(', ')}): ${this.#failedConnects} ` +
         `connection attempts failed over ${elapsed} ms; last: ${error.message}. Check the brokers option ` +
         `(host:port, comma-separated) and that a broker listens there.`,
-      { cause: error },
+      { cause: error, retriable: false },
     );
   }
 

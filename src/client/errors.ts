@@ -24,7 +24,11 @@ export class KafkaError extends Error {
 
 /** The closed set of codes of errors the client raises itself. */
 export type ClientErrorCode =
-  /** A TCP connection could not be made (refused, reset, unreachable). */
+  /**
+   * A TCP connection could not be made (refused, reset, unreachable). Retriable, except when no bootstrap
+   * broker was ever reached and the retries or the time the operation allows ran out: then the message names
+   * every bootstrap address and `retriable` is false.
+   */
   | 'CONNECTION_ERROR'
   /** The connection closed while a request was waiting for its response. */
   | 'CONNECTION_CLOSED'
@@ -42,11 +46,6 @@ export type ClientErrorCode =
   | 'INVALID_ARGUMENT'
   /** The topic, partition or broker is not (or not yet) in the cluster metadata. */
   | 'METADATA_UNAVAILABLE'
-  /**
-   * No bootstrap broker could be reached within the retries or the time the operation allows (no broker was
-   * ever reached): a wrong address, or no broker running. Not retriable.
-   */
-  | 'BOOTSTRAP_FAILED'
   /**
    * send() waited max.block.ms for room in the producer's buffer (buffer.memory) and found none, as Java's
    * BufferExhaustedException. Not retriable by the client; the application may slow down and try again.
@@ -67,11 +66,15 @@ export class ClientError extends Error {
   readonly code: ClientErrorCode;
   readonly retriable: boolean;
 
-  constructor(code: ClientErrorCode, message: string, options: { cause?: unknown } = {}) {
+  constructor(
+    code: ClientErrorCode,
+    message: string,
+    options: { cause?: unknown; retriable?: boolean } = {},
+  ) {
     super(message, { cause: options.cause });
     this.name = 'ClientError';
     this.code = code;
-    this.retriable = RETRIABLE_CLIENT_CODES.has(code);
+    this.retriable = options.retriable ?? RETRIABLE_CLIENT_CODES.has(code);
   }
 }
 

@@ -55,7 +55,8 @@ export interface ProducerOptions extends ClientOptions {
   partitioner?: 'sticky' | 'round-robin' | Partitioner;
   /**
    * max.block.ms: how long `send` may wait, for the topic's metadata and then for room in the buffer, before
-   * it rejects (ClientError BOOTSTRAP_FAILED / METADATA_UNAVAILABLE / BUFFER_EXHAUSTED; default 60000).
+   * it rejects (ClientError CONNECTION_ERROR, not retriable, when no bootstrap broker answers;
+   * METADATA_UNAVAILABLE; BUFFER_EXHAUSTED; default 60000).
    */
   maxBlockMs?: number;
   /**
