@@ -68,7 +68,8 @@ Load-tests any Kafka-compatible cluster. Load runs on worker threads, one connec
   --acks all|-1|0|1           (default 1)
   --compression none|gzip|snappy|lz4|zstd  (default none)
   --batch-size BYTES          payload bytes per batch (default 512KiB)
-  --linger-ms MS              batch fill time when throttled (default 5)
+  --linger-ms MS              batch fill time when throttled (default 5); records overdue go
+                              out together, up to --batch-size
   --idempotence               idempotent produce (needs InitProducerId on the broker)
   --producers N               producer threads (default 1)
   --consumers N               consumer threads (default 1)

@@ -1,9 +1,10 @@
 // A producer thread of `fjord perf`: one connection per partition leader, prebuilt Produce frames, up to
 // maxInFlight pipelined requests per connection. Unthrottled, it sends whenever a connection has room and
 // latency counts from the actual send. At a fixed rate, record i of this thread is due at
-// start + i / rate; a request goes out when its last record is due (so a batch lingers while it fills), and
-// latency counts from each record's due time, so a stalled broker cannot hide its backlog (coordinated
-// omission). Runs in a worker thread only.
+// start + i / rate; a request goes out when its last record is due (so a batch lingers while it fills), a
+// request sent late carries every record due by then (up to the batch size), and latency counts from each
+// record's due time, so a stalled broker cannot hide its backlog (coordinated omission). Runs in a worker
+// thread only.
 import { parentPort, workerData } from 'node:worker_threads';
 import { errorInfo } from '../protocol/error-codes.js';
 import { decodeResponse } from '../protocol/frame.js';
