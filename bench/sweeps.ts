@@ -240,12 +240,16 @@ async function main(): Promise<void> {
   const out: Record<string, unknown> = { machine: machineDescription(), seconds: SECONDS, e2eRate: E2E_RATE };
   const sections: string[] = [];
 
+  // The default configuration (num.io.threads = cores, 16 partitions) is in both sweeps and is the flush
+  // section's reference: measured once.
+  let defaults: ConfigResult | undefined;
   if (!SKIP.has('workers')) {
     const results: ConfigResult[] = [];
     for (const workers of [...new Set([1, 2, CORES])].sort((a, b) => a - b)) {
       results.push(
         await config(binary, `num.io.threads=${workers}`, { 'num.io.threads': String(workers) }, 16),
       );
+      if (workers === CORES) defaults = results[results.length - 1];
     }
     out.workers = results;
     sections.push(
@@ -259,7 +263,9 @@ async function main(): Promise<void> {
   if (!SKIP.has('partitions')) {
     const results: ConfigResult[] = [];
     for (const partitions of [1, 16, 256, 1000]) {
-      results.push(await config(binary, `${partitions} partitions`, {}, partitions));
+      const reused = partitions === 16 && defaults ? { ...defaults, label: '16 partitions' } : undefined;
+      results.push(reused ?? (await config(binary, `${partitions} partitions`, {}, partitions)));
+      if (partitions === 16) defaults ??= results[results.length - 1];
     }
     out.partitions = results;
     sections.push(
@@ -277,7 +283,7 @@ async function main(): Promise<void> {
     const flushed = await config(binary, 'flush.messages=1', { 'log.flush.interval.messages': '1' }, 16, {
       e2e: false,
     });
-    const unflushed = await config(binary, 'default flush', {}, 16, { e2e: false });
+    const unflushed = defaults ?? (await config(binary, 'default flush', {}, 16, { e2e: false }));
     out.flush = { fdatasyncLimitMBps: limit, pageCacheMBps: pageCache, flushed, unflushed };
     const bytesPerRequest = (flushed.perf!.mbPerSec * 1e6 * SECONDS) / Math.max(1, flushed.perf!.requests);
     sections.push(
