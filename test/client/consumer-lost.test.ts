@@ -65,9 +65,13 @@ describe('partitions lost without a clean revoke (Fjord)', () => {
     await admin.createTopics([
       { topic: 'slow', numPartitions: 2 },
       { topic: 'evicted', numPartitions: 2 },
+      { topic: 'throws', numPartitions: 1 },
     ]);
     await admin.close();
     producer = new Producer({ brokers: [broker.bootstrap], lingerMs: 0, logger: silent });
+    await producer.sendBatch(
+      Array.from({ length: 10 }, (_, i) => ({ topic: 'throws', partition: 0, value: `throws-${i}` })),
+    );
     for (const topic of ['slow', 'evicted'])
       await producer.sendBatch(
         Array.from({ length: 20 }, (_, i) => ({ topic, partition: i % 2, value: `${topic}-${i}` })),
@@ -208,5 +212,26 @@ describe('partitions lost without a clean revoke (Fjord)', () => {
       ].sort(),
     );
     assert.notEqual(a.groupMember!.memberId, memberId);
+  });
+
+  it('run(): a handler that throws rejects it, and its record is not counted as consumed (commit stops before it)', async () => {
+    const a = open('g-throws');
+    a.subscribe(['throws']);
+    const seen: number[] = [];
+    const failure = new Error('handler failed');
+    await assert.rejects(
+      a.run({
+        eachMessage: (record) => {
+          seen.push(record.offset);
+          if (record.offset === 5) throw failure;
+        },
+      }),
+      (e: unknown) => e === failure,
+    );
+    assert.deepEqual(seen, [0, 1, 2, 3, 4, 5]);
+    await a.commit();
+    assert.deepEqual(await a.committed([{ topic: 'throws', partition: 0 }]), [
+      { topic: 'throws', partition: 0, offset: 5 },
+    ]);
   });
 });

@@ -432,6 +432,17 @@ export class Consumer {
    * A record counts as consumed once the application asks for the next one (or leaves the loop).
    */
   [Symbol.asyncIterator](): AsyncIterableIterator<ConsumerRecord> {
+    return this.#records();
+  }
+
+  /**
+   * The record iterator, plus `take()`: the next record when the current poll still has one (marking the
+   * previous one consumed), else undefined and next() must wait. run() uses it to skip a promise per record.
+   */
+  #records(): AsyncIterableIterator<ConsumerRecord> & {
+    take(): ConsumerRecord | undefined;
+    drop(): void;
+  } {
     // Hand-written rather than an async generator: a generator's per-record step (resuming its frame, its
     // request queue) was a large share of the consumer's CPU per record. Records of the current poll are
     // handed out from `records` without touching the network; `refill` waits for the next poll.
@@ -481,18 +492,30 @@ export class Consumer {
         return { value: held, done: false };
       }
     };
-    const iterator: AsyncIterableIterator<ConsumerRecord> = {
+    const take = (): ConsumerRecord | undefined => {
+      if (busy !== undefined) return undefined;
+      if (held !== undefined) {
+        this.#markConsumed(held);
+        held = undefined;
+      }
+      if (finished) return undefined;
+      if (index < records.length && this.#generation === generation && !this.#closed) {
+        held = records[index++]!;
+        return held;
+      }
+      return undefined;
+    };
+    const iterator = {
+      take,
+      /** Forgets the record the application holds without marking it consumed (its handler failed). */
+      drop: (): void => {
+        held = undefined;
+      },
       next: (): Promise<IteratorResult<ConsumerRecord>> => {
         if (busy !== undefined) return busy.then(() => iterator.next());
-        if (held !== undefined) {
-          this.#markConsumed(held);
-          held = undefined;
-        }
+        const record = take();
+        if (record !== undefined) return Promise.resolve({ value: record, done: false });
         if (finished) return Promise.resolve(DONE);
-        if (index < records.length && this.#generation === generation && !this.#closed) {
-          held = records[index++]!;
-          return Promise.resolve({ value: held, done: false });
-        }
         busy = refill().finally(() => {
           busy = undefined;
         });
@@ -557,8 +580,30 @@ export class Consumer {
     if ((eachMessage === undefined) === (eachBatch === undefined)) {
       throw new ClientError('INVALID_ARGUMENT', 'run() needs exactly one of eachMessage and eachBatch');
     }
-    if (eachBatch) for await (const records of this.batches()) await eachBatch(records);
-    else for await (const record of this) await eachMessage!(record);
+    if (eachBatch) {
+      for await (const records of this.batches()) await eachBatch(records);
+      return;
+    }
+    // The record iterator without its promise per record: a synchronous handler's records are handed out in
+    // a plain loop until the current poll runs out.
+    const records = this.#records();
+    try {
+      for (;;) {
+        let record = records.take();
+        if (record === undefined) {
+          const result = await records.next();
+          if (result.done === true) return;
+          record = result.value;
+        }
+        const handled = eachMessage!(record);
+        if (handled !== undefined) await handled;
+      }
+    } catch (error) {
+      records.drop();
+      throw error;
+    } finally {
+      await records.return!();
+    }
   }
 
   /** The shared connection layer (for tests and tools). */
