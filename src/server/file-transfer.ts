@@ -5,10 +5,15 @@
 //   sendfile  the addon's sendfile(2) from the segment fd to the socket fd: zero copy in user space, done on
 //             libuv's thread pool. Wins on real NICs.
 //   mmap      map the region and hand the mapping to socket.write: one kernel copy, no read syscalls.
-//   read      pread into a fresh buffer, then socket.write: the portable path, and the fallback when the
+//   read      pread into a recycled buffer, then socket.write: the portable path, and the fallback when the
 //             socket has no fd (or the addon is missing).
-// Issue 7 measured loopback on this machine: sendfile ~2.0 GB/s, read+write ~2.6 GB/s, mmap+write ~3.8 GB/s,
-// so the default is chosen by measurement there (see BENCHMARKS.md).
+// The issue 7 machine-limit figures (mmap+write ~3.8 GB/s, read+write ~2.6, sendfile ~2.0 on loopback) came
+// from one mapping re-read over and over, which no consumer does: each page is streamed once, so mmap pays a
+// page fault per page plus the munmap, and was the slowest of the three per 1 MiB in bench/machine-limits.ts
+// when measured beside Fjord. Inside Fjord (bench/consume.bench.ts, rdkafka_performance -C) the three were
+// within run-to-run noise in MB/s on this shared 2-core machine, and sendfile cost the broker the least CPU
+// per GB (about 20% less than mmap, 10% less than read), which is what bounds consume when the client and
+// broker share the cores.
 //
 // Main thread; must not block.
 import { read as readFd } from 'node:fs';
