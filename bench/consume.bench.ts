@@ -13,6 +13,7 @@
 //   npx tsc -p tsconfig.json && node dist/bench/consume.bench.js
 //   FJORD_CONSUME_MB=400 (per topic)   FJORD_CONSUME_ROUNDS=3   FJORD_CONSUME_MODES=mmap,sendfile,read
 //   FJORD_CONSUME_PROFILE=mmap (profile that mode; empty: no profile)   FJORD_BENCH_JSON=out.json
+//   FJORD_CONSUME_BASELINE=/tmp/old-checkout (also run that build, as before:<mode>)
 //   FJORD_CONSUME_DIR=/tmp/x (keep the filled data between runs)   FJORD_CONSUME_SKIP_LIMITS=1
 //   FJORD_CONSUME_RDKAFKA_ARGS='-X fetch.wait.max.ms=100' (extra client arguments, split on spaces)
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -35,7 +36,11 @@ import {
 const ROOT = repoRoot();
 const MB_PER_TOPIC = Number(process.env.FJORD_CONSUME_MB ?? 400);
 const ROUNDS = Number(process.env.FJORD_CONSUME_ROUNDS ?? 3);
-const MODES = (process.env.FJORD_CONSUME_MODES ?? 'mmap,sendfile,read').split(',').filter(Boolean);
+const TRANSFERS = (process.env.FJORD_CONSUME_MODES ?? 'mmap,sendfile,read').split(',').filter(Boolean);
+// FJORD_CONSUME_BASELINE=DIR: also run the broker built in DIR (another checkout, `npx tsc` run there, with
+// node_modules and build/ linked), as "before:<mode>", in the same rounds: a before/after in one run.
+const BASELINE = process.env.FJORD_CONSUME_BASELINE;
+const MODES = TRANSFERS.flatMap((mode) => (BASELINE ? [mode, `before:${mode}`] : [mode]));
 const PROFILE_MODE = process.env.FJORD_CONSUME_PROFILE ?? 'mmap';
 const EXTRA_ARGS = (process.env.FJORD_CONSUME_RDKAFKA_ARGS ?? '').split(' ').filter(Boolean);
 const RECORD_BYTES = 1024;
@@ -105,11 +110,16 @@ async function stopChild(child: ChildProcess): Promise<void> {
 }
 
 /** `node [nodeArgs] bin/fjord.js start` on `logDir` with extra overrides. */
-async function startFjord(logDir: string, overrides: string[], nodeArgs: string[] = []): Promise<Fjord> {
+async function startFjord(
+  logDir: string,
+  overrides: string[],
+  nodeArgs: string[] = [],
+  root = ROOT,
+): Promise<Fjord> {
   const port = await freePort();
   const args = [
     ...nodeArgs,
-    join(ROOT, 'bin', 'fjord.js'),
+    join(root, 'bin', 'fjord.js'),
     'start',
     ...[`log.dirs=${logDir}`, `listeners=PLAINTEXT://127.0.0.1:${port}`, ...overrides].flatMap((o) => [
       '--override',
@@ -280,14 +290,21 @@ async function main(): Promise<void> {
     const rates = new Map<string, Rate[]>();
     for (let round = 0; round < ROUNDS; round++) {
       for (const mode of MODES) {
-        const broker = await startFjord(logDir, [`fjord.fetch.transfer=${mode}`]);
+        const before = mode.startsWith('before:');
+        const transfer = before ? mode.slice('before:'.length) : mode;
+        const broker = await startFjord(
+          logDir,
+          [`fjord.fetch.transfer=${transfer}`],
+          [],
+          before ? BASELINE : ROOT,
+        );
         try {
           for (const topic of TOPICS) {
             const r = await consume(binary, broker, topic.name, topic.partitions);
             const key = `${topic.name}\u0000${mode}`;
             rates.set(key, [...(rates.get(key) ?? []), r]);
             log(
-              `round ${round + 1} ${mode.padEnd(8)} ${topic.name}: ${f0(r.mbPerSec)} MB/s (${r.ms} ms; CPU s/GB broker ${r.brokerCpuPerGB.toFixed(2)}, client ${r.clientCpuPerGB.toFixed(2)}; load ${load()})`,
+              `round ${round + 1} ${mode.padEnd(15)} ${topic.name}: ${f0(r.mbPerSec)} MB/s (${r.ms} ms; CPU s/GB broker ${r.brokerCpuPerGB.toFixed(2)}, client ${r.clientCpuPerGB.toFixed(2)}; load ${load()})`,
             );
           }
         } finally {
