@@ -13,8 +13,8 @@
 // Persistence: offset commits and group metadata are written to __consumer_offsets (group-log.ts) before the
 // request is answered; state is rebuilt from there by start(). Main thread only.
 //
-// __consumer_offsets is created on first use, as Kafka does: by the first FindCoordinator (ensureOffsetsTopic())
-// or at the latest by the first write, which waits for it. A broker that never sees a consumer group never
+// __consumer_offsets is created on first use, as Kafka does: by the first FindCoordinator
+// (ensureOffsetsTopic()) or at the latest by the first write, which waits for it. A broker that never sees a consumer group never
 // creates its offsets.topic.num.partitions (50) partitions, which were most of a fresh broker's start-up time.
 // Until then there are no groups and no offsets, and every read answers as for an empty topic.
 import { randomUUID } from 'node:crypto';
