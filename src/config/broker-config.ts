@@ -135,7 +135,8 @@ const BROKER_DEFS = {
   'replica.lag.time.max.ms': def(int(0), '30000'),
   'producer.id.expiration.ms': def(int(1), '86400000'),
   'producer.id.expiration.check.interval.ms': def(int(1), '600000'),
-  'fjord.fetch.transfer': def(oneOf<FetchTransfer>('sendfile', 'mmap', 'read'), 'mmap'),
+  // sendfile cost the broker the least CPU per GB of the three (src/server/file-transfer.ts, BENCHMARKS.md).
+  'fjord.fetch.transfer': def(oneOf<FetchTransfer>('sendfile', 'mmap', 'read'), 'sendfile'),
 } as const;
 
 /** Properties Kafka users commonly set that Fjord accepts and ignores (no warning). */
