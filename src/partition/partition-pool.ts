@@ -35,7 +35,7 @@ import type {
   ReadOutcome,
 } from './partition-host.js';
 import { PlacementTable } from './placement.js';
-import { ReceiveArena } from './receive-arena.js';
+import { ReceiveArena, type ArenaLease } from './receive-arena.js';
 import { createRing, pump, type Ring } from './ring.js';
 import type { WorkerEvent, WorkerInit } from './worker.js';
 
@@ -182,7 +182,9 @@ export class PartitionPool {
       a.topic === b.topic ? a.partition - b.partition : a.topic < b.topic ? -1 : 1,
     );
     for (const spec of sorted) place(placement, spec.topic, spec.partition);
-    const ringBytes = options.ringBytes ?? 64 << 20;
+    // Large batches travel through the receive arena, so the request ring carries small frames only; its
+    // pages stay resident once a lap has touched them, so it is kept small.
+    const ringBytes = options.ringBytes ?? 8 << 20;
     const arena = new ReceiveArena(options.arenaBytes);
     const channels: WorkerChannel[] = [];
     const ready: Promise<void>[] = [];
@@ -278,31 +280,32 @@ export class PartitionPool {
   }
 
   /** Appends producer batches (copied once, into the worker's ring). */
+  /**
+   * Appends record batches on the partition's worker. Batches a connection read into the receive arena are
+   * named by their region (APPEND_SHARED); others are copied into the request ring, or, when too large for
+   * it, into an arena lease of their own (waiting for one if need be), so the ring can stay small.
+   */
   async append(id: number, records: Uint8Array): Promise<AppendOutcome> {
     const channel = this.#channelFor(id);
     if (!channel) return { ok: false, reason: 'unknown-partition', message: `no partition ${id}` };
-    const lease = this.arena.leaseOf(records);
-    if (lease) {
-      // The batches are already in shared memory: the worker reads them where the socket put them.
-      lease.retain();
-      try {
-        const payload = await channel.send(Op.APPEND_SHARED, APPEND_SHARED_REQUEST_BYTES, (view, requestId) =>
-          encodeAppendSharedRequest(view, requestId, id, records.byteOffset, records.length),
-        );
-        if (payload.length === 0)
-          return { ok: false, reason: 'storage-error', message: String(channel.failure) };
-        return decodeAppendCompletion(payload).outcome;
-      } finally {
-        lease.release();
-      }
+    const existing = this.arena.leaseOf(records);
+    if (existing) {
+      existing.retain();
+      return this.#appendShared(channel, id, records, existing);
     }
     const length = APPEND_HEADER_BYTES + records.length;
     if (length > channel.requests.maxPayloadBytes) {
-      return {
-        ok: false,
-        reason: 'record-too-large',
-        message: `${records.length} bytes exceed the worker ring's limit`,
-      };
+      // The arena frees up as appends complete, so waiting for it cannot deadlock.
+      const lease = await this.arena.allocateWhenFree(records.length);
+      if (!lease) {
+        return {
+          ok: false,
+          reason: 'record-too-large',
+          message: `${records.length} bytes exceed the receive arena (${this.arena.buffer.byteLength} bytes)`,
+        };
+      }
+      lease.bytes.set(records);
+      return this.#appendShared(channel, id, lease.bytes, lease);
     }
     const payload = await channel.send(Op.APPEND, length, (view, requestId) => {
       writeAppendHeader(view, requestId, id);
@@ -310,6 +313,25 @@ export class PartitionPool {
     });
     if (payload.length === 0) return { ok: false, reason: 'storage-error', message: String(channel.failure) };
     return decodeAppendCompletion(payload).outcome;
+  }
+
+  /** APPEND_SHARED for batches in the arena; drops the caller's reference to `lease` when answered. */
+  async #appendShared(
+    channel: WorkerChannel,
+    id: number,
+    records: Uint8Array,
+    lease: ArenaLease,
+  ): Promise<AppendOutcome> {
+    try {
+      const payload = await channel.send(Op.APPEND_SHARED, APPEND_SHARED_REQUEST_BYTES, (view, requestId) =>
+        encodeAppendSharedRequest(view, requestId, id, records.byteOffset, records.length),
+      );
+      if (payload.length === 0)
+        return { ok: false, reason: 'storage-error', message: String(channel.failure) };
+      return decodeAppendCompletion(payload).outcome;
+    } finally {
+      lease.release();
+    }
   }
 
   /**

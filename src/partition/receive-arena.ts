@@ -34,6 +34,7 @@ export class ReceiveArena {
   /** For each slab, the lease occupying it, or undefined when free. */
   readonly #owners: (Lease | undefined)[];
   #leasedSlabs = 0;
+  readonly #waiters: { length: number; resolve: (lease: ArenaLease) => void }[] = [];
 
   constructor(bytes = DEFAULT_ARENA_BYTES) {
     if (!Number.isInteger(bytes) || bytes < ARENA_SLAB_BYTES || bytes % ARENA_SLAB_BYTES !== 0) {
@@ -67,6 +68,19 @@ export class ReceiveArena {
     return null;
   }
 
+  /**
+   * Leases `length` bytes once a run of slabs is free, waiting in line behind earlier callers; null when the
+   * arena could never hold that much.
+   */
+  allocateWhenFree(length: number): Promise<ArenaLease | null> {
+    if (Math.ceil(length / ARENA_SLAB_BYTES) > this.#slabs) return Promise.resolve(null);
+    if (this.#waiters.length === 0) {
+      const lease = this.allocate(length);
+      if (lease) return Promise.resolve(lease);
+    }
+    return new Promise((resolve) => this.#waiters.push({ length, resolve }));
+  }
+
   /** The live lease that `view` lies in, or undefined when it is not a view of this arena. */
   leaseOf(view: Uint8Array): ArenaLease | undefined {
     if (view.buffer !== this.buffer) return undefined;
@@ -78,6 +92,11 @@ export class ReceiveArena {
   free(first: number, count: number): void {
     for (let s = first; s < first + count; s++) this.#owners[s] = undefined;
     this.#leasedSlabs -= count;
+    while (this.#waiters.length > 0) {
+      const lease = this.allocate(this.#waiters[0]!.length);
+      if (!lease) break;
+      this.#waiters.shift()!.resolve(lease);
+    }
   }
 }
 

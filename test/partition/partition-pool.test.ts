@@ -122,3 +122,40 @@ test('batches already in the receive arena are appended from where they lie, and
     await pool.close();
   }
 });
+
+test('batches too large for a small request ring go through an arena lease of their own', async () => {
+  const logDir = join(dir, 'small-ring');
+  const pool = await PartitionPool.start({
+    workers: 1,
+    logDir,
+    brokerProps: {},
+    partitions: [],
+    ringBytes: 64 * 1024,
+    arenaBytes: 2 << 20,
+    log,
+  });
+  try {
+    const [id] = await pool.open([{ topic: 'big', partition: 0, configs: {} }]);
+    const big = buildRecordBatchSync([{ key: null, value: Buffer.alloc(200_000, 7) }]);
+    const small = buildRecordBatchSync([{ key: null, value: Buffer.from('small') }]);
+    const outcomes = [await pool.append(id!, big), await pool.append(id!, small)];
+    assert.deepEqual(
+      outcomes.map((o) => o.ok && o.baseOffset),
+      [0, 1],
+    );
+    assert.equal(pool.arena.leasedSlabs, 0);
+    const tooBig = await pool.append(
+      id!,
+      Buffer.concat([big, big, big, big, big, big, big, big, big, big, big]),
+    );
+    assert.equal(!tooBig.ok && tooBig.reason, 'record-too-large');
+    const read = await pool.read(id!, 0, 1 << 20, 0);
+    assert.ok(read.ok);
+    const stored = Buffer.concat(read.regions.map(readRegion));
+    const first = await decodeRecordBatch(stored, 0);
+    assert.equal(first.records[0]!.value!.length, 200_000);
+    assert.ok(first.records[0]!.value!.every((b) => b === 7));
+  } finally {
+    await pool.close();
+  }
+});

@@ -99,3 +99,19 @@ function firstFit(used: Set<number>, slabs: number, need: number): number {
   }
   return -1;
 }
+
+test('allocateWhenFree waits in line for room, and refuses what could never fit', async () => {
+  const arena = new ReceiveArena(2 * MiB);
+  const held = arena.allocate(2 * MiB)!;
+  const order: string[] = [];
+  const first = arena.allocateWhenFree(MiB).then((lease) => (order.push('first'), lease));
+  const second = arena.allocateWhenFree(1).then((lease) => (order.push('second'), lease));
+  assert.equal(await arena.allocateWhenFree(3 * MiB), null);
+  await new Promise((resolve) => setImmediate(resolve));
+  assert.deepEqual(order, [], 'nothing is free yet');
+  held.release();
+  const [a, b] = await Promise.all([first, second]);
+  assert.deepEqual(order, ['first', 'second']);
+  assert.deepEqual([a!.bytes.byteOffset, b!.bytes.byteOffset], [0, MiB]);
+  assert.equal(arena.leasedSlabs, 2);
+});
