@@ -1192,13 +1192,13 @@ export class GroupCoordinator {
       const queue = this.#pendingWrites.get(partition) ?? [];
       queue.push({ records, bytes, resolve });
       this.#pendingWrites.set(partition, queue);
-      if (!this.#writing.has(partition)) {
-        const loop = this.#writeLoop(partition).finally(() => this.#writing.delete(partition));
-        this.#writing.set(partition, loop);
-      }
+      if (!this.#writing.has(partition)) this.#writing.set(partition, this.#writeLoop(partition));
     });
   }
 
+  // The loop leaves #writing in the same synchronous step in which it sees an empty queue (not in a later
+  // .finally): a write queued by a continuation that runs in between would otherwise find a loop registered
+  // that has already finished, and never be written.
   async #writeLoop(partition: number): Promise<void> {
     // The first write waits for __consumer_offsets, which is created on first use.
     if (this.#partitions === 0 && !(await this.ensureOffsetsTopic())) {
@@ -1209,12 +1209,14 @@ export class GroupCoordinator {
       };
       for (const write of this.#pendingWrites.get(partition) ?? []) write.resolve(failed);
       this.#pendingWrites.delete(partition);
+      this.#writing.delete(partition);
       return;
     }
     for (;;) {
       const queue = this.#pendingWrites.get(partition);
       if (!queue || queue.length === 0) {
         this.#pendingWrites.delete(partition);
+        this.#writing.delete(partition);
         return;
       }
       let size = 0;
