@@ -44,6 +44,13 @@ interface Pending {
 }
 
 const CLIENT_SOFTWARE_NAME = 'fjord-client';
+/** Responses at least this large are read straight into their own buffer. */
+const LARGE_FRAME_BYTES = 32 * 1024;
+const READ_BUFFER_BYTES = 64 * 1024;
+/** The read buffer is compacted when less than this much room is left after its data. */
+const MIN_READ_ROOM = 16 * 1024;
+/** A size prefix above this is taken as a broken stream rather than a response to allocate. */
+const MAX_RESPONSE_BYTES = 1 << 30;
 const CLIENT_SOFTWARE_VERSION = '0.1.0';
 
 export class BrokerConnection {
@@ -53,8 +60,14 @@ export class BrokerConnection {
   #socket: net.Socket | undefined;
   #nextCorrelationId = 0;
   readonly #pending = new Map<number, Pending>();
-  #chunks: Buffer[] = [];
-  #buffered = 0;
+  /** Small responses are read here and copied out; unparsed bytes are [#start, #end). */
+  #readBuffer = Buffer.allocUnsafeSlow(READ_BUFFER_BYTES);
+  #start = 0;
+  #end = 0;
+  /** A large response being read straight into its own buffer. */
+  #large: { frame: Buffer; filled: number } | null = null;
+  /** Whether the buffer handed to the socket for the next read is the rest of #large. */
+  #readingIntoLarge = false;
   #versions = new Map<number, VersionRange>();
   #closed = false;
   #closeError: Error | undefined;
@@ -85,7 +98,20 @@ export class BrokerConnection {
   async connect(): Promise<void> {
     const timeoutMs = this.#options.connectTimeoutMs ?? 10_000;
     const socket = await new Promise<net.Socket>((resolve, reject) => {
-      const s = net.connect({ host: this.host, port: this.port, noDelay: true });
+      // onread: the socket reads where #nextReadTarget says, so a large response (a fetch of megabytes) lands
+      // in its own buffer once, instead of in fresh 64 KiB chunks that are then joined (a copy and garbage).
+      const s = net.connect({
+        host: this.host,
+        port: this.port,
+        noDelay: true,
+        onread: {
+          buffer: () => this.#nextReadTarget(),
+          callback: (n) => {
+            this.#onRead(n);
+            return true;
+          },
+        },
+      });
       const timer = setTimeout(() => {
         s.destroy();
         reject(new ClientError('CONNECTION_ERROR', `connect to ${this.#address()} timed out`));
@@ -105,7 +131,6 @@ export class BrokerConnection {
       });
     });
     this.#socket = socket;
-    socket.on('data', (chunk: Buffer) => this.#onData(chunk));
     socket.on('error', (err) =>
       this.#fail(new ClientError('CONNECTION_CLOSED', `${this.#address()}: ${err.message}`, { cause: err })),
     );
@@ -237,29 +262,57 @@ export class BrokerConnection {
     });
   }
 
-  #onData(chunk: Buffer): void {
-    // A large response arrives in many chunks: keep them in a list and join once the frame is complete,
-    // rather than re-copying everything received so far on every chunk.
-    this.#chunks.push(chunk);
-    this.#buffered += chunk.length;
-    while (this.#buffered >= 4) {
-      if (this.#chunks[0]!.length < 4) this.#join();
-      const size = this.#chunks[0]!.readInt32BE(0);
-      if (this.#buffered < 4 + size) return;
-      if (this.#chunks[0]!.length < 4 + size) this.#join();
-      const head = this.#chunks[0]!;
-      const frame = head.subarray(4, 4 + size);
-      const rest = head.subarray(4 + size);
-      if (rest.length > 0) this.#chunks[0] = rest;
-      else this.#chunks.shift();
-      this.#buffered -= 4 + size;
-      this.#onFrame(frame);
-      if (this.#closed) return;
+  #nextReadTarget(): Uint8Array {
+    const large = this.#large;
+    this.#readingIntoLarge = large !== null && large.filled < large.frame.length;
+    if (large && this.#readingIntoLarge) return large.frame.subarray(large.filled);
+    if (this.#start === this.#end) {
+      this.#start = this.#end = 0;
+    } else if (this.#readBuffer.length - this.#end < MIN_READ_ROOM) {
+      this.#readBuffer.copyWithin(0, this.#start, this.#end);
+      this.#end -= this.#start;
+      this.#start = 0;
     }
+    return this.#readBuffer.subarray(this.#end);
   }
 
-  #join(): void {
-    this.#chunks = [Buffer.concat(this.#chunks, this.#buffered)];
+  #onRead(bytes: number): void {
+    if (this.#readingIntoLarge) this.#large!.filled += bytes;
+    else this.#end += bytes;
+    while (!this.#closed) {
+      const large = this.#large;
+      if (large) {
+        // Bytes of this response that arrived in the read buffer before its size was known.
+        const take = Math.min(this.#end - this.#start, large.frame.length - large.filled);
+        if (take > 0) {
+          this.#readBuffer.copy(large.frame, large.filled, this.#start, this.#start + take);
+          this.#start += take;
+          large.filled += take;
+        }
+        if (large.filled < large.frame.length) return;
+        this.#large = null;
+        this.#onFrame(large.frame);
+        continue;
+      }
+      const available = this.#end - this.#start;
+      if (available < 4) return;
+      const size = this.#readBuffer.readInt32BE(this.#start);
+      if (size < 0 || size > MAX_RESPONSE_BYTES) {
+        this.#fail(new ClientError('PROTOCOL_ERROR', `frame size ${size} from ${this.#address()}`));
+        return;
+      }
+      if (size >= LARGE_FRAME_BYTES) {
+        this.#start += 4;
+        this.#large = { frame: Buffer.allocUnsafe(size), filled: 0 };
+        continue;
+      }
+      if (available < 4 + size) return;
+      // Copied out: the read buffer is reused, and decoded responses keep slices of their frame.
+      const frame = Buffer.allocUnsafe(size);
+      this.#readBuffer.copy(frame, 0, this.#start + 4, this.#start + 4 + size);
+      this.#start += 4 + size;
+      this.#onFrame(frame);
+    }
   }
 
   #onFrame(frame: Buffer): void {

@@ -421,3 +421,39 @@ test('the producer stops after `retries` retries of a retriable error and reject
     await fake.close();
   }
 });
+
+test('large and small responses arriving back to back are each decoded intact', async () => {
+  // Answers of ~100 kB (read straight into their own buffer) and of a few bytes (read through the shared
+  // read buffer), released together so they reach the client in the same socket reads.
+  const topicsFor = (n: number): Record<string, number> =>
+    Object.fromEntries(Array.from({ length: n }, (_, i) => [`topic-${n}-${String(i).padStart(40, 'x')}`, 1]));
+  const sizes = [2000, 0, 1500, 1, 3000];
+  const fake = await startFakeBroker((r) => {
+    if (r.header.apiKey === ApiKey.ApiVersions) return apiVersionsResponse();
+    const n = sizes[r.header.correlationId % sizes.length]!;
+    return { hold: { ...metadataResponse(0, topicsFor(n)), throttleTimeMs: r.header.correlationId } };
+  });
+  const connection = new BrokerConnection({ host: '127.0.0.1', port: fake.port, clientId: 't' });
+  try {
+    await connection.connect();
+    const pending = Array.from({ length: 10 }, () => connection.request(Metadata, metadataRequest));
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    const ids = fake.requests
+      .filter((r) => r.header.apiKey === ApiKey.Metadata)
+      .map((r) => r.header.correlationId);
+    assert.equal(ids.length, 10);
+    fake.release(ids);
+    const responses = await Promise.all(pending);
+    responses.forEach((response, i) => {
+      const n = sizes[ids[i]! % sizes.length]!;
+      assert.equal(response.throttleTimeMs, ids[i]);
+      assert.deepEqual(
+        response.topics.map((t) => t.name),
+        Object.keys(topicsFor(n)),
+      );
+    });
+  } finally {
+    connection.close();
+    await fake.close();
+  }
+});
