@@ -264,19 +264,27 @@ async function atomicsWaitAsync(
   value: number,
   timeoutMs: number,
 ): Promise<WaitResult> {
-  const result = waitAsync(words, index, value, timeoutMs);
+  // Each sleep is bounded by ASYNC_WAIT_CHECK_MS, and a libuv timer races the promise. Under heavy load a
+  // waitAsync promise was seen not to settle after a matching notify (the ring-threads test stalled at
+  // message 164 920 of 200 000 in CI). Every caller re-checks the ring after any return, so a lost wake-up
+  // now costs at most one check interval instead of a stalled ring. The timer also keeps Node's event loop
+  // alive: a pending waitAsync alone does not (its wake-up arrives through an unref'd handle).
+  const bounded = Math.min(timeoutMs, ASYNC_WAIT_CHECK_MS);
+  const result = waitAsync(words, index, value, bounded);
   if (!result.async) return result.value;
-  // A pending waitAsync does not keep Node's event loop alive (its wake-up arrives through an unref'd
-  // handle), so the loop could end under an awaiting caller. One timer per sleep (not per frame) holds it.
-  const keepAlive = setTimeout(noop, 2 ** 31 - 1);
+  let timer: NodeJS.Timeout | undefined;
+  const fallback = new Promise<WaitResult>((resolve) => {
+    timer = setTimeout(() => resolve('timed-out'), bounded + 1);
+  });
   try {
-    return await result.value;
+    return await Promise.race([result.value, fallback]);
   } finally {
-    clearTimeout(keepAlive);
+    clearTimeout(timer);
   }
 }
 
-function noop(): void {}
+/** The longest one asynchronous ring sleep lasts before the ring is checked again (see atomicsWaitAsync). */
+const ASYNC_WAIT_CHECK_MS = 50;
 
 /** The SharedArrayBuffer ring (see the layout at the top of this file). */
 export class RingBuffer implements Ring {
