@@ -232,6 +232,7 @@ export class GroupCoordinator {
     this.#status = 'active';
     if (this.#partitions === 0) {
       this.#scheduleRetentionCheck();
+      this.#logger.info('group coordinator loaded 0 groups: __consumer_offsets is created on first use');
       return;
     }
     const started = this.#scheduler.now();
