@@ -141,11 +141,17 @@ async function startFjord(dataDir: string, port: number) {
   let output = '';
   child.stdout.on('data', (d: Buffer) => (output += d.toString()));
   child.stderr.on('data', (d: Buffer) => (output += d.toString()));
-  await eventually(
-    () => /group coordinator loaded/.test(output) || child.exitCode !== null,
-    30_000,
-    () => output,
-  );
+  try {
+    await eventually(
+      () => /group coordinator loaded/.test(output) || child.exitCode !== null,
+      30_000,
+      () => output,
+    );
+  } catch (error) {
+    // A broker left running would keep this test file (and the whole integration run) from exiting.
+    child.kill('SIGKILL');
+    throw error;
+  }
   if (child.exitCode !== null) throw new Error(`fjord start exited: ${output}`);
   return { child, output: () => output };
 }
