@@ -1,4 +1,4 @@
-// Helpers shared by bench/e2e-latency.ts and bench/sweeps.ts: a Fjord broker in a child process per
+// Helpers shared by the broker benchmarks (broker.bench.ts, e2e-latency.ts, sweeps.ts): a Fjord broker in a child process per
 // configuration, `fjord perf` and librdkafka's rdkafka_performance as clients, the CPU a process used (from
 // /proc), and a probe that measures how late this machine runs an idle process's 1 ms timer (scheduling
 // jitter that no broker can beat).
@@ -63,8 +63,14 @@ export interface FjordProcess {
   stop(): Promise<void>;
 }
 
-/** `node bin/fjord.js start` on a fresh temp dir and a free port, with `--override key=value` for each entry. */
-export async function startFjord(overrides: Record<string, string> = {}): Promise<FjordProcess> {
+/**
+ * `node [nodeArgs] bin/fjord.js start` on a fresh temp dir and a free port, with `--override key=value` for
+ * each entry of `overrides`.
+ */
+export async function startFjord(
+  overrides: Record<string, string> = {},
+  nodeArgs: string[] = [],
+): Promise<FjordProcess> {
   const dir = mkdtempSync(join(tmpdir(), 'fjord-bench-'));
   const port = await freePort();
   const props: Record<string, string> = {
@@ -75,7 +81,7 @@ export async function startFjord(overrides: Record<string, string> = {}): Promis
     ...overrides,
   };
   const args = Object.entries(props).flatMap(([k, v]) => ['--override', `${k}=${v}`]);
-  const child = spawn(process.execPath, [join(ROOT, 'bin', 'fjord.js'), 'start', ...args], {
+  const child = spawn(process.execPath, [...nodeArgs, join(ROOT, 'bin', 'fjord.js'), 'start', ...args], {
     cwd: dir,
     stdio: ['ignore', 'pipe', 'pipe'],
   });

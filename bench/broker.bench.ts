@@ -16,27 +16,21 @@
 //
 // rdkafka_performance is built from Debian's librdkafka-dev examples into .tools/rdkafka-perf by
 // ../shared/tools/build-rdkafka-performance.sh (or $RDKAFKA_PERFORMANCE if set).
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer, type AddressInfo } from 'node:net';
-import { loadavg, tmpdir } from 'node:os';
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { connectBootstrap, prepareTopic } from '../src/perf/cluster.js';
 import { defaultOptions } from '../src/perf/options.js';
 import type { PerfResult } from '../src/perf/run.js';
 import { startMockCluster } from '../test/tools/mock-cluster.js';
-import { repoRoot } from '../test/tools/repo-root.js';
+import { ROOT, load, rdkafkaPerformance, startFjord } from './bench-tools.js';
 import { formatProfileSummary, summariseProfileFile } from './cpuprofile-summary.js';
 import { loopbackTcpMBps, machineDescription, memcpyMBps } from './machine-limits.js';
 
 const SECONDS = Number(process.env.FJORD_BENCH_SECONDS ?? 5);
 const SKIP = new Set((process.env.FJORD_BENCH_SKIP ?? '').split(',').filter(Boolean));
-const ROOT = repoRoot();
 const log = (line = ''): void => console.log(line);
-const load = (): string =>
-  loadavg()
-    .map((x) => x.toFixed(2))
-    .join(' ');
 
 interface Rate {
   records: number;
@@ -62,108 +56,6 @@ const topicOf = (c: Case): string =>
   `bench-${c.size}b-acks${c.acks === -1 ? 'all' : c.acks}-${c.partitions}p`;
 const label = (c: Case): string =>
   `produce ${c.size} B, acks=${c.acks === -1 ? 'all' : c.acks}, ${c.partitions} partition(s)`;
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
-
-export function rdkafkaPerformance(): string {
-  const fromEnv = process.env.RDKAFKA_PERFORMANCE;
-  if (fromEnv) return fromEnv;
-  const binary = join(ROOT, '.tools', 'rdkafka-perf', 'rdkafka_performance');
-  if (existsSync(binary)) return binary;
-  const script = join(ROOT, '..', 'shared', 'tools', 'build-rdkafka-performance.sh');
-  const result = spawnSync('bash', [script], {
-    env: { ...process.env, BUILD: join(ROOT, '.tools', 'rdkafka-perf') },
-    encoding: 'utf8',
-  });
-  if (result.status !== 0 || !existsSync(binary))
-    throw new Error(`building rdkafka_performance failed: ${result.stderr || result.stdout}`);
-  return binary;
-}
-
-interface Fjord {
-  bootstrap: string;
-  dir: string;
-  /** CPU time (user + system, all threads) the broker process has used so far, in seconds. */
-  cpuSeconds(): number;
-  stop(): Promise<void>;
-}
-
-/** utime + stime of a process from /proc (Linux), in seconds; NaN where /proc is missing. */
-function processCpuSeconds(pid: number | undefined): number {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    // Fields after the command name (which may hold spaces) start at field 3; utime and stime are 14 and 15.
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS;
-  } catch {
-    return Number.NaN;
-  }
-}
-const CLOCK_TICKS = Number(spawnSync('getconf', ['CLK_TCK']).stdout?.toString().trim()) || 100;
-
-/** `node [nodeArgs] bin/fjord.js start` on a fresh temp dir and a free port. */
-async function startFjord(nodeArgs: string[] = []): Promise<Fjord> {
-  const dir = mkdtempSync(join(tmpdir(), 'fjord-bench-'));
-  const port = await freePort();
-  const child = spawn(
-    process.execPath,
-    [
-      ...nodeArgs,
-      join(ROOT, 'bin', 'fjord.js'),
-      'start',
-      '--override',
-      `log.dirs=${join(dir, 'data')}`,
-      '--override',
-      `listeners=PLAINTEXT://127.0.0.1:${port}`,
-    ],
-    { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] },
-  );
-  let output = '';
-  await new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(
-      () => reject(new Error(`fjord start did not listen in 30 s:\n${output}`)),
-      30_000,
-    );
-    const onData = (chunk: Buffer): void => {
-      output += chunk.toString();
-      if (output.includes('listening on')) {
-        clearTimeout(timer);
-        resolve();
-      }
-    };
-    child.stdout!.on('data', onData);
-    child.stderr!.on('data', onData);
-    child.once('exit', (code) => {
-      clearTimeout(timer);
-      reject(new Error(`fjord start exited with ${code}:\n${output}`));
-    });
-  });
-  child.removeAllListeners('exit');
-  return {
-    bootstrap: `127.0.0.1:${port}`,
-    dir,
-    cpuSeconds: () => processCpuSeconds(child.pid),
-    async stop() {
-      await stopChild(child, 'SIGTERM', 30_000);
-      rmSync(dir, { recursive: true, force: true });
-    },
-  };
-}
-
-async function stopChild(child: ChildProcess, signal: NodeJS.Signals, killAfterMs: number): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  child.kill(signal);
-  const timer = setTimeout(() => child.kill('SIGKILL'), killAfterMs);
-  await exited;
-  clearTimeout(timer);
-}
 
 async function createTopic(bootstrap: string, topic: string, partitions: number): Promise<void> {
   const options = { ...defaultOptions('produce'), brokers: [bootstrap], topic, partitions };
@@ -481,7 +373,7 @@ async function main(): Promise<void> {
 
   if (!SKIP.has('profile')) {
     const profileDir = mkdtempSync(join(tmpdir(), 'fjord-prof-'));
-    const broker = await startFjord(['--cpu-prof', `--cpu-prof-dir=${profileDir}`]);
+    const broker = await startFjord({}, ['--cpu-prof', `--cpu-prof-dir=${profileDir}`]);
     const c: Case = { size: 1024, acks: 1, partitions: 16 };
     let r: Rate;
     try {
