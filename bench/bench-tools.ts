@@ -64,24 +64,27 @@ export interface FjordProcess {
 }
 
 /**
- * `node [nodeArgs] bin/fjord.js start` on a fresh temp dir and a free port, with `--override key=value` for
- * each entry of `overrides`.
+ * `node [nodeArgs] bin/fjord.js start` on a free port, with `--override key=value` for each entry of
+ * `overrides`. The log dir is a fresh temp dir removed by stop(), or `options.logDir`, which is kept (data
+ * filled once and served by several brokers). `options.root` runs another checkout's build.
  */
 export async function startFjord(
   overrides: Record<string, string> = {},
   nodeArgs: string[] = [],
+  options: { logDir?: string; root?: string } = {},
 ): Promise<FjordProcess> {
   const dir = mkdtempSync(join(tmpdir(), 'fjord-bench-'));
   const port = await freePort();
   const props: Record<string, string> = {
-    'log.dirs': join(dir, 'data'),
+    'log.dirs': options.logDir ?? join(dir, 'data'),
     listeners: `PLAINTEXT://127.0.0.1:${port}`,
     // One __consumer_offsets partition: the 50 default ones cost start-up time and are never used here.
     'offsets.topic.num.partitions': '1',
     ...overrides,
   };
   const args = Object.entries(props).flatMap(([k, v]) => ['--override', `${k}=${v}`]);
-  const child = spawn(process.execPath, [...nodeArgs, join(ROOT, 'bin', 'fjord.js'), 'start', ...args], {
+  const root = options.root ?? ROOT;
+  const child = spawn(process.execPath, [...nodeArgs, join(root, 'bin', 'fjord.js'), 'start', ...args], {
     cwd: dir,
     stdio: ['ignore', 'pipe', 'pipe'],
   });

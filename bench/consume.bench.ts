@@ -16,14 +16,13 @@
 //   FJORD_CONSUME_BASELINE=/tmp/old-checkout (also run that build, as before:<mode>)
 //   FJORD_CONSUME_DIR=/tmp/x (keep the filled data between runs)   FJORD_CONSUME_SKIP_LIMITS=1
 //   FJORD_CONSUME_RDKAFKA_ARGS='-X fetch.wait.max.ms=100' (extra client arguments, split on spaces)
-import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer, type AddressInfo } from 'node:net';
-import { loadavg, tmpdir } from 'node:os';
+import { spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { connectBootstrap, prepareTopic } from '../src/perf/cluster.js';
 import { defaultOptions } from '../src/perf/options.js';
-import { repoRoot } from '../test/tools/repo-root.js';
+import { ROOT, load, rdkafkaPerformance, startFjord, type FjordProcess } from './bench-tools.js';
 import { formatProfileSummary, summariseProfileFile } from './cpuprofile-summary.js';
 import {
   loopbackTcpMBps,
@@ -33,7 +32,6 @@ import {
   sendfileToSocketMBps,
 } from './machine-limits.js';
 
-const ROOT = repoRoot();
 const MB_PER_TOPIC = Number(process.env.FJORD_CONSUME_MB ?? 400);
 const ROUNDS = Number(process.env.FJORD_CONSUME_ROUNDS ?? 3);
 const TRANSFERS = (process.env.FJORD_CONSUME_MODES ?? 'mmap,sendfile,read').split(',').filter(Boolean);
@@ -51,109 +49,12 @@ const TOPICS = [
 ];
 
 const log = (line = ''): void => console.log(line);
-const load = (): string =>
-  loadavg()
-    .map((x) => x.toFixed(2))
-    .join(' ');
 const f0 = (n: number): string => Math.round(n).toLocaleString('en-US');
 const median = (xs: number[]): number => {
   const s = [...xs].sort((a, b) => a - b);
   const mid = s.length >> 1;
   return s.length % 2 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
 };
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
-
-function rdkafkaPerformance(): string {
-  // broker.bench.ts builds it on first use; importing that file would run its benchmark, so look for the
-  // binary where it puts it.
-  const binary =
-    process.env.RDKAFKA_PERFORMANCE ?? join(ROOT, '.tools', 'rdkafka-perf', 'rdkafka_performance');
-  if (!existsSync(binary))
-    throw new Error(
-      `${binary} is missing: run bench/broker.bench.ts once (it builds it) or set RDKAFKA_PERFORMANCE`,
-    );
-  return binary;
-}
-
-interface Fjord {
-  bootstrap: string;
-  /** CPU seconds (user + system, all threads) the broker process has used so far. */
-  cpuSeconds(): number;
-  stop(): Promise<void>;
-}
-
-/** utime + stime of a process from /proc (Linux), in seconds; 0 where /proc is missing. */
-function processCpuSeconds(pid: number | undefined): number {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return (Number(fields[11]) + Number(fields[12])) / 100;
-  } catch {
-    return 0;
-  }
-}
-
-async function stopChild(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  child.kill('SIGTERM');
-  const timer = setTimeout(() => child.kill('SIGKILL'), 30_000);
-  await exited;
-  clearTimeout(timer);
-}
-
-/** `node [nodeArgs] bin/fjord.js start` on `logDir` with extra overrides. */
-async function startFjord(
-  logDir: string,
-  overrides: string[],
-  nodeArgs: string[] = [],
-  root = ROOT,
-): Promise<Fjord> {
-  const port = await freePort();
-  const args = [
-    ...nodeArgs,
-    join(root, 'bin', 'fjord.js'),
-    'start',
-    ...[`log.dirs=${logDir}`, `listeners=PLAINTEXT://127.0.0.1:${port}`, ...overrides].flatMap((o) => [
-      '--override',
-      o,
-    ]),
-  ];
-  const child = spawn(process.execPath, args, { cwd: tmpdir(), stdio: ['ignore', 'pipe', 'pipe'] });
-  let output = '';
-  await new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(
-      () => reject(new Error(`fjord start did not listen in 30 s:\n${output}`)),
-      30_000,
-    );
-    const onData = (chunk: Buffer): void => {
-      output += chunk.toString();
-      if (output.includes('listening on')) {
-        clearTimeout(timer);
-        resolve();
-      }
-    };
-    child.stdout!.on('data', onData);
-    child.stderr!.on('data', onData);
-    child.once('exit', (code) => {
-      clearTimeout(timer);
-      reject(new Error(`fjord start exited with ${code}:\n${output}`));
-    });
-  });
-  child.removeAllListeners('exit');
-  return {
-    bootstrap: `127.0.0.1:${port}`,
-    cpuSeconds: () => processCpuSeconds(child.pid),
-    stop: () => stopChild(child),
-  };
-}
 
 async function run(command: string, args: string[], timeoutMs = 300_000): Promise<string> {
   const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'] });
@@ -206,7 +107,12 @@ interface Rate {
 const partitionArgs = (partitions: number): string[] =>
   Array.from({ length: partitions }, (_, p) => ['-p', String(p)]).flat();
 
-async function consume(binary: string, broker: Fjord, topic: string, partitions: number): Promise<Rate> {
+async function consume(
+  binary: string,
+  broker: FjordProcess,
+  topic: string,
+  partitions: number,
+): Promise<Rate> {
   const cpuBefore = broker.cpuSeconds();
   const output = await run('/usr/bin/time', [
     '-f',
@@ -274,7 +180,7 @@ async function main(): Promise<void> {
   try {
     if (!existsSync(filledMarker)) {
       rmSync(logDir, { recursive: true, force: true });
-      const broker = await startFjord(logDir, []);
+      const broker = await startFjord({}, [], { logDir });
       try {
         for (const topic of TOPICS) {
           const start = Date.now();
@@ -292,12 +198,10 @@ async function main(): Promise<void> {
       for (const mode of MODES) {
         const before = mode.startsWith('before:');
         const transfer = before ? mode.slice('before:'.length) : mode;
-        const broker = await startFjord(
+        const broker = await startFjord({ 'fjord.fetch.transfer': transfer }, [], {
           logDir,
-          [`fjord.fetch.transfer=${transfer}`],
-          [],
-          before ? BASELINE : ROOT,
-        );
+          root: before ? BASELINE : ROOT,
+        });
         try {
           for (const topic of TOPICS) {
             const r = await consume(binary, broker, topic.name, topic.partitions);
@@ -339,9 +243,9 @@ async function main(): Promise<void> {
     if (PROFILE_MODE) {
       const profileDir = mkdtempSync(join(tmpdir(), 'fjord-consume-prof-'));
       const broker = await startFjord(
-        logDir,
-        [`fjord.fetch.transfer=${PROFILE_MODE}`],
+        { 'fjord.fetch.transfer': PROFILE_MODE },
         ['--cpu-prof', `--cpu-prof-dir=${profileDir}`],
+        { logDir },
       );
       let r: Rate;
       try {
