@@ -5,6 +5,7 @@
 // skipped ones, with the same checks as decodeRecordBatch (lengths, counts, the safe integer range).
 import { ProtocolError } from '../../protocol/primitives/protocol-error.js';
 import { decompress } from '../../protocol/records/compression.js';
+import { at, readBytes, readVarint, readVarlong, skipBytes } from '../../protocol/records/record-fields.js';
 import {
   LOG_OVERHEAD,
   RECORD_BATCH_HEADER_SIZE,
@@ -59,68 +60,6 @@ export async function decodeBatchInto(
   decodeRecords(inflated, 0, inflated.length, header, topic, partition, from, out);
 }
 
-// The read position inside the records being decoded (a module variable: returning it from every field
-// reader would allocate).
-let cursor = 0;
-
-function readVarint(buf: Buffer, end: number): number {
-  // Most record fields (lengths under 64, small deltas) are one byte.
-  if (cursor < end) {
-    const first = buf[cursor]!;
-    if (first < 0x80) {
-      cursor++;
-      return (first >>> 1) ^ -(first & 1);
-    }
-  }
-  let raw = 0;
-  for (let shift = 0; shift < 35; shift += 7) {
-    if (cursor >= end) throw new ProtocolError('truncated varint in record');
-    const byte = buf[cursor++]!;
-    raw |= (byte & 0x7f) << shift;
-    if ((byte & 0x80) === 0) return (raw >>> 1) ^ -(raw & 1);
-  }
-  throw new ProtocolError('varint longer than 5 bytes in record');
-}
-
-function readVarlong(buf: Buffer, end: number): number {
-  if (cursor < end) {
-    const first = buf[cursor]!;
-    if (first < 0x80) {
-      cursor++;
-      return (first >>> 1) ^ -(first & 1);
-    }
-  }
-  let raw = 0;
-  let scale = 1;
-  for (let i = 0; i < 10; i++) {
-    if (cursor >= end) throw new ProtocolError('truncated varlong in record');
-    const byte = buf[cursor++]!;
-    raw += (byte & 0x7f) * scale;
-    if ((byte & 0x80) === 0) {
-      if (raw > Number.MAX_SAFE_INTEGER) throw new ProtocolError('varlong outside the safe integer range');
-      return raw % 2 === 0 ? raw / 2 : -(raw + 1) / 2;
-    }
-    scale *= 128;
-  }
-  throw new ProtocolError('varlong longer than 10 bytes in record');
-}
-
-function readBytes(buf: Buffer, end: number, what: string): Buffer | null {
-  const length = readVarint(buf, end);
-  if (length === -1) return null;
-  if (length < -1 || length > end - cursor) throw new ProtocolError(`bad ${what} length ${length}`);
-  const start = cursor;
-  cursor += length;
-  return buf.subarray(start, cursor);
-}
-
-/** Skips a length-prefixed field without making a view of it. */
-function skipBytes(buf: Buffer, end: number, what: string): void {
-  const length = readVarint(buf, end);
-  if (length < -1 || length > end - cursor) throw new ProtocolError(`bad ${what} length ${length}`);
-  if (length > 0) cursor += length;
-}
-
 function decodeRecords(
   buf: Buffer,
   start: number,
@@ -139,14 +78,14 @@ function decodeRecords(
   const { baseOffset, baseTimestamp } = header;
   // Kafka clients report log-append-time batches' records at the batch's maxTimestamp (set by the broker).
   const logAppendTime = (header.attributes & TIMESTAMP_TYPE_MASK) !== 0;
-  cursor = start;
+  at.pos = start;
   for (let i = 0; i < count; i++) {
     const bodyLength = readVarint(buf, end);
-    if (bodyLength < MIN_RECORD_SIZE - 1 || bodyLength > end - cursor) {
+    if (bodyLength < MIN_RECORD_SIZE - 1 || bodyLength > end - at.pos) {
       throw new ProtocolError(`bad record length ${bodyLength}`);
     }
-    const recordEnd = cursor + bodyLength;
-    cursor++; // attributes
+    const recordEnd = at.pos + bodyLength;
+    at.pos++; // attributes
     const timestampDelta = readVarlong(buf, recordEnd);
     const offset = baseOffset + readVarint(buf, recordEnd);
     const timestamp = logAppendTime ? header.maxTimestamp : baseTimestamp + timestampDelta;
@@ -164,32 +103,32 @@ function decodeRecords(
       skipBytes(buf, recordEnd, 'value');
     }
     const headerCount = readVarint(buf, recordEnd);
-    if (headerCount < 0 || headerCount > (recordEnd - cursor) / 2) {
+    if (headerCount < 0 || headerCount > (recordEnd - at.pos) / 2) {
       throw new ProtocolError(`bad header count ${headerCount}`);
     }
     const headers: RecordHeader[] = headerCount === 0 || !wanted ? NO_HEADERS : new Array(headerCount);
     for (let h = 0; h < headerCount; h++) {
       const keyLength = readVarint(buf, recordEnd);
-      if (keyLength < 0 || keyLength > recordEnd - cursor) {
+      if (keyLength < 0 || keyLength > recordEnd - at.pos) {
         throw new ProtocolError(`bad header key length ${keyLength}`);
       }
       if (wanted) {
-        const headerKey = buf.toString('utf8', cursor, cursor + keyLength);
-        cursor += keyLength;
+        const headerKey = buf.toString('utf8', at.pos, at.pos + keyLength);
+        at.pos += keyLength;
         headers[h] = { key: headerKey, value: readBytes(buf, recordEnd, 'header value') };
       } else {
-        cursor += keyLength;
+        at.pos += keyLength;
         skipBytes(buf, recordEnd, 'header value');
       }
     }
-    if (cursor !== recordEnd) {
+    if (at.pos !== recordEnd) {
       throw new ProtocolError(
-        `record length ${bodyLength} disagrees with its fields (${recordEnd - cursor} left)`,
+        `record length ${bodyLength} disagrees with its fields (${recordEnd - at.pos} left)`,
       );
     }
     if (wanted) out.push({ topic, partition, offset, timestamp, key, value, headers });
   }
-  if (cursor !== end) {
-    throw new ProtocolError(`${end - cursor} bytes left after ${count} records`);
+  if (at.pos !== end) {
+    throw new ProtocolError(`${end - at.pos} bytes left after ${count} records`);
   }
 }

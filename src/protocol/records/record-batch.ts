@@ -27,6 +27,7 @@
 // header key strings.
 import { crc32c } from '../../native/index.js';
 import { ProtocolError } from '../primitives/protocol-error.js';
+import { at, readBytes, readVarint, readVarlong } from './record-fields.js';
 import {
   CompressionType,
   compress,
@@ -513,60 +514,6 @@ export async function buildRecordBatch(
 // per record on the hot path. Callers must copy before adding headers.
 const NO_HEADERS = Object.freeze([]) as unknown as RecordHeader[];
 
-// The decoder's cursor lives in module state so varint reads return plain numbers, without allocating.
-let cursor = 0;
-
-function readVarintAt(buf: Uint8Array, end: number): number {
-  // Fast path: most record fields (lengths under 64, small deltas) are one byte.
-  if (cursor < end) {
-    const first = buf[cursor]!;
-    if (first < 0x80) {
-      cursor++;
-      return (first >>> 1) ^ -(first & 1);
-    }
-  }
-  let raw = 0;
-  for (let shift = 0; shift < 35; shift += 7) {
-    if (cursor >= end) throw new ProtocolError('truncated varint in record');
-    const byte = buf[cursor++]!;
-    raw |= (byte & 0x7f) << shift;
-    if ((byte & 0x80) === 0) return (raw >>> 1) ^ -(raw & 1);
-  }
-  throw new ProtocolError('varint longer than 5 bytes in record');
-}
-
-function readVarlongAt(buf: Uint8Array, end: number): number {
-  if (cursor < end) {
-    const first = buf[cursor]!;
-    if (first < 0x80) {
-      cursor++;
-      return (first >>> 1) ^ -(first & 1);
-    }
-  }
-  let raw = 0;
-  let scale = 1;
-  for (let i = 0; i < 10; i++) {
-    if (cursor >= end) throw new ProtocolError('truncated varlong in record');
-    const byte = buf[cursor++]!;
-    raw += (byte & 0x7f) * scale;
-    if ((byte & 0x80) === 0) {
-      if (raw > Number.MAX_SAFE_INTEGER) throw new ProtocolError('varlong outside the safe integer range');
-      return raw % 2 === 0 ? raw / 2 : -(raw + 1) / 2;
-    }
-    scale *= 128;
-  }
-  throw new ProtocolError('varlong longer than 10 bytes in record');
-}
-
-function readBytesAt(buf: Buffer, end: number, what: string): Buffer | null {
-  const length = readVarintAt(buf, end);
-  if (length === -1) return null;
-  if (length < -1 || length > end - cursor) throw new ProtocolError(`bad ${what} length ${length}`);
-  const start = cursor;
-  cursor += length;
-  return buf.subarray(start, cursor);
-}
-
 function decodeRecords(buf: Buffer, start: number, end: number, header: RecordBatchHeader): Record[] {
   const count = header.recordCount;
   if (count < 0) throw new ProtocolError(`negative record count ${count}`);
@@ -577,35 +524,35 @@ function decodeRecords(buf: Buffer, start: number, end: number, header: RecordBa
   // Kafka clients report log-append-time batches' records at the batch's maxTimestamp (set by the broker).
   const logAppendTime = (header.attributes & TIMESTAMP_TYPE_MASK) !== 0;
   const records: Record[] = [];
-  cursor = start;
+  at.pos = start;
   for (let i = 0; i < count; i++) {
-    const bodyLength = readVarintAt(buf, end);
-    if (bodyLength < MIN_RECORD_SIZE - 1 || bodyLength > end - cursor) {
+    const bodyLength = readVarint(buf, end);
+    if (bodyLength < MIN_RECORD_SIZE - 1 || bodyLength > end - at.pos) {
       throw new ProtocolError(`bad record length ${bodyLength}`);
     }
-    const recordEnd = cursor + bodyLength;
-    cursor++; // attributes
-    const timestampDelta = readVarlongAt(buf, recordEnd);
-    const offsetDelta = readVarintAt(buf, recordEnd);
-    const key = readBytesAt(buf, recordEnd, 'key');
-    const value = readBytesAt(buf, recordEnd, 'value');
-    const headerCount = readVarintAt(buf, recordEnd);
-    if (headerCount < 0 || headerCount > (recordEnd - cursor) / 2) {
+    const recordEnd = at.pos + bodyLength;
+    at.pos++; // attributes
+    const timestampDelta = readVarlong(buf, recordEnd);
+    const offsetDelta = readVarint(buf, recordEnd);
+    const key = readBytes(buf, recordEnd, 'key');
+    const value = readBytes(buf, recordEnd, 'value');
+    const headerCount = readVarint(buf, recordEnd);
+    if (headerCount < 0 || headerCount > (recordEnd - at.pos) / 2) {
       throw new ProtocolError(`bad header count ${headerCount}`);
     }
     const headers: RecordHeader[] = headerCount === 0 ? NO_HEADERS : new Array(headerCount);
     for (let h = 0; h < headerCount; h++) {
-      const keyLength = readVarintAt(buf, recordEnd);
-      if (keyLength < 0 || keyLength > recordEnd - cursor) {
+      const keyLength = readVarint(buf, recordEnd);
+      if (keyLength < 0 || keyLength > recordEnd - at.pos) {
         throw new ProtocolError(`bad header key length ${keyLength}`);
       }
-      const headerKey = buf.toString('utf8', cursor, cursor + keyLength);
-      cursor += keyLength;
-      headers[h] = { key: headerKey, value: readBytesAt(buf, recordEnd, 'header value') };
+      const headerKey = buf.toString('utf8', at.pos, at.pos + keyLength);
+      at.pos += keyLength;
+      headers[h] = { key: headerKey, value: readBytes(buf, recordEnd, 'header value') };
     }
-    if (cursor !== recordEnd) {
+    if (at.pos !== recordEnd) {
       throw new ProtocolError(
-        `record length ${bodyLength} disagrees with its fields (${recordEnd - cursor} left)`,
+        `record length ${bodyLength} disagrees with its fields (${recordEnd - at.pos} left)`,
       );
     }
     const offset = baseOffset + offsetDelta;
@@ -615,8 +562,8 @@ function decodeRecords(buf: Buffer, start: number, end: number, header: RecordBa
     }
     records.push({ offset, timestamp, offsetDelta, timestampDelta, key, value, headers });
   }
-  if (cursor !== end) {
-    throw new ProtocolError(`${end - cursor} bytes left after ${count} records`);
+  if (at.pos !== end) {
+    throw new ProtocolError(`${end - at.pos} bytes left after ${count} records`);
   }
   return records;
 }
