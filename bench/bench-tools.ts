@@ -2,11 +2,13 @@
 // configuration, `fjord perf` and librdkafka's rdkafka_performance as clients, the CPU a process used (from
 // /proc), and a probe that measures how late this machine runs an idle process's 1 ms timer (scheduling
 // jitter that no broker can beat).
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { fork, spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer, type AddressInfo } from 'node:net';
 import { loadavg, tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { extname, join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
 import type { PerfResult } from '../src/perf/run.js';
 import { repoRoot } from '../test/tools/repo-root.js';
 
@@ -232,4 +234,27 @@ export async function timerJitter(durationMs: number): Promise<Percentiles> {
     setTimeout(() => { clearInterval(timer); console.log(JSON.stringify(lateness)); }, ${durationMs});`;
   const { output } = await run(process.execPath, ['-e', script], { timeoutMs: durationMs + 30_000 });
   return percentiles(JSON.parse(output) as number[]);
+}
+
+/**
+ * The client benchmarks' broker: bench/client-bench-broker.ts in a forked child process, so its CPU is not
+ * counted as the client's. It prints its port on the first line and stops when its stdin closes.
+ */
+export async function startClientBenchBroker(): Promise<{ bootstrap: string; stop(): Promise<void> }> {
+  const here = fileURLToPath(import.meta.url);
+  const child = fork(new URL(`./client-bench-broker${extname(here)}`, import.meta.url), [], {
+    stdio: ['pipe', 'pipe', 'inherit', 'ipc'],
+  });
+  const port = await new Promise<string>((resolve, reject) => {
+    createInterface({ input: child.stdout! }).once('line', resolve);
+    child.once('exit', (code) => reject(new Error(`broker child exited with ${code}`)));
+  });
+  return {
+    bootstrap: `127.0.0.1:${port}`,
+    stop: () =>
+      new Promise<void>((resolve) => {
+        child.once('exit', () => resolve());
+        child.stdin!.end();
+      }),
+  };
 }

@@ -11,17 +11,17 @@
 //   BENCH_RECORDS=200000 npx tsx bench/client-consumer.bench.ts   (records per topic; default 100000)
 //   BENCH_NO_RDKAFKA=1 npx tsx bench/client-consumer.bench.ts     (without node-rdkafka)
 //   BENCH_REPEAT=5 npx tsx bench/client-consumer.bench.ts          (rounds per client, median reported; default 3)
-import { execFileSync, fork } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { cpus, loadavg } from 'node:os';
-import { dirname, extname, join } from 'node:path';
-import { createInterface } from 'node:readline';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import kafkajs from 'kafkajs';
 import { Admin } from '../src/client/admin/admin.js';
 import { Consumer } from '../src/client/consumer/consumer.js';
 import { Producer } from '../src/client/producer/producer.js';
+import { startClientBenchBroker } from './bench-tools.js';
 
 const { Kafka, logLevel } = kafkajs;
 const RECORDS = Number(process.env.BENCH_RECORDS ?? 100_000);
@@ -40,25 +40,6 @@ function median(results: Result[]): Result {
   return {
     perSecond: mid(results, (r) => r.perSecond),
     cpuMicrosPerRecord: mid(results, (r) => r.cpuMicrosPerRecord),
-  };
-}
-
-async function startBroker(): Promise<{ bootstrap: string; stop(): Promise<void> }> {
-  const here = fileURLToPath(import.meta.url);
-  const child = fork(new URL(`./client-bench-broker${extname(here)}`, import.meta.url), [], {
-    stdio: ['pipe', 'pipe', 'inherit', 'ipc'],
-  });
-  const port = await new Promise<string>((resolve, reject) => {
-    createInterface({ input: child.stdout! }).once('line', resolve);
-    child.once('exit', (code) => reject(new Error(`broker child exited with ${code}`)));
-  });
-  return {
-    bootstrap: `127.0.0.1:${port}`,
-    stop: () =>
-      new Promise<void>((resolve) => {
-        child.once('exit', () => resolve());
-        child.stdin!.end();
-      }),
   };
 }
 
@@ -190,7 +171,7 @@ async function rdkafka(kafka: RdkafkaModule, bootstrap: string, topic: string): 
 
 async function main(): Promise<void> {
   const rd = process.env.BENCH_NO_RDKAFKA === '1' ? undefined : loadRdkafka();
-  const broker = await startBroker();
+  const broker = await startClientBenchBroker();
   try {
     const admin = new Admin({ brokers: [broker.bootstrap] });
     await admin.createTopics(

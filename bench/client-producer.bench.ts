@@ -9,16 +9,16 @@
 //
 //   npx tsx bench/client-producer.bench.ts           (compiled: node dist/bench/client-producer.bench.js)
 //   BENCH_RECORDS=200000 npx tsx bench/client-producer.bench.ts   (records per measurement; default 100000)
-import { execFileSync, fork } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { createRequire } from 'node:module';
 import { cpus, loadavg } from 'node:os';
 import { existsSync } from 'node:fs';
-import { dirname, extname, join } from 'node:path';
-import { createInterface } from 'node:readline';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import kafkajs from 'kafkajs';
 import { Admin } from '../src/client/admin/admin.js';
 import { Producer } from '../src/client/producer/producer.js';
+import { startClientBenchBroker } from './bench-tools.js';
 
 const { Kafka, logLevel } = kafkajs;
 const RECORDS = Number(process.env.BENCH_RECORDS ?? 100_000);
@@ -202,28 +202,9 @@ async function rdkafka(
   return result;
 }
 
-async function startBroker(): Promise<{ bootstrap: string; stop(): Promise<void> }> {
-  const here = fileURLToPath(import.meta.url);
-  const child = fork(new URL(`./client-bench-broker${extname(here)}`, import.meta.url), [], {
-    stdio: ['pipe', 'pipe', 'inherit', 'ipc'],
-  });
-  const port = await new Promise<string>((resolve, reject) => {
-    createInterface({ input: child.stdout! }).once('line', resolve);
-    child.once('exit', (code) => reject(new Error(`broker child exited with ${code}`)));
-  });
-  return {
-    bootstrap: `127.0.0.1:${port}`,
-    stop: () =>
-      new Promise<void>((resolve) => {
-        child.once('exit', () => resolve());
-        child.stdin!.end();
-      }),
-  };
-}
-
 async function main(): Promise<void> {
   process.env.KAFKAJS_NO_PARTITIONER_WARNING = '1';
-  const broker = await startBroker();
+  const broker = await startClientBenchBroker();
   try {
     const admin = new Admin({ brokers: [broker.bootstrap] });
     const topics = [100, 1024].flatMap((size) =>
